@@ -1,0 +1,166 @@
+"""Writing landing batches exactly as the landing contract describes them.
+
+One writer for everything that produces extracts: the sample-data generator and the tests' hand-made
+fixtures. A batch is `<root>/<system>/<entity>/<YYYY-MM>/part-0001.csv` (or `.parquet`), plus a
+`_manifest.json` with each file's data-row count and sha256 and the exact decimal control totals.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orchestration.contract import Entity, entity
+
+PARQUET_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "decimal": pa.decimal128(38, 12),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "boolean": pa.bool_(),
+}
+
+
+def format_value(value, type_: str) -> str:
+    """A Python value as the contract's CSV text (empty for None)."""
+    if value is None:
+        return ""
+    if type_ == "boolean":
+        return "true" if value else "false"
+    if type_ == "timestamp" and isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if type_ == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    if type_ == "decimal" and isinstance(value, float):
+        raise TypeError("decimal values must be Decimal or str, never float")
+    return str(value)
+
+
+def _row_values(ent: Entity, row) -> list:
+    if isinstance(row, Mapping):
+        return [row.get(c) for c in ent.column_names]
+    return list(row)
+
+
+class BatchWriter:
+    """Writes one batch, part file by part file, then its manifest; rows are streamed, never held.
+
+    Use as a context manager; `write(rows)` may be called many times, and `new_part()` starts the
+    next part file.
+    """
+
+    def __init__(self, root: Path, system: str, entity_name: str, batch: str, fmt: str = "csv",
+                 manifest: bool = True, extracted_at: str | None = None):
+        self.ent = entity(system, entity_name)
+        self.dir = Path(root) / system / entity_name / batch
+        self.batch, self.fmt, self.manifest = batch, fmt, manifest
+        self.extracted_at = extracted_at or f"{batch}-28T03:00:00Z"
+        self.decimal_cols = [i for i, c in enumerate(self.ent.columns) if c.type == "decimal"]
+        self.totals = {self.ent.columns[i].name: Decimal(0) for i in self.decimal_cols}
+        self.files: list[dict] = []
+        self._part = 0
+        self._rows = 0
+        self._sink = None
+
+    def __enter__(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for old in self.dir.glob("*"):  # a re-delivery replaces the whole batch
+            old.unlink()
+        self.new_part()
+        return self
+
+    def new_part(self) -> None:
+        self._close_part()
+        self._part += 1
+        self._rows = 0
+        name = f"part-{self._part:04d}.{self.fmt}"
+        self._path = self.dir / name
+        if self.fmt == "csv":
+            self._fh = open(self._path, "w", encoding="utf-8", newline="")
+            self._csv = csv.writer(self._fh, lineterminator="\n")
+            self._csv.writerow(self.ent.column_names)
+        elif self.fmt == "parquet":
+            schema = pa.schema([(c.name, PARQUET_TYPES[c.type]) for c in self.ent.columns])
+            self._pq = pq.ParquetWriter(self._path, schema)
+            self._schema = schema
+        else:
+            raise ValueError(f"unknown format {self.fmt!r}: use csv or parquet")
+
+    def write(self, rows: Iterable) -> None:
+        types = [c.type for c in self.ent.columns]
+        buffered = []
+        for row in rows:
+            values = _row_values(self.ent, row)
+            for i in self.decimal_cols:
+                if values[i] is not None and values[i] != "":
+                    self.totals[self.ent.columns[i].name] += Decimal(str(values[i]))
+            self._rows += 1
+            if self.fmt == "csv":
+                self._csv.writerow([format_value(v, t) for v, t in zip(values, types, strict=True)])
+            else:
+                buffered.append(values)
+        if buffered:
+            cols = list(zip(*buffered, strict=True))
+            arrays = []
+            for col, field, t in zip(cols, self._schema, types, strict=True):
+                if t == "decimal":
+                    col = [None if v is None else Decimal(str(v)) for v in col]
+                arrays.append(pa.array(col, type=field.type))
+            self._pq.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
+
+    def _close_part(self) -> None:
+        if self._part == 0:
+            return
+        if self.fmt == "csv":
+            self._fh.close()
+        else:
+            self._pq.close()
+        self.files.append({"name": self._path.name, "rows": self._rows, "sha256": sha256_file(self._path)})
+
+    def __exit__(self, exc_type, exc, tb):
+        self._close_part()
+        if exc_type is None and self.manifest:
+            manifest = {
+                "system": self.ent.system, "entity": self.ent.name, "batch": self.batch,
+                "extracted_at": self.extracted_at, "files": self.files,
+                "control_totals": {k: str(v) for k, v in self.totals.items()},
+            }
+            (self.dir / "_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        return False
+
+
+def write_batch(root: Path, system: str, entity_name: str, batch: str, rows: Iterable, fmt: str = "csv",
+                manifest: bool = True) -> Path:
+    """Write one whole batch (one part file) and return its folder."""
+    with BatchWriter(root, system, entity_name, batch, fmt=fmt, manifest=manifest) as w:
+        w.write(rows)
+    return w.dir
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def csv_text(header: list[str], rows: list[list[str]]) -> str:
+    """CSV text for hand-written fixtures that need exact control over the bytes."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()

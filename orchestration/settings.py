@@ -1,0 +1,236 @@
+"""The one configuration file of business settings: loading, validation, version, dbt vars.
+
+The file is YAML (`orchestration/strata.yml` holds methodology.md's defaults). Validation is strict:
+an unknown key, a missing key or a value of the wrong kind stops the run with a message naming the
+key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_FILE = Path(__file__).with_name("strata.yml")
+
+Channel = Literal["EDI", "API", "PORTAL", "EMAIL", "PHONE"]
+Pool = Literal["ORDER_ENTRY", "WAREHOUSE", "RETURNS", "SALES_COVERAGE", "SUPPORT_DESK", "CREDIT_COLLECTIONS"]
+Family = Literal["HARDWARE", "PERIPHERALS", "SOFTWARE", "CLOUD", "SERVICES"]
+Segmentation = Literal[
+    "stratum", "profitability_quadrant", "revenue_tier", "maturity_tier", "maturity_segment", "needs_group"
+]
+MaturitySegment = Literal["TRANSFORM", "MODERNIZE", "EDUCATE", "SUSTAIN"]
+Kpi = Literal[
+    "customers", "net_revenue", "gross_margin", "cost_to_serve", "contribution_margin",
+    "contribution_margin_pct", "aov", "retention_rate", "upsell_cross_sell_rate", "migration_up_rate",
+    "migration_down_rate", "changed_rate", "cltv", "aov_yoy_change", "cltv_yoy_change",
+]
+Weight = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Score = Annotated[float, Field(ge=0, le=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _weights_positive(weights: dict) -> dict:
+    if weights and sum(weights.values()) <= 0:
+        raise ValueError("the weights must not all be zero")
+    return weights
+
+
+class Currency(Strict):
+    lcy: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class CostToServe(Strict):
+    order_entry_channel_weights: dict[Channel, Weight]
+    late_payment_weight: Weight
+    receivables_annual_rate: Annotated[Decimal, Field(ge=0)]
+    days_per_year: Annotated[int, Field(gt=0)]
+    practical_capacity: dict[Pool, Annotated[Decimal, Field(gt=0)]] = {}
+
+    @field_validator("order_entry_channel_weights")
+    @classmethod
+    def _every_channel(cls, v: dict) -> dict:
+        missing = sorted(set(Channel.__args__) - set(v))
+        if missing:
+            raise ValueError(f"give a weight for every order channel; missing: {', '.join(missing)}")
+        return v
+
+
+class Reconciliation(Strict):
+    tolerance_lcy: Annotated[Decimal, Field(ge=0)]
+
+
+class Axis(Strict):
+    weights: dict[str, Weight]
+    high_cut: Share
+    _weights = field_validator("weights")(classmethod(lambda cls, v: _weights_positive(v)))
+
+
+class TopLine(Axis):
+    weights: dict[Literal["net_revenue", "orders", "product_families"], Weight]
+
+
+class Profitability(Axis):
+    weights: dict[Literal["contribution_margin", "contribution_margin_pct"], Weight]
+
+
+class Strata(Strict):
+    topline: TopLine
+    profitability: Profitability
+
+
+class Quadrant(Strict):
+    revenue_percentile_cut: Share
+
+
+class RevenueTier(Strict):
+    high_cumulative_share: Share
+    medium_cumulative_share: Share
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.high_cumulative_share > self.medium_cumulative_share:
+            raise ValueError("high_cumulative_share must not exceed medium_cumulative_share")
+        return self
+
+
+class Maturity(Strict):
+    survey_lookback_months: Annotated[int, Field(ge=1)]
+    dimension_weights: dict[
+        Literal["technical_capability", "digital_adoption", "solution_complexity", "it_standardization",
+                "purchasing_volume"],
+        Weight,
+    ]
+    digital_channels: list[Channel]
+    complex_families: list[Family]
+    monitoring_sources: list[Literal["PHONE", "EMAIL", "PORTAL", "MONITORING"]]
+    tiers: dict[Literal["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"], Score]
+    _weights = field_validator("dimension_weights")(classmethod(lambda cls, v: _weights_positive(v)))
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_ascending(cls, v: dict) -> dict:
+        order = ["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"]
+        missing = [t for t in order if t not in v]
+        if missing:
+            raise ValueError(f"give a lower bound for every tier; missing: {', '.join(missing)}")
+        bounds = [v[t] for t in order]
+        if bounds[0] != 0 or bounds != sorted(bounds):
+            raise ValueError(f"tier lower bounds must start at 0 and ascend in the order {', '.join(order)}")
+        return {t: v[t] for t in order}
+
+
+class Appetite(Strict):
+    weights: dict[Literal["growth_appetite_survey", "attended_activities", "opportunities_created"], Weight]
+    _weights = field_validator("weights")(classmethod(lambda cls, v: _weights_positive(v)))
+
+
+class MaturitySegmentCuts(Strict):
+    maturity_cut: Score
+    appetite_cut: Score
+
+
+class Play(Strict):
+    review_cadence: str
+    review_cadence_months: Annotated[int, Field(ge=1)] | None
+    key_initiative: str
+    relationship_owner: str
+
+
+class Segments(Strict):
+    first_segment_month_index: Annotated[int, Field(ge=1)]
+    window_months: Annotated[int, Field(ge=1)]
+    ratio_decimals: Annotated[int, Field(ge=0, le=15)]
+    strata: Strata
+    quadrant: Quadrant
+    revenue_tier: RevenueTier
+    maturity: Maturity
+    appetite: Appetite
+    maturity_segment: MaturitySegmentCuts
+    playbook: dict[MaturitySegment, Play]
+    review_activity_types: list[Literal["CALL", "EMAIL", "MEETING", "QBR", "SITE_VISIT", "TRAINING", "WEBINAR"]]
+
+    @field_validator("playbook")
+    @classmethod
+    def _every_segment(cls, v: dict) -> dict:
+        missing = sorted(set(MaturitySegment.__args__) - set(v))
+        if missing:
+            raise ValueError(f"give a play for every maturity segment; missing: {', '.join(missing)}")
+        return v
+
+
+class Cltv(Strict):
+    retention_cap: Share
+    discount_rate: Annotated[float, Field(ge=0)]
+
+
+class Target(Strict):
+    kpi: Kpi
+    segmentation: Segmentation
+    segments: list[str]
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        if self.low is None and self.high is None:
+            raise ValueError("a target needs a low or a high bound")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError("low must not exceed high")
+        return self
+
+
+class Kpis(Strict):
+    cltv: Cltv
+    targets: list[Target]
+
+
+class Settings(Strict):
+    currency: Currency
+    cost_to_serve: CostToServe
+    reconciliation: Reconciliation
+    segments: Segments
+    kpis: Kpis
+
+    @property
+    def version(self) -> str:
+        """A short hash of the validated content: equal settings give equal versions."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def dbt_vars(self) -> dict:
+        """The settings as dbt vars (`--vars`): the models read every weight, rate and cut from here."""
+        return {"strata": self.model_dump(mode="json"), "config_version": self.version}
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used; the message names the file, the key and the problem."""
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    path = Path(path) if path else DEFAULT_CONFIG_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"configuration file {path} must hold a mapping of settings")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problems.append(f"  {key}: {err['msg']}")
+        raise ConfigError(f"configuration file {path} is invalid:\n" + "\n".join(problems)) from None
