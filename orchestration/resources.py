@@ -1,0 +1,50 @@
+"""Dagster resources: where the landing folder, the warehouse and the published copy are.
+
+One `StrataPaths` resource carries the three locations and the configuration file, so every asset
+agrees on them. The warehouse is written by one process at a time (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+
+
+class StrataPaths(dg.ConfigurableResource):
+    """The landing root (input), the output folder (warehouse and published copy), the settings."""
+
+    landing_dir: str
+    out_dir: str
+    config_file: str = str(DEFAULT_CONFIG_FILE)
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def out(self) -> Path:
+        return Path(self.out_dir)
+
+    @property
+    def warehouse(self) -> Path:
+        return self.out / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.out / "published"
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_file)
+
+
+def paths_from_env() -> StrataPaths:
+    """The resource as `dagster dev -w workspace.yaml` builds it: from STRATA_* environment variables."""
+    return StrataPaths(
+        landing_dir=os.environ.get("STRATA_LANDING", "demo/landing"),
+        out_dir=os.environ.get("STRATA_OUT", "demo/out"),
+        config_file=os.environ.get("STRATA_CONFIG", str(DEFAULT_CONFIG_FILE)),
+    )
