@@ -1,0 +1,77 @@
+"""The dbt project as Dagster sees it: the project object, the translator and the CLI arguments.
+
+The manifest is built ahead of time (`strata prepare`, or `dagster dev`'s `prepare_if_dev`), never
+by parsing at import. The CLI arguments are small pure functions so tests can check them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtProject
+
+from orchestration.settings import Settings, load_settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+# Models under these folders of dbt_project/models form these Dagster asset groups.
+GROUP_BY_FOLDER = {"segments": "segments"}
+DEFAULT_GROUP = "finance"
+
+
+def vars_arg(settings: Settings) -> list[str]:
+    """`--vars` for dbt: the whole validated configuration and its version."""
+    return ["--vars", json.dumps(settings.dbt_vars(), sort_keys=True, separators=(",", ":"))]
+
+
+def build_args(settings: Settings) -> list[str]:
+    """The arguments of the one `dbt build` that materialises the selected models and their tests."""
+    return ["build", *vars_arg(settings)]
+
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    # Parsing needs the vars, or every model that reads the configuration fails to render.
+    prepare_project_cli_args=["parse", "--quiet", *vars_arg(load_settings())],
+)
+dbt_project.prepare_if_dev()
+
+
+class StrataDbtTranslator(DagsterDbtTranslator):
+    """Groups models by folder (finance, segments) and keys sources as [system, entity].
+
+    dagster-dbt keys a source as [source_name, table]; our sources are named after the system and
+    their tables after the entity, which is exactly the ingestion assets' key, so the lineage
+    joins without any mapping table.
+    """
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props.get("resource_type") != "model":
+            return spec
+        folders = props.get("fqn", [])[1:-1]
+        group = next((GROUP_BY_FOLDER[f] for f in folders if f in GROUP_BY_FOLDER), DEFAULT_GROUP)
+        layer = folders[0] if folders else "models"
+        return spec.replace_attributes(
+            group_name=group,
+            owners=["team:data-engineering"],
+            tags={**spec.tags, "layer": layer},
+        )
+
+
+def manifest_ready() -> bool:
+    return dbt_project.manifest_path.exists()
+
+
+def require_manifest() -> Path:
+    if not manifest_ready():
+        raise dg.DagsterInvariantViolationError(
+            f"The dbt manifest {dbt_project.manifest_path} is missing. Run `strata prepare` "
+            "(or `uv run strata prepare`) once after installing or changing the dbt project."
+        )
+    return dbt_project.manifest_path
