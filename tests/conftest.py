@@ -1,0 +1,15 @@
+"""Session-wide test setup: the dbt manifest is built once, as `strata prepare` would."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DAGSTER_TELEMETRY_DISABLED", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def pytest_sessionstart(session) -> None:
+    # Dagster definitions load the dbt manifest at import; build it before any test imports them.
+    from orchestration.runner import prepare_dbt
+
+    prepare_dbt()
