@@ -1,0 +1,55 @@
+-- stg_erp__rebate_claims: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
+-- (a row whose claim_date was corrected into another month) keeps the newest delivery.
+
+with source as (
+
+    select * from {{ source('erp', 'rebate_claims') }}
+
+),
+
+renamed as (
+
+    select
+        cast(claim_no as {{ dbt.type_string() }}) as claim_no,
+        cast(vendor_name as {{ dbt.type_string() }}) as vendor_name,
+        cast(customer_no as {{ dbt.type_string() }}) as customer_no,
+        cast(item_no as {{ dbt.type_string() }}) as item_no,
+        cast(document_no as {{ dbt.type_string() }}) as document_no,
+        cast(claim_date as date) as claim_date,
+        cast(rebate_amount_lcy as {{ strata_money_type() }}) as rebate_amount_lcy,
+        cast(status as {{ dbt.type_string() }}) as status,
+        _batch,
+        _file,
+        _line,
+        _loaded_at
+    from source
+
+),
+
+versioned as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by claim_no
+            order by _batch desc, _loaded_at desc, _file desc, _line desc
+        ) as version_rank
+    from renamed
+
+)
+
+select
+    claim_no,
+    vendor_name,
+    customer_no,
+    item_no,
+    document_no,
+    claim_date,
+    rebate_amount_lcy,
+    status,
+    _batch,
+    _file,
+    _line,
+    _loaded_at
+from versioned
+where version_rank = 1

@@ -1,0 +1,57 @@
+-- stg_psa__tickets: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
+-- (a row whose created_at was corrected into another month) keeps the newest delivery.
+
+with source as (
+
+    select * from {{ source('psa', 'tickets') }}
+
+),
+
+renamed as (
+
+    select
+        cast(ticket_id as {{ dbt.type_bigint() }}) as ticket_id,
+        cast(company_id as {{ dbt.type_bigint() }}) as company_id,
+        cast(agreement_id as {{ dbt.type_bigint() }}) as agreement_id,
+        cast(board as {{ dbt.type_string() }}) as board,
+        cast(priority as {{ dbt.type_string() }}) as priority,
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,
+        cast(sla_met as {{ dbt.type_boolean() }}) as sla_met,
+        _batch,
+        _file,
+        _line,
+        _loaded_at
+    from source
+
+),
+
+versioned as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by ticket_id
+            order by _batch desc, _loaded_at desc, _file desc, _line desc
+        ) as version_rank
+    from renamed
+
+)
+
+select
+    ticket_id,
+    company_id,
+    agreement_id,
+    board,
+    priority,
+    source,
+    created_at,
+    closed_at,
+    sla_met,
+    _batch,
+    _file,
+    _line,
+    _loaded_at
+from versioned
+where version_rank = 1

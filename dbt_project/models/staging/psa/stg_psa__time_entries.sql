@@ -1,0 +1,57 @@
+-- stg_psa__time_entries: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
+-- (a row whose work_date was corrected into another month) keeps the newest delivery.
+
+with source as (
+
+    select * from {{ source('psa', 'time_entries') }}
+
+),
+
+renamed as (
+
+    select
+        cast(time_entry_id as {{ dbt.type_bigint() }}) as time_entry_id,
+        cast(company_id as {{ dbt.type_bigint() }}) as company_id,
+        cast(ticket_id as {{ dbt.type_bigint() }}) as ticket_id,
+        cast(member_role as {{ dbt.type_string() }}) as member_role,
+        cast(work_date as date) as work_date,
+        cast(hours as {{ strata_money_type() }}) as hours,
+        cast(billable as {{ dbt.type_boolean() }}) as billable,
+        cast(hourly_cost_lcy as {{ strata_money_type() }}) as hourly_cost_lcy,
+        cast(hourly_rate as {{ strata_money_type() }}) as hourly_rate,
+        _batch,
+        _file,
+        _line,
+        _loaded_at
+    from source
+
+),
+
+versioned as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by time_entry_id
+            order by _batch desc, _loaded_at desc, _file desc, _line desc
+        ) as version_rank
+    from renamed
+
+)
+
+select
+    time_entry_id,
+    company_id,
+    ticket_id,
+    member_role,
+    work_date,
+    hours,
+    billable,
+    hourly_cost_lcy,
+    hourly_rate,
+    _batch,
+    _file,
+    _line,
+    _loaded_at
+from versioned
+where version_rank = 1
