@@ -1,12 +1,12 @@
 """The published copy: every mart (and the audit tables) as Parquet, swapped in atomically.
 
-BI tools and finance read `<out>/published/<table>/*.parquet`, never the live warehouse. The copy is
+BI tools and finance read `<out>/published/<table>/*.parquet` (or `<out>/published/marts.duckdb`,
+which DuckDB readers older than 2.0 can open), never the live warehouse. The copy is
 written into a new version folder and `<out>/published` (a symbolic link) is then repointed in
 one `rename`, so a reader sees the old copy or the new one, never a mix, and a failed run leaves the
 last good copy in place.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import os
@@ -34,6 +34,9 @@ AUDIT_KEYS: dict[str, tuple[str, ...]] = {
     "load_batches": ("system", "entity", "batch", "file"),
     "quarantined_rows": ("system", "entity", "batch", "file", "line", "column"),
 }
+# DuckDB 2.0 writes a storage format older readers cannot open; BI tools often bundle an older one.
+PUBLISHED_DUCKDB = "marts.duckdb"
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 VERSIONS_KEPT = 2  # the current copy and the one before it (a reader may still be on it)
 
 
@@ -56,6 +59,7 @@ def publish(warehouse: Path, out: Path, run_id: str) -> dict[str, int]:
     version.mkdir(parents=True)
     rows: dict[str, int] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"ATTACH '{version / PUBLISHED_DUCKDB}' AS published (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         for schema, table, key in published_tables(con):
             name = table if schema == "marts" else f"audit_{table}"
             (version / name).mkdir()
@@ -64,7 +68,9 @@ def publish(warehouse: Path, out: Path, run_id: str) -> dict[str, int]:
             con.execute(
                 f'COPY (SELECT * FROM "{schema}"."{table}" ORDER BY {order}) TO \'{target}\' (FORMAT parquet)'
             )
-            rows[name] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+            con.execute(f"CREATE TABLE published.main.\"{name}\" AS SELECT * FROM read_parquet('{target}')")
+            rows[name] = con.execute(f'SELECT count(*) FROM published.main."{name}"').fetchone()[0]
+        con.execute("DETACH published")
     _swap_link(out / "published", version)
     _prune(versions, keep=VERSIONS_KEPT)
     return rows

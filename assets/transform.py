@@ -5,8 +5,6 @@ models downstream of a failing error-severity test, and dagster-dbt turns every 
 check (error severity blocking, warn not).
 """
 
-from __future__ import annotations
-
 import os
 
 import dagster as dg
@@ -14,7 +12,6 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, require_manifest
 from orchestration.resources import StrataPaths
-
 
 @dbt_assets(
     manifest=require_manifest(),

@@ -7,6 +7,9 @@ by parsing at import. The CLI arguments are small pure functions so tests can ch
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,11 @@ def build_args(settings: Settings) -> list[str]:
     """The arguments of the one `dbt build` that materialises the selected models and their tests."""
     return ["build", *vars_arg(settings)]
 
+
+# dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin
+# folder may not be on PATH; dbt is installed beside this interpreter, so put that folder first.
+if shutil.which("dbt") is None:
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
