@@ -1,0 +1,117 @@
+"""The audit schema: one row per batch load (or refusal), one per quarantined value.
+
+`audit.load_batches` holds, per (system, entity, batch), at most one LOADED row (the version in the
+raw layer, with its counts) and at most one REFUSED row (the newest refused delivery since then): a
+successful load replaces both, a refusal replaces only the earlier refusal, so the previous good
+version and its audit row stay. `file` is the batch's files, comma-separated in part order. A
+refused batch counts 0 rows read, loaded and quarantined (none of its rows entered the warehouse;
+the message says what was delivered), so `rows_read = rows_loaded + rows_quarantined` holds on
+every row.
+
+Folder refusals (unknown system or entity folders, batch folders that are not months, stray files,
+symlinks out of the landing root) belong to no batch: they are recorded with the folder names as
+found (NULL below the level reached) and `file` the offending path, and every scan replaces them
+all, so the table shows what is wrong in the landing folder now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import entities
+from orchestration.landing import sha256_file
+
+from .landing_scan import MANIFEST, MONTH_RE, BatchRef, FolderRefusal, is_metadata
+from .reader import ql
+
+DDL = (
+    "CREATE SCHEMA IF NOT EXISTS audit",
+    """CREATE TABLE IF NOT EXISTS audit.load_batches (
+        system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+        status VARCHAR, message VARCHAR, loaded_at TIMESTAMP, fingerprint VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS audit.quarantined_rows (
+        system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR, line BIGINT,
+        "column" VARCHAR, value VARCHAR, reason VARCHAR)""",
+)
+
+
+def create_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for sql in DDL:
+        con.execute(sql)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def fingerprint_files(batch_dir: Path) -> list[Path]:
+    """The files a batch's fingerprint covers: its part files and its manifest."""
+    return sorted(p for p in Path(batch_dir).iterdir()
+                  if p.is_file() and (p.name == MANIFEST or not is_metadata(p.name)))
+
+
+def batch_fingerprint(batch_dir: Path | str, known: dict[str, str] | None = None) -> str:
+    """sha256 over the batch's files' bytes (each file's sha256 with its name, in name order).
+
+    A sensor compares it with `audit.load_batches.fingerprint` to tell a re-delivery. `known`
+    passes sha256 values already computed (file name -> hex digest).
+    """
+    known = known or {}
+    h = hashlib.sha256()
+    for p in fingerprint_files(Path(batch_dir)):
+        h.update(f"{p.name}\t{known.get(p.name) or sha256_file(p)}\n".encode())
+    return h.hexdigest()
+
+
+def _where(ref: BatchRef) -> tuple[str, list]:
+    return "system = ? AND entity = ? AND batch = ?", [ref.system, ref.entity, ref.batch]
+
+
+def replace_loaded(con, ref: BatchRef, files: str, rows_read: int, rows_loaded: int,
+                   rows_quarantined: int, message: str, loaded_at: dt.datetime, fingerprint: str) -> None:
+    """Inside the caller's transaction: drop the batch's audit rows, insert the LOADED one."""
+    where, args = _where(ref)
+    con.execute(f"DELETE FROM audit.load_batches WHERE {where}", args)
+    con.execute("INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, ?, ?, ?, 'LOADED', ?, ?, ?)",
+                [*args, files, rows_read, rows_loaded, rows_quarantined, message, loaded_at, fingerprint])
+
+
+def record_refused(con, ref: BatchRef, files: str, message: str, loaded_at: dt.datetime,
+                   fingerprint: str | None) -> None:
+    """Replace the batch's earlier refusal (if any) with this one; the LOADED row stays."""
+    where, args = _where(ref)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM audit.load_batches WHERE {where} AND status = 'REFUSED'", args)
+        con.execute("INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, 0, 0, 0, 'REFUSED', ?, ?, ?)",
+                    [*args, files, message, loaded_at, fingerprint])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _valid_batch_sql() -> str:
+    pairs = ", ".join(ql(f"{s}/{e}") for s, e in entities())
+    return (f"(batch IS NOT NULL AND regexp_full_match(batch, {ql(MONTH_RE.pattern)}) "
+            f"AND system || '/' || entity IN ({pairs}))")
+
+
+def replace_folder_refusals(con, refusals: list[FolderRefusal], at: dt.datetime | None = None) -> None:
+    """Make the folder-refusal rows of audit.load_batches exactly `refusals` (one transaction)."""
+    at = at or now_utc()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM audit.load_batches WHERE NOT coalesce({_valid_batch_sql()}, false)")
+        for r in refusals:
+            con.execute("INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, 0, 0, 0, 'REFUSED', ?, ?, NULL)",
+                        [r.system, r.entity, r.batch, r.path, r.message, at])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

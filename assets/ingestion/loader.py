@@ -1,0 +1,178 @@
+"""Loading one batch: check it, apply the row rules, then replace it in ONE transaction.
+
+Everything that can refuse the batch happens before the transaction, on temp tables: the folder's
+files, the manifest, each file's encoding, separator, header and structure, the row counts and
+checksums, the control totals. Then one transaction deletes the batch's raw rows, quarantine rows and
+audit rows and inserts the new ones, so the warehouse always holds exactly one version of a batch:
+the newest one that was not refused. A refused batch changes nothing but its audit refusal row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import create_raw_tables, entity
+
+from . import audit, manifest, reader, rules
+from .errors import Refused
+from .landing_scan import BatchRef, batch_files, check_names, inside, rel
+
+_counter = itertools.count()
+
+
+@dataclass
+class BatchResult:
+    system: str
+    entity: str
+    batch: str
+    status: str  # LOADED | REFUSED
+    files: list[str]
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    fingerprint: str | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    file_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "REFUSED"
+
+    def as_metadata(self) -> dict:
+        return {
+            "batch": self.batch, "status": self.status, "files": self.files,
+            "rows_read": self.rows_read, "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined, "extra_columns": self.extra_columns,
+            "message": self.message,
+        }
+
+
+def prepare_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit schemas and tables (idempotent)."""
+    create_raw_tables(con)
+    audit.create_audit_tables(con)
+    con.execute("SET preserve_insertion_order = true")
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system: str, entity_name: str,
+               batch: str) -> BatchResult:
+    """Load `<landing_root>/<system>/<entity>/<batch>/` into the raw layer, replacing its earlier version.
+
+    Never raises for bad input: a refused batch is recorded in audit.load_batches and returned with
+    status REFUSED (its message names the file, the reason and what to do).
+    """
+    root = Path(landing_root).resolve()
+    ref = BatchRef(system, entity_name, batch)
+    loaded_at = audit.now_utc()
+    prepare_warehouse(con)
+    prefix = f"_ingest_{next(_counter)}"
+    temps: list[str] = []
+    files = [ref.rel]
+    fingerprint = None
+    try:
+        check_names(system, entity_name, batch)
+        ent = entity(system, entity_name)
+        bf = batch_files(root, ref)
+        files = [rel(root, p) for p in bf.data]
+        byte_stats = {p: reader.scan_bytes(p, text=p.suffix.lower() == ".csv") for p in bf.data}
+        fingerprint = audit.batch_fingerprint(bf.dir, {p.name: fb.sha256 for p, fb in byte_stats.items()})
+        man = None
+        if bf.manifest:
+            man = manifest.read_manifest(bf.manifest, rel(root, bf.manifest), ref, ent)
+            manifest.check_file_list(man, bf.data)
+            for p, fb in byte_stats.items():
+                manifest.check_checksum(man, p.name, rel(root, p), fb.sha256)
+        sources = []
+        for i, p in enumerate(bf.data):
+            table = f"{prefix}_f{i}"
+            temps += [table, f"{table}_lines"]
+            src = reader.read_source(con, ent, p, rel(root, p), table, byte_stats[p])
+            if man:
+                manifest.check_rows(man, p.name, src)
+            sources.append(src)
+        temps += [f"{prefix}_staged", f"{prefix}_dups", f"{prefix}_stage"]
+        stage = rules.build_stage(con, ent, batch, sources, prefix)
+        if man:
+            manifest.check_control_totals(con, man, stage.table, ent)
+    except Refused as r:
+        if fingerprint is None:
+            fingerprint = _fingerprint_if_possible(root, ref)
+        message = (f"REFUSED {ref.rel}: {r.message} Nothing of this delivery was loaded; the "
+                   "previously loaded version of the batch (if any) stays.")
+        audit.record_refused(con, ref, ", ".join(files), message, loaded_at, fingerprint)
+        _drop(con, temps)
+        return BatchResult(system, entity_name, batch, "REFUSED", files, message=message,
+                           fingerprint=fingerprint)
+    except BaseException:
+        _drop(con, temps)
+        raise
+
+    extras = sorted({name for s in sources for name in s.extras})
+    good = stage.rows - stage.bad_rows
+    message = f"loaded {good} of {stage.rows} rows from {len(files)} file(s)"
+    if stage.bad_rows:
+        message += f"; {stage.bad_rows} row(s) quarantined (see audit.quarantined_rows)"
+    message += "; manifest verified" if man else "; no manifest"
+    if extras:
+        message += f"; extra columns kept in _extra: {', '.join(extras)}"
+    try:
+        _replace(con, ent, ref, stage, ", ".join(files), message, loaded_at, fingerprint)
+    finally:
+        _drop(con, temps)
+    return BatchResult(
+        system, entity_name, batch, "LOADED", files, rows_read=stage.rows, rows_loaded=good,
+        rows_quarantined=stage.bad_rows, message=message, fingerprint=fingerprint,
+        extra_columns=extras, file_rows={s.rel: s.rows for s in sources},
+    )
+
+
+def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: str, loaded_at,
+             fingerprint: str) -> None:
+    cols = ", ".join(reader.qi(c) for c in ent.column_names)
+    where = "system = ? AND entity = ? AND batch = ?"
+    args = [ref.system, ref.entity, ref.batch]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM raw.{ent.table} WHERE _batch = ?", [ref.batch])
+        con.execute(f"DELETE FROM audit.quarantined_rows WHERE {where}", args)
+        con.execute(
+            f"INSERT INTO raw.{ent.table} ({cols}, _batch, _file, _line, _extra, _loaded_at) "
+            f"SELECT {cols}, ?, _file, _line, _extra, ? FROM {stage.table} WHERE {stage.good}",
+            [ref.batch, loaded_at],
+        )
+        if stage.bad_rows:
+            con.execute(
+                "INSERT INTO audit.quarantined_rows SELECT ?, ?, ?, _file, _line, \"column\", value, "
+                f"reason FROM ({rules.quarantine_select(ent, stage)}) ORDER BY _file, _line, \"column\"",
+                args,
+            )
+        audit.replace_loaded(con, ref, files, stage.rows, stage.rows - stage.bad_rows, stage.bad_rows,
+                             message, loaded_at, fingerprint)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _fingerprint_if_possible(root: Path, ref: BatchRef) -> str | None:
+    """The fingerprint of a refused batch, when its files can be read without leaving the root."""
+    bdir = root / ref.system / ref.entity / ref.batch
+    try:
+        check_names(ref.system, ref.entity, ref.batch)
+        if bdir.is_dir() and all(inside(root, p) for p in [bdir, *audit.fingerprint_files(bdir)]):
+            return audit.batch_fingerprint(bdir)
+    except (Refused, OSError):
+        pass
+    return None
+
+
+def _drop(con, tables: list[str]) -> None:
+    for t in reversed(tables):
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -1,0 +1,156 @@
+"""`_manifest.json`: reading it and verifying a batch against it (files, rows, sha256, totals).
+
+A manifest that cannot be read, names another batch, lists other files than the folder holds, or
+whose counts, checksums or control totals differ from the delivered files refuses the batch. A
+control total is the exact decimal sum of the column over every delivered row (quarantined rows
+included, an empty value adds 0); a value in that column that is not a decimal makes the total
+unverifiable, which refuses the batch too. Sums are exact: DuckDB adds the values DECIMAL(38,12)
+holds exactly, Python's `Decimal` adds the rare rest (more fractional digits or too large).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import Column, Entity
+
+from .errors import Refused
+from .landing_scan import BatchRef
+from .reader import Source, qi, ql
+from .rules import DEC12_RE, DEC_RE, raw
+
+RESEND = "re-extract the batch and deliver it again with a manifest written for exactly those files"
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    rows: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    rel: str
+    files: dict[str, ManifestFile]
+    control_totals: dict[str, Decimal]  # contract column -> expected sum
+
+
+def _decimal(value) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str) and re.fullmatch(DEC_RE, value.strip()):
+        return Decimal(value.strip())
+    return None
+
+
+def read_manifest(path: Path, rel: str, ref: BatchRef, ent: Entity) -> Manifest:
+    """Parse and sanity-check a manifest (refusing a malformed one)."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise Refused(rel, f"the manifest cannot be read as JSON ({e})", RESEND) from None
+    if not isinstance(body, dict):
+        raise Refused(rel, "the manifest is not a JSON object", RESEND)
+    for k in ("system", "entity", "batch"):
+        if k in body and body[k] != getattr(ref, k):
+            raise Refused(rel, f"the manifest is for {k} {body[k]!r}, but it lies in the folder of "
+                               f"{ref.rel}", "put the manifest in its own batch's folder")
+    files = body.get("files")
+    if not isinstance(files, list) or not files:
+        raise Refused(rel, "the manifest has no 'files' list", RESEND)
+    parsed: dict[str, ManifestFile] = {}
+    for f in files:
+        ok = (isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("rows"), int)
+              and not isinstance(f.get("rows"), bool) and isinstance(f.get("sha256"), str))
+        if not ok:
+            raise Refused(rel, f"a 'files' entry is not {{name, rows, sha256}}: {f!r}", RESEND)
+        parsed[f["name"]] = ManifestFile(f["rows"], f["sha256"].strip().lower())
+    totals: dict[str, Decimal] = {}
+    given = body.get("control_totals") or {}
+    if not isinstance(given, dict):
+        raise Refused(rel, "the manifest's 'control_totals' is not an object", RESEND)
+    by_norm = {c.lower(): c for c in ent.column_names}
+    for name, value in given.items():
+        col = by_norm.get(str(name).strip().lower())
+        if col is None:
+            raise Refused(rel, f"the manifest has a control total for {name!r}, which is not a column "
+                               f"of {ent.system}/{ent.name}", RESEND)
+        expected = _decimal(value)
+        if expected is None:
+            raise Refused(rel, f"the manifest's control total of {col} ({value!r}) is not a decimal",
+                          RESEND)
+        totals[col] = expected
+    return Manifest(rel, parsed, totals)
+
+
+def check_file_list(man: Manifest, data: list[Path]) -> None:
+    names = {p.name for p in data}
+    missing = sorted(set(man.files) - names)
+    if missing:
+        raise Refused(man.rel, f"the manifest lists {', '.join(missing)}, which the batch folder does "
+                               "not hold", "deliver every file the manifest names, or " + RESEND)
+    unlisted = sorted(names - set(man.files))
+    if unlisted:
+        raise Refused(man.rel, f"the batch folder holds {', '.join(unlisted)}, which the manifest does "
+                               "not list", "remove the stray file, or " + RESEND)
+
+
+def check_checksum(man: Manifest, name: str, rel: str, sha256: str) -> None:
+    if man.files[name].sha256 != sha256:
+        raise Refused(rel, f"the file's sha256 is {sha256}, the manifest says {man.files[name].sha256} "
+                           "(the file changed or was cut short after extraction)", RESEND)
+
+
+def check_rows(man: Manifest, name: str, src: Source) -> None:
+    if man.files[name].rows != src.rows:
+        raise Refused(src.rel, f"the file has {src.rows} data rows, the manifest says "
+                               f"{man.files[name].rows}", RESEND)
+
+
+def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage_table: str,
+                         ent: Entity) -> None:
+    """Compare every control total with the exact sum of its column over every delivered row."""
+    for col, expected in man.control_totals.items():
+        actual = _exact_sum(con, man, stage_table, ent.column(col))
+        if actual != expected:
+            raise Refused(man.rel, f"the control total of {col} is {expected} in the manifest, but the "
+                                   f"delivered rows sum to {actual} (difference {actual - expected})",
+                          "the batch is incomplete or was changed after extraction: " + RESEND)
+
+
+def _exact_sum(con, man: Manifest, stage_table: str, col: Column) -> Decimal:
+    r, is_dec = raw(col.name), f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
+    if col.type in ("integer", "decimal"):
+        # The typed value is exact wherever it is set; only the rest needs a look at the text.
+        typed = qi(col.name)
+        summed, rest = f"sum({typed})", f"{typed} IS NULL AND {r} <> ''"
+    else:
+        fits = f"regexp_full_match({r}, {ql(DEC12_RE)}) AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL"
+        summed = f"sum(TRY_CAST({r} AS DECIMAL(38,12))) FILTER (WHERE {fits})"
+        rest = f"{r} <> '' AND NOT ({fits})"
+    bad = f"{rest} AND NOT {is_dec}"
+    try:
+        total, n_bad, long_values = con.execute(
+            f"SELECT {summed}, count(*) FILTER (WHERE {bad}), list({r}) FILTER (WHERE {rest} AND {is_dec}) "
+            f"FROM {stage_table}"
+        ).fetchone()
+    except duckdb.Error as e:
+        raise Refused(man.rel, f"the control total of {col.name} cannot be computed: {e}",
+                      "check the column's values") from None
+    if n_bad:
+        file, line, value = con.execute(
+            f"SELECT _file, _line, {r} FROM {stage_table} WHERE {bad} ORDER BY _part, _line LIMIT 1"
+        ).fetchone()
+        raise Refused(file, f"the control total of {col.name} cannot be verified: {n_bad} value(s) in "
+                            f"that column are not decimals (first on line {line}: {value!r})",
+                      "deliver the column with '.' as the decimal point and no thousands separators, "
+                      "then deliver the batch again")
+    return Decimal(total or 0) + sum((Decimal(v) for v in long_values or ()), Decimal(0))

@@ -1,0 +1,329 @@
+"""Reading one part file into a DuckDB temp table, with DuckDB's own readers.
+
+CSV is read with `read_csv` and explicit options (comma, RFC 4180 quotes, strict mode, every column
+VARCHAR, no sniffing), so a value reaches the rules exactly as it was written. Parquet is read with
+`read_parquet`. Before DuckDB sees a CSV file, one streaming pass over its bytes computes the
+sha256 (manifest and fingerprint), checks that it is UTF-8, and counts line breaks; the header is
+parsed from the first bytes so that a European export or a missing column is refused with a message
+that says so, instead of a parser error.
+
+Physical line numbers: DuckDB gives none, so `_line` is computed in SQL. A row starts on the line
+after the previous row's start plus the line breaks inside the previous row's (quoted) values. That
+is exact unless the file holds blank lines between rows, which DuckDB skips; the byte pass tells
+(the last row must end on the last non-blank line), and only then are the record starts derived
+from the file text itself (`read_text`, quote parity per line).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import Entity
+
+from .errors import Refused
+
+CHUNK = 1 << 22
+HEAD = 1 << 16
+EUROPEAN_DECIMAL = re.compile(r'(^|;)"?-?[0-9]+,[0-9]+"?(;|$)')
+INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+NAIVE_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
+
+
+def qi(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ql(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class FileBytes:
+    sha256: str
+    size: int
+    newlines: int = 0
+    trailing_newlines: int = 0
+    head: bytes = b""
+    not_utf8: str | None = None  # why the file is not UTF-8, if it is not
+
+    @property
+    def last_content_line(self) -> int:
+        """The physical line number of the last line that is not blank (trailing blank lines ignored)."""
+        return self.newlines - self.trailing_newlines + 1
+
+
+@dataclass
+class Source:
+    """One part file read into the temp table `table`."""
+
+    rel: str
+    fmt: str  # csv | parquet
+    table: str
+    rows: int
+    sha256: str
+    columns: dict[str, str]  # contract column -> column of `table`
+    types: dict[str, str]  # contract column -> DuckDB type of that column
+    extras: dict[str, str] = field(default_factory=dict)  # extra column as delivered -> column of `table`
+    line_sql: str = ""  # the FROM clause giving `table` (alias t) with its `_line` column
+
+
+def scan_bytes(path: Path, text: bool) -> FileBytes:
+    """sha256 of the file; for text files also UTF-8 validity and line-break counts. One pass."""
+    h = hashlib.sha256()
+    size = newlines = 0
+    head = b""
+    tail = b""
+    decoder = codecs.getincrementaldecoder("utf-8")() if text else None
+    not_utf8 = None
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+            if text:
+                if len(head) < HEAD:
+                    head += chunk[: HEAD - len(head)]
+                if decoder is not None:
+                    pending = decoder.getstate()[0]
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError as e:
+                        window = pending + chunk
+                        line = newlines + window[: e.start].count(b"\n") + 1
+                        not_utf8 = _not_utf8_reason(window, e.start, line)
+                        decoder = None
+                newlines += chunk.count(b"\n")
+                tail = (tail + chunk)[-HEAD:]
+            size += len(chunk)
+    if text and decoder is not None and not_utf8 is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            not_utf8 = "the file ends inside a UTF-8 character (it is cut short or not UTF-8)"
+    stripped = tail.rstrip(b"\r\n")
+    return FileBytes(h.hexdigest(), size, newlines, tail[len(stripped):].count(b"\n"), head, not_utf8)
+
+
+def _not_utf8_reason(window: bytes, pos: int, line: int) -> str:
+    if window[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "the file is UTF-16 encoded, not UTF-8"
+    bad = window[pos]
+    start = window.rfind(b"\n", 0, pos) + 1
+    snippet = window[start: pos + 20].split(b"\n")[0].decode("latin-1")
+    guess = ""
+    if 0x80 <= bad <= 0xFF:
+        guess = (f"; byte 0x{bad:02X} reads as {bytes([bad]).decode('cp1252', 'replace')!r} in "
+                 "Latin-1/Windows-1252, so the file looks Latin-1 encoded")
+    return f"the file is not UTF-8: invalid byte 0x{bad:02X} on line {line} ({snippet!r}){guess}"
+
+
+def read_source(con: duckdb.DuckDBPyConnection, ent: Entity, path: Path, rel: str, table: str,
+                fb: FileBytes) -> Source:
+    """Read one part file into temp table `table`; raises Refused when it cannot be used at all."""
+    if path.suffix.lower() == ".csv":
+        return _read_csv(con, ent, path, rel, table, fb)
+    return _read_parquet(con, ent, path, rel, table, fb)
+
+
+def _match_columns(ent: Entity, rel: str, names: list[str],
+                   fmt: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Map contract columns and extra columns to header positions (case-insensitive, trimmed)."""
+    wanted = set(ent.column_names)
+    seen: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    for i, raw in enumerate(names):
+        norm = raw.strip().lower()
+        if norm in seen or (norm and norm in {n.strip().lower() for n in extras}):
+            raise Refused(rel, f"column {raw.strip()!r} appears twice in the header",
+                          "deliver every column once (names are matched ignoring case and spaces)")
+        if norm in wanted:
+            seen[norm] = i
+        else:
+            extras[raw.strip() or f"_column_{i + 1}"] = i
+    missing = [c for c in ent.column_names if c not in seen]
+    if missing:
+        raise Refused(rel, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                           f"({ent.system}/{ent.name} needs every contract column, nullable ones too)",
+                      f"add the column{'s' if len(missing) > 1 else ''} to the {fmt} (an empty "
+                      "value is allowed where the contract says nullable)")
+    return seen, extras
+
+
+def _header(ent: Entity, rel: str, fb: FileBytes) -> tuple[list[str], int]:
+    """The header's column names and how many physical lines the header takes."""
+    text = fb.head.decode("utf-8", "ignore").removeprefix("\ufeff")
+    if not text.strip():
+        raise Refused(rel, "the file is empty: no header row",
+                      "deliver a header row with the contract's column names (and no rows, if "
+                      "there are none)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    names = next(reader)
+    header_lines = reader.line_num
+    _check_separator(ent, rel, text, names)
+    return names, header_lines
+
+
+def _check_separator(ent: Entity, rel: str, text: str, names: list[str]) -> None:
+    wanted = set(ent.column_names)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+
+    def hits(sep: str) -> int:
+        return sum(1 for n in first_line.split(sep) if n.strip().strip('"').strip().lower() in wanted)
+
+    comma = sum(1 for n in names if n.strip().lower() in wanted)
+    if hits(";") > comma:
+        lines = text.split("\n")[1:50]
+        decimals = [m.group(0).strip(';"') for line in lines for m in [EUROPEAN_DECIMAL.search(line)] if m]
+        also = (f" and decimals written with ',' (e.g. {decimals[0]!r})" if decimals else "")
+        raise Refused(rel, f"this is a European-style CSV: fields are separated by ';'{also}",
+                      "re-export the file as a standard CSV: ',' between fields, '.' as the "
+                      "decimal point, no thousands separators")
+    for sep, label in (("\t", "tab"), ("|", "'|'")):
+        if hits(sep) > comma:
+            raise Refused(rel, f"fields are separated by {label}, not by commas",
+                          "re-export the file as comma-separated CSV")
+
+
+def _duckdb_error(e: Exception) -> str:
+    """The useful first lines of a DuckDB reader error (it appends pages of options)."""
+    lines = []
+    for line in str(e).splitlines():
+        if not line.strip() or line.startswith(("Possible", "*", "  file =")):
+            if lines:
+                break
+            continue
+        lines.append(line.strip())
+    return " / ".join(lines)[:500]
+
+
+def _read_csv(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:
+    if fb.not_utf8:
+        raise Refused(rel, fb.not_utf8, "re-export the file as UTF-8 (a byte-order mark is allowed)")
+    names, header_lines = _header(ent, rel, fb)
+    seen, extras = _match_columns(ent, rel, names, "CSV header")
+    cols = ", ".join(f"{ql(f'c{i}')}: 'VARCHAR'" for i in range(len(names)))
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({ql(str(path))}, header = true, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"encoding = 'utf-8', columns = {{{cols}}})"
+        )
+    except duckdb.Error as e:
+        raise Refused(rel, f"the file cannot be read as CSV: {_duckdb_error(e)}",
+                      "fix the file so that every row has the header's number of fields and every "
+                      "quote is closed (RFC 4180), then deliver the batch again") from None
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    source = Source(
+        rel=rel, fmt="csv", table=table, rows=rows, sha256=fb.sha256,
+        columns={c: f"c{i}" for c, i in seen.items()},
+        types={c: "VARCHAR" for c in seen},
+        extras={name: f"c{i}" for name, i in extras.items()},
+    )
+    source.line_sql = _csv_lines(con, path, rel, table, len(names), header_lines, rows, fb)
+    return source
+
+
+def _csv_lines(con, path: Path, rel: str, table: str, ncols: int, header_lines: int, rows: int,
+               fb: FileBytes) -> str:
+    """The FROM clause giving the rows of `table` (alias t) with their physical `_line`.
+
+    When rows span lines (quoted line breaks) or blank lines sit between rows, a helper table
+    `<table>_lines(_ord, _line)` maps row order to start lines.
+    """
+    lines = f"{table}_lines"
+    if fb.last_content_line == header_lines + rows or rows == 0:
+        # Every row takes exactly one line (the common case): no window needed.
+        return f"(SELECT *, rowid + {header_lines + 1} AS _line FROM {table}) AS t"
+    joined = " || ".join(f"coalesce(c{i}, '')" for i in range(ncols))
+    con.execute(
+        f"CREATE TEMP TABLE {lines} AS SELECT _ord, {header_lines} + 1 + coalesce(sum(1 + _nl) OVER "
+        f"(ORDER BY _ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS _line, _nl FROM "
+        f"(SELECT rowid AS _ord, length(s) - length(replace(s, chr(10), '')) AS _nl "
+        f"FROM (SELECT rowid, {joined} AS s FROM {table}))"
+    )
+    last = con.execute(f"SELECT max(_line + _nl) FROM {lines}").fetchone()[0]
+    if last != fb.last_content_line:
+        # Blank lines between rows (skipped by DuckDB): take record starts from the text.
+        con.execute(f"DROP TABLE {lines}")
+        con.execute(
+            f"CREATE TEMP TABLE {lines} AS "
+            f"WITH l AS (SELECT string_split(content, chr(10)) AS l FROM read_text({ql(str(path))})), "
+            f"u AS (SELECT unnest(l) AS txt, generate_subscripts(l, 1) AS n FROM l), "
+            f"q AS (SELECT n, txt, coalesce(sum(length(txt) - length(replace(txt, '\"', ''))) OVER "
+            f"(ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS quotes FROM u), "
+            f"s AS (SELECT n FROM q WHERE quotes % 2 = 0 AND rtrim(txt, chr(13)) <> '') "
+            f"SELECT row_number() OVER (ORDER BY n) - 2 AS _ord, n AS _line FROM s"
+        )
+        con.execute(f"DELETE FROM {lines} WHERE _ord < 0")
+        starts = con.execute(f"SELECT count(*) FROM {lines}").fetchone()[0]
+        if starts != rows:
+            raise Refused(rel, f"the file's {rows} rows cannot be matched to its physical lines "
+                               f"({starts} record starts found)",
+                          "check the file's quoting and line breaks (RFC 4180)")
+    return f"{table} AS t JOIN {lines} AS l ON t.rowid = l._ord"
+
+
+def _read_parquet(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT *, file_row_number AS _ingest_row "
+                    f"FROM read_parquet({ql(str(path))}, file_row_number = true)")
+        described = con.execute(f"DESCRIBE {table}").fetchall()
+    except duckdb.Error as e:
+        raise Refused(rel, f"the file cannot be read as Parquet: {_duckdb_error(e)}",
+                      "deliver a complete, valid Parquet file") from None
+    names = [r[0] for r in described if r[0] not in ("file_row_number", "_ingest_row")]
+    types = {r[0]: r[1] for r in described}
+    seen, extras = _match_columns(ent, rel, names, "Parquet file")
+    columns = {c: names[i] for c, i in seen.items()}
+    for c, src in columns.items():
+        problem = parquet_incompatibility(ent.column(c).type, types[src])
+        if problem:
+            raise Refused(rel, f"column {c} has Parquet type {types[src]}: {problem}",
+                          f"write {c} as {PARQUET_WANTED[ent.column(c).type]} (or as text)")
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return Source(
+        rel=rel, fmt="parquet", table=table, rows=rows, sha256=fb.sha256, columns=columns,
+        types={c: types[src] for c, src in columns.items()},
+        extras={name.strip() or f"_column_{i + 1}": names[i] for name, i in
+                ((names[i], i) for i in extras.values())},
+        line_sql=f"(SELECT *, _ingest_row + 2 AS _line FROM {table}) AS t",
+    )
+
+
+PARQUET_WANTED = {
+    "string": "a string",
+    "integer": "an integer type",
+    "decimal": "DECIMAL (scale at most 12) or an integer type",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP (UTC)",
+    "boolean": "BOOLEAN",
+}
+
+
+def parquet_incompatibility(contract_type: str, duck_type: str) -> str | None:
+    """Why a Parquet column's type cannot hold the contract type (None when it can)."""
+    base = duck_type.split("(")[0]
+    if base == "VARCHAR":
+        return None  # text goes through the same rules as CSV
+    ok = {
+        "string": base in INT_TYPES,
+        "integer": base in INT_TYPES or (base == "DECIMAL" and duck_type.endswith(",0)")),
+        "decimal": base in INT_TYPES or base == "DECIMAL",
+        "date": base == "DATE",
+        "timestamp": base in NAIVE_TIMESTAMPS or base == "TIMESTAMP WITH TIME ZONE",
+        "boolean": base == "BOOLEAN",
+    }[contract_type]
+    if ok:
+        return None
+    if contract_type == "decimal" and base in ("FLOAT", "DOUBLE"):
+        return "binary floating point cannot hold an exact decimal amount"
+    return f"not compatible with the contract type {contract_type}"
