@@ -1,0 +1,147 @@
+{#-
+  Methodology §9 and §10: the T12M behaviour of every customer active at M, over W(M):
+  - INVOICE lines, and those ordered via a digital channel (maturity.digital_channels);
+  - net revenue from the complex families (maturity.complex_families): INVOICE minus CREDIT_MEMO
+    net_amount_lcy of lines whose item is in one of those families;
+  - PSA tickets, and those from a monitoring source (maturity.monitoring_sources);
+  - CRM activities with customer_attended = true;
+  - opportunities created in W(M) (newest version), and those that carry a need_driver.
+  Each is first counted per customer and month, then summed over the window.
+-#}
+{%- set digital = segments_setting('maturity.digital_channels', []) -%}
+{%- set complex = segments_setting('maturity.complex_families', []) -%}
+{%- set monitoring = segments_setting('maturity.monitoring_sources', []) -%}
+
+with active as (
+
+    select t.month, t.month_index, t.customer_no
+    from {{ ref('int_segment_customer_t12m') }} as t
+
+),
+
+sales_monthly as (
+
+    select
+        sl.customer_no,
+        {{ segments_month_index('sl.month') }} as month_index,
+        sum(case when sl.document_type = 'INVOICE' then 1 else 0 end) as invoice_lines,
+        sum(case when sl.document_type = 'INVOICE' and {{ segments_in_list('sl.order_channel', digital) }} then 1 else 0 end)
+            as digital_invoice_lines,
+        {{ to_money(
+            "sum(case when " ~ segments_in_list('sl.product_family', complex)
+            ~ " then case when sl.document_type = 'INVOICE' then sl.net_amount_lcy"
+            ~ " when sl.document_type = 'CREDIT_MEMO' then -sl.net_amount_lcy else 0 end else 0 end)"
+        ) }} as complex_net_revenue,
+        0 as tickets,
+        0 as monitoring_tickets,
+        0 as attended_activities,
+        0 as opportunities_created,
+        0 as opportunities_with_driver
+    from {{ ref('int_sales_lines') }} as sl
+    group by sl.customer_no, {{ segments_month_index('sl.month') }}
+
+),
+
+tickets_monthly as (
+
+    select
+        t.customer_no,
+        {{ segments_month_index('t.month') }} as month_index,
+        0 as invoice_lines,
+        0 as digital_invoice_lines,
+        {{ to_money('0') }} as complex_net_revenue,
+        count(*) as tickets,
+        sum(case when {{ segments_in_list('t.source', monitoring) }} then 1 else 0 end) as monitoring_tickets,
+        0 as attended_activities,
+        0 as opportunities_created,
+        0 as opportunities_with_driver
+    from {{ ref('int_psa_tickets') }} as t
+    group by t.customer_no, {{ segments_month_index('t.month') }}
+
+),
+
+activities_monthly as (
+
+    select
+        a.customer_no,
+        {{ segments_month_index('a.month') }} as month_index,
+        0 as invoice_lines,
+        0 as digital_invoice_lines,
+        {{ to_money('0') }} as complex_net_revenue,
+        0 as tickets,
+        0 as monitoring_tickets,
+        sum(case when a.customer_attended = true then 1 else 0 end) as attended_activities,
+        0 as opportunities_created,
+        0 as opportunities_with_driver
+    from {{ ref('int_crm_activities') }} as a
+    group by a.customer_no, {{ segments_month_index('a.month') }}
+
+),
+
+opportunities_monthly as (
+
+    select
+        o.customer_no,
+        {{ segments_month_index('o.created_date') }} as month_index,
+        0 as invoice_lines,
+        0 as digital_invoice_lines,
+        {{ to_money('0') }} as complex_net_revenue,
+        0 as tickets,
+        0 as monitoring_tickets,
+        0 as attended_activities,
+        count(*) as opportunities_created,
+        sum(case when o.need_driver is not null then 1 else 0 end) as opportunities_with_driver
+    from {{ ref('int_crm_opportunities') }} as o
+    group by o.customer_no, {{ segments_month_index('o.created_date') }}
+
+),
+
+monthly as (
+
+    select * from sales_monthly
+    union all
+    select * from tickets_monthly
+    union all
+    select * from activities_monthly
+    union all
+    select * from opportunities_monthly
+
+),
+
+windowed as (
+
+    select
+        a.month_index,
+        a.customer_no,
+        sum(x.invoice_lines) as invoice_lines_t12m,
+        sum(x.digital_invoice_lines) as digital_invoice_lines_t12m,
+        {{ to_money('sum(x.complex_net_revenue)') }} as complex_net_revenue_t12m,
+        sum(x.tickets) as tickets_t12m,
+        sum(x.monitoring_tickets) as monitoring_tickets_t12m,
+        sum(x.attended_activities) as attended_activities_t12m,
+        sum(x.opportunities_created) as opportunities_created_t12m,
+        sum(x.opportunities_with_driver) as opportunities_with_driver_t12m
+    from active as a
+    inner join monthly as x
+        on x.customer_no = a.customer_no
+       and {{ segments_in_window('x.month_index', 'a.month_index') }}
+    group by a.month_index, a.customer_no
+
+)
+
+select
+    a.month,
+    a.month_index,
+    a.customer_no,
+    cast(coalesce(w.invoice_lines_t12m, 0) as bigint) as invoice_lines_t12m,
+    cast(coalesce(w.digital_invoice_lines_t12m, 0) as bigint) as digital_invoice_lines_t12m,
+    coalesce(w.complex_net_revenue_t12m, {{ to_money('0') }}) as complex_net_revenue_t12m,
+    cast(coalesce(w.tickets_t12m, 0) as bigint) as tickets_t12m,
+    cast(coalesce(w.monitoring_tickets_t12m, 0) as bigint) as monitoring_tickets_t12m,
+    cast(coalesce(w.attended_activities_t12m, 0) as bigint) as attended_activities_t12m,
+    cast(coalesce(w.opportunities_created_t12m, 0) as bigint) as opportunities_created_t12m,
+    cast(coalesce(w.opportunities_with_driver_t12m, 0) as bigint) as opportunities_with_driver_t12m
+from active as a
+left join windowed as w
+    on w.month_index = a.month_index
+   and w.customer_no = a.customer_no

@@ -1,0 +1,112 @@
+{#-
+  Methodology §6: the T12M facts of every customer active at M (T12M net_revenue > 0), for every
+  segment month M. Money is summed over W(M) = M-11 .. M from the UNROUNDED profit waterfall
+  (int_customer_profit_monthly), never from the rounded fct. Orders are the distinct order_no of
+  the customer's INVOICE lines in W(M) (distinct over the window, not a sum of monthly counts);
+  product families the distinct families of its INVOICE lines in W(M). UNASSIGNED never gets
+  segments.
+-#}
+
+with months as (
+
+    select m.month, m.month_index
+    from {{ ref('int_segment_months') }} as m
+
+),
+
+profit as (
+
+    select
+        p.customer_no,
+        {{ segments_month_index('p.month') }} as month_index,
+        p.net_revenue,
+        p.gross_margin,
+        p.cost_to_serve,
+        p.contribution_margin
+    from {{ ref('int_customer_profit_monthly') }} as p
+    where p.customer_no <> {{ unassigned_customer() }}
+
+),
+
+money as (
+
+    select
+        m.month,
+        m.month_index,
+        p.customer_no,
+        {{ to_money('sum(p.net_revenue)') }} as net_revenue_t12m,
+        {{ to_money('sum(p.gross_margin)') }} as gross_margin_t12m,
+        {{ to_money('sum(p.cost_to_serve)') }} as cost_to_serve_t12m,
+        {{ to_money('sum(p.contribution_margin)') }} as contribution_margin_t12m
+    from months as m
+    inner join profit as p
+        on {{ segments_in_window('p.month_index', 'm.month_index') }}
+    group by m.month, m.month_index, p.customer_no
+
+),
+
+invoice_lines as (
+
+    select
+        sl.customer_no,
+        {{ segments_month_index('sl.month') }} as month_index,
+        sl.order_no,
+        sl.product_family
+    from {{ ref('int_sales_lines') }} as sl
+    where sl.document_type = 'INVOICE'
+      and sl.customer_no <> {{ unassigned_customer() }}
+
+),
+
+order_months as (
+
+    select distinct il.customer_no, il.month_index, il.order_no
+    from invoice_lines as il
+    where il.order_no is not null
+
+),
+
+family_months as (
+
+    select distinct il.customer_no, il.month_index, il.product_family
+    from invoice_lines as il
+    where il.product_family is not null
+
+),
+
+orders as (
+
+    select m.month_index, o.customer_no, count(distinct o.order_no) as orders_t12m
+    from months as m
+    inner join order_months as o
+        on {{ segments_in_window('o.month_index', 'm.month_index') }}
+    group by m.month_index, o.customer_no
+
+),
+
+families as (
+
+    select m.month_index, f.customer_no, count(distinct f.product_family) as product_families_t12m
+    from months as m
+    inner join family_months as f
+        on {{ segments_in_window('f.month_index', 'm.month_index') }}
+    group by m.month_index, f.customer_no
+
+)
+
+select
+    mo.month,
+    mo.month_index,
+    mo.customer_no,
+    mo.net_revenue_t12m,
+    mo.gross_margin_t12m,
+    mo.cost_to_serve_t12m,
+    mo.contribution_margin_t12m,
+    cast(coalesce(o.orders_t12m, 0) as bigint) as orders_t12m,
+    cast(coalesce(f.product_families_t12m, 0) as bigint) as product_families_t12m
+from money as mo
+left join orders as o
+    on o.month_index = mo.month_index and o.customer_no = mo.customer_no
+left join families as f
+    on f.month_index = mo.month_index and f.customer_no = mo.customer_no
+where mo.net_revenue_t12m > 0
