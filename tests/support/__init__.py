@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: hand-made landing fixtures and fixture warehouses."""
