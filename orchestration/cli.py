@@ -50,7 +50,8 @@ def _generate(out: Path, customers: int, months: int, end_month: str | None, see
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 def generate(out: Path, customers: int, months: int, end_month: str | None, seed: int, fmt: str) -> None:
     summary = _generate(out, customers, months, end_month, seed, fmt)
-    console.print(f"[green]wrote[/] {out} ({summary.describe()})")
+    console.print(f"[green]wrote[/] {out}: {summary.customers} customers, months {summary.first_month} .. "
+                  f"{summary.last_month}, {summary.total_rows:,} rows in {summary.files} files")
 
 
 @main.command(help="Build the dbt manifest (run once after installing or changing dbt_project/).")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
 
 from orchestration.resources import StrataPaths
 from orchestration.settings import load_settings
@@ -48,7 +49,7 @@ def open_instance(out: Path) -> dg.DagsterInstance:
     if not yaml.exists():
         # Telemetry off: the pipeline runs unattended, often without a network.
         yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    return dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home)))
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False) -> RunReport:
