@@ -194,15 +194,15 @@ def _check_separator(ent: Entity, rel: str, text: str, names: list[str]) -> None
 
 
 def _duckdb_error(e: Exception) -> str:
-    """The useful first lines of a DuckDB reader error (it appends pages of options)."""
+    """The useful lines of a DuckDB reader error (it goes on with fixes and the reader's options)."""
     lines = []
     for line in str(e).splitlines():
-        if not line.strip() or line.startswith(("Possible", "*", "  file =")):
-            if lines:
-                break
-            continue
-        lines.append(line.strip())
-    return " / ".join(lines)[:500]
+        text = line.strip()
+        if text.startswith(("Possible fix", "file =", "* ")):
+            break
+        if text:
+            lines.append(text)
+    return " / ".join(lines).removeprefix("Invalid Input Error: ")[:500]
 
 
 def _read_csv(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:

@@ -1,0 +1,155 @@
+"""The ingestion assets: one per contract entity, partitioned by month, loading landing batches.
+
+API for the orchestration (`orchestration/definitions.py`, `strata materialize`):
+- `ingestion_assets`: the 16 assets, key `[system, entity]`, group `ingestion_<system>`, partitions
+  `month_partitions` (dynamic, name `month`), single-run backfills, resource `paths` (StrataPaths).
+- `register_months(instance, landing_root)`: add the landing folder's months to the `month`
+  partitions (chronological order) and return every registered month key, sorted.
+- `landing_refusals(landing_root)`: what in the landing folder belongs to no loadable batch (unknown
+  system or entity folders, batch folders that are not months, stray files, symlinks leaving the
+  root), for the caller to report. Every ingestion asset run also writes them to
+  `audit.load_batches` (replacing the previous scan's) and logs them; an entity's asset fails on
+  the non-month folders under its own entity folder.
+
+A run loads every batch of its entity whose month is among the run's partition keys and exists in
+the landing folder. A refused batch does not stop the others: they load, then the asset raises
+`dg.Failure` naming every refused file and its reason.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.contract import Entity, entities
+from orchestration.resources import StrataPaths
+
+from . import audit
+from .landing_scan import FolderRefusal, scan_landing
+from .loader import BatchResult, load_batch, prepare_warehouse
+from .partitions import MONTH_PARTITIONS_NAME, month_partitions
+
+WAREHOUSE_POOL = "warehouse_writer"  # one writer of the DuckDB file at a time (same pool as dbt)
+
+
+def register_months(instance: dg.DagsterInstance, landing_root: Path | str) -> list[str]:
+    """Add the months found in the landing folder to the `month` dynamic partitions.
+
+    Keys stay in chronological order: when a new month sorts before a registered one (a late
+    delivery for an older month), every key is deleted and re-added in order. Registered months
+    whose folders are gone are kept (their data is still in the warehouse). Returns every
+    registered key, sorted.
+    """
+    found = scan_landing(landing_root).months
+    existing = list(instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
+    wanted = sorted(set(existing) | set(found))
+    if existing == wanted:
+        return wanted
+    if existing == wanted[: len(existing)]:
+        instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, wanted[len(existing):])
+    else:
+        for key in existing:
+            instance.delete_dynamic_partition(MONTH_PARTITIONS_NAME, key)
+        instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, wanted)
+    return wanted
+
+
+def landing_refusals(landing_root: Path | str) -> list[FolderRefusal]:
+    """Folder-level refusals of the landing folder (each has `.path` and `.message`)."""
+    return scan_landing(landing_root).refusals
+
+
+def _description(ent: Entity) -> str:
+    if ent.kind == "snapshot":
+        how = ("Snapshot: each month's batch is the whole table as of the month's last day; every "
+               "batch is kept (history by `_batch`), the newest is the current state.")
+    else:
+        how = f"Transactional: batch YYYY-MM holds the rows whose `{ent.batch_by}` falls in that month."
+    cols = "; ".join(
+        f"{c.name} {c.type}" + (" nullable" if c.nullable else "")
+        + (f" [{' | '.join(c.enum)}]" if c.enum else "")
+        for c in ent.columns
+    )
+    return (f"{ent.system.upper()} {ent.name} from the landing folder "
+            f"(`{ent.system}/{ent.name}/<YYYY-MM>/`) into `raw.{ent.table}`, key ({', '.join(ent.key)}). "
+            f"{how} Rows breaking a row rule go to `audit.quarantined_rows`; every batch is "
+            f"accounted for in `audit.load_batches`. Columns: {cols}.")
+
+
+def _column_schema(ent: Entity) -> dg.TableSchema:
+    return dg.TableSchema(columns=[
+        dg.TableColumn(c.name, c.duckdb_type, description=c.note,
+                       constraints=dg.TableColumnConstraints(nullable=c.nullable))
+        for c in ent.columns
+    ])
+
+
+def _metadata(results: list[BatchResult], months: list[str]) -> dict:
+    loaded = [r for r in results if not r.refused]
+    refused = [r for r in results if r.refused]
+    found = {r.batch for r in results}
+    return {
+        "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in loaded)),
+        "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
+        "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),
+        "batches_loaded": dg.MetadataValue.int(len(loaded)),
+        "batches_refused": dg.MetadataValue.int(len(refused)),
+        "batches": dg.MetadataValue.json([r.as_metadata() for r in results]),
+        "refused": dg.MetadataValue.json([{"batch": r.batch, "message": r.message} for r in refused]),
+        "extra_columns": dg.MetadataValue.json(sorted({c for r in loaded for c in r.extra_columns})),
+        "months_without_batch": dg.MetadataValue.json([m for m in months if m not in found]),
+    }
+
+
+def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -> dg.MaterializeResult:
+    """The body of every ingestion asset."""
+    months = sorted(context.partition_keys)
+    scan = scan_landing(paths.landing)
+    refs = [b for b in scan.batches if (b.system, b.entity) == (ent.system, ent.name) and b.batch in months]
+    own = [r for r in scan.refusals if (r.system, r.entity) == (ent.system, ent.name)]
+    for r in scan.refusals:
+        if r not in own:
+            context.log.warning(f"landing folder: {r.message}")
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    results: list[BatchResult] = []
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        prepare_warehouse(con)
+        audit.replace_folder_refusals(con, scan.refusals)
+        for ref in refs:
+            result = load_batch(con, paths.landing, ref.system, ref.entity, ref.batch)
+            (context.log.error if result.refused else context.log.info)(result.message)
+            results.append(result)
+    finally:
+        con.close()
+    metadata = _metadata(results, months)
+    refused = [r.message for r in results if r.refused] + [r.message for r in own]
+    if refused:
+        loaded = sum(1 for r in results if not r.refused)
+        raise dg.Failure(
+            description=(f"{ent.system}/{ent.name}: {len(refused)} refusal(s); {loaded} batch(es) "
+                         "loaded.\n" + "\n".join(f"- {m}" for m in refused)),
+            metadata=metadata,
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def build_ingestion_asset(ent: Entity) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey([ent.system, ent.name]),
+        group_name=f"ingestion_{ent.system}",
+        description=_description(ent),
+        partitions_def=month_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        metadata={"dagster/table_name": f"raw.{ent.table}", "dagster/column_schema": _column_schema(ent)},
+    )
+    def _asset(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
+        return ingest(context, paths, ent)
+
+    return _asset
+
+
+ingestion_assets: list[dg.AssetsDefinition] = [build_ingestion_asset(e) for e in entities().values()]
