@@ -4,6 +4,7 @@ Three customers and UNASSIGNED over January and February 2026; LCY is USD (the d
 - C100 Alpha GmbH bills in EUR (rates: January 1.10, February 1.20), payment terms 30 days;
 - C200 Beta Ltd bills in GBP (rates: January 1.25, February 1.30), terms 45 days;
 - C300 Gamma Inc bills in USD, the LCY: no fx_rates row, it converts at 1;
+- C400 Delta SA has nothing but a SUBMITTED rebate claim: every measure 0, so no row;
 - C999 is in the older (January) customer snapshot only: the newest snapshot decides, so all its
   rows (both months) belong to UNASSIGNED.
 CRM: ACC-A and ACC-A2 both map to C100; ACC-DEL points at C300 but is soft-deleted in the newest
@@ -109,6 +110,7 @@ BATCHES = [
     Batch("erp", "customers", "2026-02", [
         customer("C100", "Alpha GmbH", "EUR", 30), customer("C200", "Beta Ltd", "GBP", 45, country="GB"),
         customer("C300", "Gamma Inc", "USD", 60, country="US"),
+        customer("C400", "Delta SA", "EUR", 30, country="FR"),   # only a SUBMITTED claim: no profit row
     ]),
     Batch("erp", "items", "2026-02", [
         {"item_no": "I-HW", "description": "Laptop", "vendor_name": "Vendor", "product_family": "HARDWARE",
@@ -159,6 +161,7 @@ BATCHES = [
         shipment("SH-1", "SO-1", "C100", jan(6), "40.00", "25.00"),
         shipment("SH-2", "SO-2", "C200", jan(11), "20.00", "30.00"),   # over-recovered
         shipment("SH-3", "SO-4", "C999", jan(21), "8.00", "5.00"),
+        shipment("SH-6", "SO-3", "C300", jan(16), "5.00", "5.00"),    # net freight exactly 0: no row
     ]),
     Batch("erp", "shipments", "2026-02", [
         shipment("SH-4", "SO-5", "C100", feb(4), "12.50", "0.00"),
@@ -171,6 +174,7 @@ BATCHES = [
         claim("RB-3", "C200", JAN, "30.00", "PAID"),
         claim("RB-4", "C300", JAN, "40.00", "REJECTED"),
         claim("RB-5", "C999", JAN, "5.00", "APPROVED"),
+        claim("RB-7", "C400", JAN, "12.00", "SUBMITTED"),
     ]),
     Batch("erp", "rebate_claims", "2026-02", [
         claim("RB-6", "C300", feb(27), "15.00", "PAID"),
@@ -193,8 +197,8 @@ BATCHES = [
         gl(JAN, "5000", "COGS", "2010.00"),            # 10.00 more than the pipeline: DIFFERENCE
         gl(JAN, "4100", "REBATE_INCOME", "85.00"),
         gl(JAN, "5100", "SERVICES_COST", "442.00"),
-        gl(JAN, "5200", "FREIGHT_COST", "68.00"),
-        gl(JAN, "4200", "FREIGHT_RECOVERY", "60.00"),
+        gl(JAN, "5200", "FREIGHT_COST", "73.00"),
+        gl(JAN, "4200", "FREIGHT_RECOVERY", "65.00"),
         gl(JAN, "6100", "COST_POOL", "100.00", "ORDER_ENTRY"),
         gl(JAN, "6200", "COST_POOL", "100.00", "WAREHOUSE"),
         gl(JAN, "6300", "COST_POOL", "25.00", "RETURNS"),
