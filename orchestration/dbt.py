@@ -32,8 +32,12 @@ def vars_arg(settings: Settings) -> list[str]:
 
 
 def build_args(settings: Settings) -> list[str]:
-    """The arguments of the one `dbt build` that materialises the selected models and their tests."""
-    return ["build", *vars_arg(settings)]
+    """The arguments of the one `dbt build` that materialises the selected models and their tests.
+
+    dbt unit tests check the SQL, not the data: the test suite runs them (tests/test_dbt_unit_tests.py),
+    a production run does not pay for them.
+    """
+    return ["build", "--exclude-resource-type", "unit_test", *vars_arg(settings)]
 
 
 # dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin
