@@ -182,6 +182,18 @@ _CSV_CHUNK_ROWS = 262_144
 _NEEDS_QUOTES = '[",\\r\\n]'
 
 
+def _may_need_quotes(col: pa.Array) -> bool:
+    """Whether any value may hold a comma, quote or line break (a quick scan of the character data)."""
+    data = col.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool(np.isin(raw, _SPECIAL_BYTES).any())
+
+
+_SPECIAL_BYTES = np.frombuffer(b'",\r\n', dtype=np.uint8)
+
+
 def _csv_column(col: pa.ChunkedArray | pa.Array, type_: str) -> pa.Array:
     """One column as contract CSV text: a string array without nulls (null is the empty field)."""
     if isinstance(col, pa.ChunkedArray):
@@ -199,7 +211,7 @@ def _csv_column(col: pa.ChunkedArray | pa.Array, type_: str) -> pa.Array:
         col = text
     elif not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    if type_ == "string" or pa.types.is_string(col.type):
+    if type_ == "string" and _may_need_quotes(col):
         need = pc.match_substring_regex(col, _NEEDS_QUOTES)
         if pc.any(need).as_py():
             quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")

@@ -38,13 +38,13 @@ def _digits(numbers: np.ndarray, width: int, alphabet: np.ndarray = DIGITS) -> n
     if len(x) and x.min() < 0:
         raise ValueError("identifiers are built from non-negative numbers")
     base = len(alphabet)
-    out = np.empty((len(x), width), dtype=np.uint8)
+    out = np.zeros((width, len(x)), dtype=np.uint8)  # digit rows, transposed once at the end
     for k in range(width - 1, -1, -1):
-        out[:, k] = alphabet[x % base]
-        x //= base
+        x, digit = np.divmod(x, base)
+        out[k] = alphabet[digit]
     if len(x) and x.max() > 0:
         raise ValueError(f"a number does not fit in {width} digits")
-    return out
+    return out.T
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
@@ -73,9 +73,9 @@ def sf_ids(key_prefix: str, numbers: np.ndarray) -> pa.Array:
 def money(units: np.ndarray, scale: int = 2, valid: np.ndarray | None = None) -> pa.Array:
     """Integer minor units as decimal128(18, scale): money(np.array([1234]), 2) -> 12.34."""
     units = np.asarray(units, dtype=np.int64)
-    words = np.empty((len(units), 2), dtype=np.int64)
-    words[:, 0] = units
-    words[:, 1] = units >> 63  # two's-complement sign extension of the 128-bit value
+    words = np.zeros(2 * len(units), dtype=np.int64)  # little-endian 128-bit words: low, high
+    words[0::2] = units
+    words[1::2] = units >> 63  # two's-complement sign extension
     validity, null_count = _validity(valid)
     return pa.Array.from_buffers(
         pa.decimal128(18, scale), len(units), [validity, pa.py_buffer(words)], null_count=null_count

@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 from orchestration.contract import SYSTEMS, entities
 from orchestration.generator import personas as P
@@ -36,7 +35,7 @@ from orchestration.generator.service_desk import month_desk
 from orchestration.generator.shipments import month_shipments
 from orchestration.generator.summary import GenerationSummary, PlantedDifference, UnknownCustomerRows
 from orchestration.generator.surveys import month_responses
-from orchestration.landing import BatchWriter
+from orchestration.generator.writer import BackgroundWriter
 
 FORMATS = ("csv", "parquet")
 Progress = Callable[[str, int, int], None]
@@ -63,25 +62,6 @@ class _Counters:
             1_000,
         )
         self.payment, self.activity, self.response, self.ticket, self.entry = 5_000_001, 0, 10_001, 0, 0
-
-
-class _Writer:
-    def __init__(self, root: Path, fmt: str, cal: Calendar, summary: GenerationSummary) -> None:
-        self.root, self.fmt, self.cal, self.summary = root, fmt, cal, summary
-
-    def __call__(self, system: str, entity_name: str, m: int, table: pa.Table) -> None:
-        with BatchWriter(
-            self.root,
-            system,
-            entity_name,
-            self.cal.months[m],
-            fmt=self.fmt,
-            extracted_at=self.cal.extracted_at(m),
-        ) as w:
-            w.write_table(table)
-        key = f"{system}/{entity_name}"
-        self.summary.rows[key] = self.summary.rows.get(key, 0) + table.num_rows
-        self.summary.files += len(w.files)
 
 
 def _prepare(out: Path) -> None:
@@ -151,101 +131,107 @@ def generate(
             amount_lcy=Decimal(planted_cents).scaleb(-2),
         )
     )
-    write = _Writer(out, fmt, cal, summary)
+    write = BackgroundWriter(out, fmt, cal, summary)
     k = _Counters()
     receivables, pipeline = Receivables(), Pipeline()
-    if progress:
-        progress("generating", 0, n)
-    for m in range(n):
-        # snapshots: each table as it stood at the month end
-        write("erp", "customers", m, pop.snapshot(cal, m))
-        write("erp", "items", m, cat.snapshot(m))
-        write("crm", "accounts", m, acc.snapshot(cal, pop, m))
-        write("psa", "companies", m, comp.snapshot(cal, pop, acc, m))
-        write("psa", "agreements", m, comp.agreements_snapshot(cal, m))
-        write("erp", "fx_rates", m, fx.table(cal, m))
+    try:
+        for m in range(n):
+            if progress:
+                progress(f"generating {cal.months[m]}", m, n)
+            # snapshots: each table as it stood at the month end
+            write("erp", "customers", m, pop.snapshot(cal, m))
+            write("erp", "items", m, cat.snapshot(m))
+            write("crm", "accounts", m, acc.snapshot(cal, pop, m))
+            write("psa", "companies", m, comp.snapshot(cal, pop, acc, m))
+            write("psa", "agreements", m, comp.agreements_snapshot(cal, m))
+            write("erp", "fx_rates", m, fx.table(cal, m))
 
-        sales = month_sales(
-            cal, pop, cat, fx, m, stream(seed, "sales", m), k.invoice, k.order, k.memo, unknown_m
-        )
-        k.invoice += sales.invoice_documents
-        k.order += sales.orders
-        k.memo += sales.memos
-        write("erp", "sales_lines", m, sales.table)
-        if sales.unknown:
-            u = sales.unknown
-            summary.unknown_customer_rows.append(
-                UnknownCustomerRows(
-                    customer_no=u["customer_no"],
-                    month=u["month"],
-                    document_no=u["document_no"],
-                    lines=u["lines"],
-                    net_amount_lcy=Decimal(u["net_amount_lcy"]),
-                )
+            sales = month_sales(
+                cal, pop, cat, fx, m, stream(seed, "sales", m), k.invoice, k.order, k.memo, unknown_m
             )
+            k.invoice += sales.invoice_documents
+            k.order += sales.orders
+            k.memo += sales.memos
+            write("erp", "sales_lines", m, sales.table)
+            if sales.unknown:
+                u = sales.unknown
+                summary.unknown_customer_rows.append(
+                    UnknownCustomerRows(
+                        customer_no=u["customer_no"],
+                        month=u["month"],
+                        document_no=u["document_no"],
+                        lines=u["lines"],
+                        net_amount_lcy=Decimal(u["net_amount_lcy"]),
+                    )
+                )
 
-        shipments, freight_cost, freight_charged = month_shipments(
-            pop, sales, stream(seed, "shipments", m), k.shipment
-        )
-        k.shipment += shipments.num_rows
-        write("erp", "shipments", m, shipments)
+            shipments, freight_cost, freight_charged = month_shipments(
+                pop, sales, stream(seed, "shipments", m), k.shipment
+            )
+            k.shipment += shipments.num_rows
+            write("erp", "shipments", m, shipments)
 
-        claims, rebate_income = month_rebates(
-            cal, pop, cat, fx, sales, m, stream(seed, "rebates", m), k.claim
-        )
-        k.claim += claims.num_rows
-        write("erp", "rebate_claims", m, claims)
+            claims, rebate_income = month_rebates(
+                cal, pop, cat, fx, sales, m, stream(seed, "rebates", m), k.claim
+            )
+            k.claim += claims.num_rows
+            write("erp", "rebate_claims", m, claims)
 
-        receivables.invoice(cal, pop, sales, stream(seed, "payment-terms", m))
-        pay = receivables.deliver(cal, pop, fx, m, stream(seed, "payments", m), k.payment)
-        k.payment += pay.payments
-        write("erp", "payments", m, pay.table)
+            receivables.invoice(cal, pop, sales, stream(seed, "payment-terms", m))
+            pay = receivables.deliver(cal, pop, fx, m, stream(seed, "payments", m), k.payment)
+            k.payment += pay.payments
+            write("erp", "payments", m, pay.table)
 
-        pipeline.create(cal, pop, acc, fx, m, stream(seed, "opportunities", m))
-        write("crm", "opportunities", m, pipeline.deliver(acc, m))
-        activities = month_activities(cal, pop, acc, m, stream(seed, "activities", m), k.activity)
-        k.activity += activities.num_rows
-        write("crm", "activities", m, activities)
-        responses, answers = month_responses(cal, pop, acc, m, stream(seed, "surveys", m), k.response)
-        k.response += responses
-        write("crm", "survey_responses", m, answers)
+            pipeline.create(cal, pop, acc, fx, m, stream(seed, "opportunities", m))
+            write("crm", "opportunities", m, pipeline.deliver(acc, m))
+            activities = month_activities(cal, pop, acc, m, stream(seed, "activities", m), k.activity)
+            k.activity += activities.num_rows
+            write("crm", "activities", m, activities)
+            responses, answers = month_responses(cal, pop, acc, m, stream(seed, "surveys", m), k.response)
+            k.response += responses
+            write("crm", "survey_responses", m, answers)
 
-        desk = month_desk(cal, pop, comp, fx, m, stream(seed, "service-desk", m), k.ticket, k.entry)
-        k.ticket += desk.ticket_count
-        k.entry += desk.entry_count
-        write("psa", "tickets", m, desk.tickets)
-        write("psa", "time_entries", m, desk.time_entries)
+            desk = month_desk(cal, pop, comp, fx, m, stream(seed, "service-desk", m), k.ticket, k.entry)
+            k.ticket += desk.ticket_count
+            k.entry += desk.entry_count
+            write("psa", "tickets", m, desk.tickets)
+            write("psa", "time_entries", m, desk.time_entries)
 
-        postings = Postings(
-            net_by_family_currency=sales.net_by_family_currency,
-            cogs_by_family=sales.cogs_by_family,
-            rebate_income_cents=rebate_income,
-            services_cost_e4=desk.billable_cost_e4,
-            freight_cost_cents=freight_cost,
-            freight_charged_cents=freight_charged,
-        )
-        drivers = Drivers(
-            order_entry_units_x10=sales.order_entry_units_x10,
-            warehouse_lines=sales.warehouse_lines,
-            return_lines=sales.return_lines,
-            activity_minutes=int(np.asarray(activities.column("duration_minutes")).sum()),
-            non_billable_hundredths=desk.non_billable_hundredths,
-            invoice_documents=sales.invoice_documents,
-            late_payments=pay.late_rows,
-        )
-        gl = month_ledger(
-            cal,
-            fx,
-            m,
-            postings,
-            drivers,
-            customers,
-            stream(seed, "ledger", m),
-            planted_cents if m == planted_m else None,
-        )
-        write("erp", "gl_balances", m, gl)
-        if progress:
-            progress(f"wrote {cal.months[m]}", m + 1, n)
+            postings = Postings(
+                net_by_family_currency=sales.net_by_family_currency,
+                cogs_by_family=sales.cogs_by_family,
+                rebate_income_cents=rebate_income,
+                services_cost_e4=desk.billable_cost_e4,
+                freight_cost_cents=freight_cost,
+                freight_charged_cents=freight_charged,
+            )
+            drivers = Drivers(
+                order_entry_units_x10=sales.order_entry_units_x10,
+                warehouse_lines=sales.warehouse_lines,
+                return_lines=sales.return_lines,
+                activity_minutes=int(np.asarray(activities.column("duration_minutes")).sum()),
+                non_billable_hundredths=desk.non_billable_hundredths,
+                invoice_documents=sales.invoice_documents,
+                late_payments=pay.late_rows,
+            )
+            gl = month_ledger(
+                cal,
+                fx,
+                m,
+                postings,
+                drivers,
+                customers,
+                stream(seed, "ledger", m),
+                planted_cents if m == planted_m else None,
+            )
+            write("erp", "gl_balances", m, gl)
+
+    except BaseException:
+        write.abandon()
+        raise
+    write.close()
+    if progress:
+        progress("written", n, n)
 
     _write_personas(out, pop)
     summary.write({"customers": customers, "months": months, "end_month": end, "seed": seed, "fmt": fmt})

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from orchestration.contract import Entity, entities
 
+# The session's generation (conftest.py): small enough to check every row, big enough for every trait.
+ARGS = {"customers": 40, "months": 14, "end_month": "2025-12", "seed": 7}
+
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 INTEGER = re.compile(r"^-?\d+$")
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
