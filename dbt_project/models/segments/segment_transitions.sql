@@ -30,7 +30,7 @@ cohort_months as (
 
 ),
 
-before as (
+cohort_rows as (
 
     select cm.month_index, a.customer_no, a.segmentation, a.segment
     from cohort_months as cm
@@ -39,7 +39,7 @@ before as (
 
 ),
 
-now_ as (
+current_rows as (
 
     select cm.month_index, a.customer_no, a.segmentation, a.segment
     from cohort_months as cm
@@ -56,8 +56,8 @@ pairs as (
         case when b.customer_no is null then 'NEW' else b.segment end as from_segment,
         case when n.customer_no is null then 'INACTIVE' else n.segment end as to_segment,
         coalesce(b.customer_no, n.customer_no) as customer_no
-    from before as b
-    full outer join now_ as n
+    from cohort_rows as b
+    full outer join current_rows as n
         on n.month_index = b.month_index
        and n.customer_no = b.customer_no
        and n.segmentation = b.segmentation
