@@ -1,0 +1,59 @@
+-- Integrity (raw -> staging): every sales line key of the raw layer reaches staging once, in its
+-- newest delivery, with its net_amount and cost_amount_lcy; per posting month, the counts and
+-- sums agree exactly. Returns the months that differ.
+
+with raw_lines as (
+
+    select *
+    from {{ source('erp', 'sales_lines') }} as r
+    where not exists (
+        select 1
+        from {{ source('erp', 'sales_lines') }} as newer
+        where newer.document_type = r.document_type
+            and newer.document_no = r.document_no
+            and newer.line_no = r.line_no
+            and newer._batch > r._batch
+    )
+
+),
+
+raw_totals as (
+
+    select
+        {{ month_end('posting_date') }} as month,
+        count(*) as line_count,
+        sum(net_amount) as net_amount,
+        sum(cost_amount_lcy) as cost_amount_lcy
+    from raw_lines
+    group by {{ month_end('posting_date') }}
+
+),
+
+staged_totals as (
+
+    select
+        {{ month_end('posting_date') }} as month,
+        count(*) as line_count,
+        sum(net_amount) as net_amount,
+        sum(cost_amount_lcy) as cost_amount_lcy
+    from {{ ref('stg_erp__sales_lines') }}
+    group by {{ month_end('posting_date') }}
+
+)
+
+select
+    coalesce(raw_totals.month, staged_totals.month) as month,
+    raw_totals.line_count as raw_lines,
+    staged_totals.line_count as staged_lines,
+    raw_totals.net_amount as raw_net_amount,
+    staged_totals.net_amount as staged_net_amount,
+    raw_totals.cost_amount_lcy as raw_cost,
+    staged_totals.cost_amount_lcy as staged_cost
+from raw_totals
+full outer join staged_totals
+    on raw_totals.month = staged_totals.month
+where raw_totals.month is null
+    or staged_totals.month is null
+    or raw_totals.line_count <> staged_totals.line_count
+    or raw_totals.net_amount <> staged_totals.net_amount
+    or raw_totals.cost_amount_lcy <> staged_totals.cost_amount_lcy
