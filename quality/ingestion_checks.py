@@ -1,0 +1,313 @@
+"""Checks on the ingestion assets (`[system, entity]`, raw tables `raw.<system>__<entity>`).
+
+The loader already quarantines type, enum, nullability, key and batch-month violations; these
+checks look at what it cannot: implausible values, references that lead nowhere, how much of a batch
+was quarantined, and exchange rates that jump. They validate the batches of the run (the `_batch`
+values in its month partitions) through aggregates DuckDB computes: one frame row per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from orchestration.contract import Entity, entities
+from quality import gx_runner, ranges, suites
+from quality.base import CheckDef, Env
+from quality.suites import Rule, SuiteSpec, q
+from quality.warehouse import connect, table_exists
+
+
+def _key(system: str, name: str) -> dg.AssetKey:
+    return dg.AssetKey([system, name])
+
+
+def _newest(table: str) -> str:
+    """The rows of a snapshot table's newest batch (the current state)."""
+    return f"(SELECT * FROM raw.{table} WHERE _batch = (SELECT max(_batch) FROM raw.{table}))"
+
+
+def _in_batches(frame: pd.DataFrame) -> str:
+    batches = sorted({str(b) for b in frame["_batch"]})
+    return ", ".join("'" + b.replace("'", "''") + "'" for b in batches) or "NULL"
+
+
+def _base_metadata(env: Env, frame: pd.DataFrame, table: str) -> dict:
+    rows = int(frame["rows"].sum()) if "rows" in frame.columns and len(frame) else 0
+    return {
+        "table": table,
+        "batches": env.scope.describe(),
+        "batches_found": len(frame),
+        "rows_checked": rows,
+    }
+
+
+# --- value ranges ---------------------------------------------------------------------------------
+
+
+def value_ranges_body(ent: Entity, spec: SuiteSpec):
+    table = f"raw.{ent.table}"
+
+    def body(env: Env) -> dg.AssetCheckResult:
+        with connect(env.warehouse) as con:
+            if not table_exists(con, "raw", ent.table):
+                return gx_runner.missing_result(table, spec.blocking)
+            aggs = ",\n  ".join(f"{expr} AS {q(col)}" for col, expr in spec.aggregates())
+            frame = con.execute(
+                f"SELECT _batch, count(*) AS rows,\n  {aggs}\nFROM {table}\n"
+                f"WHERE {env.scope.where()} GROUP BY _batch ORDER BY _batch"
+            ).df()
+            ev = gx_runner.run_suite(spec, frame, env.out)
+
+            def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | None:
+                if not rule.violation:
+                    return None
+                cols = ", ".join(q(c) for c in dict.fromkeys(rule.example_columns))
+                return con.execute(
+                    f"SELECT _batch, _file, _line, {cols} FROM {table} "
+                    f"WHERE _batch IN ({_in_batches(failing)}) AND {rule.violation} "
+                    f"ORDER BY _batch, _file, _line LIMIT {ranges.EXAMPLE_ROWS}"
+                ).df()
+
+            return gx_runner.check_result(
+                ev, examples=examples, out=env.out, metadata=_base_metadata(env, frame, table)
+            )
+
+    return body
+
+
+# --- share quarantined ----------------------------------------------------------------------------
+
+
+def quarantine_body(ent: Entity, spec: SuiteSpec):
+    def body(env: Env) -> dg.AssetCheckResult:
+        with connect(env.warehouse) as con:
+            if not table_exists(con, "audit", "load_batches"):
+                return gx_runner.missing_result("audit.load_batches", spec.blocking)
+            frame = con.execute(
+                f"""SELECT batch AS _batch, sum(rows_read) AS rows, sum(rows_loaded) AS rows_loaded,
+                           sum(rows_quarantined) AS rows_quarantined,
+                           CAST(sum(rows_quarantined) AS DOUBLE) / nullif(sum(rows_read), 0)
+                               AS quarantined_share
+                    FROM audit.load_batches
+                    WHERE system = ? AND entity = ? AND status = 'LOADED' AND {env.scope.where("batch")}
+                    GROUP BY batch ORDER BY batch""",
+                [ent.system, ent.name],
+            ).df()
+            ev = gx_runner.run_suite(spec, frame, env.out)
+            has_rows = table_exists(con, "audit", "quarantined_rows")
+
+            def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | None:
+                if not has_rows:
+                    return None
+                return con.execute(
+                    f"""SELECT batch, reason, "column", count(*) AS values_quarantined,
+                               min(file) AS file, min(line) AS first_line, min(value) AS a_value
+                        FROM audit.quarantined_rows
+                        WHERE system = ? AND entity = ? AND batch IN ({_in_batches(failing)})
+                        GROUP BY batch, reason, "column" ORDER BY values_quarantined DESC, batch
+                        LIMIT {ranges.EXAMPLE_ROWS}""",
+                    [ent.system, ent.name],
+                ).df()
+
+            md = _base_metadata(env, frame, f"raw.{ent.table}")
+            md["rows_quarantined"] = int(frame["rows_quarantined"].sum()) if len(frame) else 0
+            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md)
+
+    return body
+
+
+# --- referential coverage (methodology §2) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageSql:
+    """Per raw row of the checked entity: _batch, _file, _line, ref, weight, matched."""
+
+    rows_sql: str
+    ref_label: str
+    needs: tuple[str, ...]  # raw tables the SQL reads
+    deps: tuple[tuple[str, str], ...]  # ingestion assets the check waits for
+
+
+_CUSTOMERS = f"(SELECT DISTINCT customer_no FROM {_newest('erp__customers')})"
+_ACCOUNTS = f"""(SELECT account_id,
+        CASE WHEN NOT coalesce(is_deleted, false) AND erp_customer_no IN {_CUSTOMERS}
+             THEN erp_customer_no END AS customer_no
+    FROM {_newest("crm__accounts")})"""
+_COMPANIES = f"""(SELECT p.company_id,
+        coalesce(CASE WHEN p.erp_customer_no IN {_CUSTOMERS} THEN p.erp_customer_no END, a.customer_no)
+            AS customer_no
+    FROM {_newest("psa__companies")} p LEFT JOIN {_ACCOUNTS} a ON a.account_id = p.crm_account_id)"""
+
+COVERAGE_SQL: dict[tuple[str, str], CoverageSql] = {
+    ("erp", "sales_lines"): CoverageSql(
+        rows_sql=f"""SELECT s._batch, s._file, s._line, s.customer_no AS ref, 1.0 AS weight,
+                            c.customer_no IS NOT NULL AS matched
+                     FROM raw.erp__sales_lines s LEFT JOIN {_CUSTOMERS} c ON c.customer_no = s.customer_no""",
+        ref_label="customer_no",
+        needs=("erp__sales_lines", "erp__customers"),
+        deps=(("erp", "customers"),),
+    ),
+    ("psa", "time_entries"): CoverageSql(
+        rows_sql=f"""SELECT t._batch, t._file, t._line, CAST(t.company_id AS VARCHAR) AS ref,
+                            CAST(t.hours AS DOUBLE) AS weight, c.customer_no IS NOT NULL AS matched
+                     FROM raw.psa__time_entries t LEFT JOIN {_COMPANIES} c ON c.company_id = t.company_id""",
+        ref_label="company_id",
+        needs=("psa__time_entries", "psa__companies", "crm__accounts", "erp__customers"),
+        deps=(("psa", "companies"), ("crm", "accounts"), ("erp", "customers")),
+    ),
+    ("crm", "activities"): CoverageSql(
+        rows_sql=f"""SELECT t._batch, t._file, t._line, t.account_id AS ref,
+                            CAST(t.duration_minutes AS DOUBLE) AS weight, a.customer_no IS NOT NULL AS matched
+                     FROM raw.crm__activities t LEFT JOIN {_ACCOUNTS} a ON a.account_id = t.account_id""",
+        ref_label="account_id",
+        needs=("crm__activities", "crm__accounts", "erp__customers"),
+        deps=(("crm", "accounts"), ("erp", "customers")),
+    ),
+    ("erp", "payments"): CoverageSql(
+        rows_sql="""SELECT p._batch, p._file, p._line, p.document_no AS ref, 1.0 AS weight,
+                           i.document_no IS NOT NULL AS matched
+                    FROM raw.erp__payments p
+                    LEFT JOIN (SELECT DISTINCT document_no FROM raw.erp__sales_lines
+                               WHERE document_type = 'INVOICE') i ON i.document_no = p.document_no""",
+        ref_label="document_no",
+        needs=("erp__payments", "erp__sales_lines"),
+        deps=(("erp", "sales_lines"),),
+    ),
+}
+
+
+def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
+    sql = COVERAGE_SQL[(cov.system, cov.entity)]
+
+    def body(env: Env) -> dg.AssetCheckResult:
+        with connect(env.warehouse) as con:
+            missing = [t for t in sql.needs if not table_exists(con, "raw", t)]
+            if missing:
+                return gx_runner.missing_result(", ".join(f"raw.{t}" for t in missing), spec.blocking)
+            base = f"SELECT * FROM ({sql.rows_sql}) WHERE {env.scope.where()}"
+            frame = con.execute(
+                f"""SELECT _batch, count(*) AS rows, sum(weight) AS total,
+                           count(*) FILTER (WHERE NOT matched) AS unmatched_rows,
+                           coalesce(sum(weight) FILTER (WHERE NOT matched), 0) AS unmatched_total,
+                           coalesce(sum(weight) FILTER (WHERE matched), 0) / nullif(sum(weight), 0)
+                               AS matched_share
+                    FROM ({base}) GROUP BY _batch ORDER BY _batch"""
+            ).df()
+            ev = gx_runner.run_suite(spec, frame, env.out)
+
+            def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame:
+                return con.execute(
+                    f"""SELECT ref AS {q(sql.ref_label)}, count(*) AS rows, sum(weight) AS {q(cov.measure)},
+                               min(_batch) AS first_batch, min(_file) AS file, min(_line) AS line
+                        FROM ({base}) WHERE NOT matched AND _batch IN ({_in_batches(failing)})
+                        GROUP BY ref ORDER BY sum(weight) DESC, count(*) DESC, ref
+                        LIMIT {ranges.EXAMPLE_ROWS}"""
+                ).df()
+
+            md = _base_metadata(env, frame, f"raw.{cov.system}__{cov.entity}")
+            md["measure"] = cov.measure
+            md["min_share"] = cov.min_share
+            if len(frame):
+                total = float(frame["total"].sum() or 0)
+                matched = total - float(frame["unmatched_total"].sum() or 0)
+                md["matched_share_overall"] = dg.MetadataValue.float(matched / total) if total else None
+            md = {k: v for k, v in md.items() if v is not None}
+            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md)
+
+    return body
+
+
+# --- exchange rates -------------------------------------------------------------------------------
+
+FX_BAND_SQL = """
+WITH fx AS (
+    SELECT last_day(period_end) AS month, currency, rate_to_lcy, _batch
+    FROM raw.erp__fx_rates
+    QUALIFY row_number() OVER (PARTITION BY period_end, currency ORDER BY _batch DESC, _loaded_at DESC) = 1
+)
+SELECT cur._batch, cur.month, cur.currency,
+       CAST(cur.rate_to_lcy AS DOUBLE) AS rate_to_lcy,
+       CAST(prev.rate_to_lcy AS DOUBLE) AS previous_rate,
+       CAST(cur.rate_to_lcy AS DOUBLE) / nullif(CAST(prev.rate_to_lcy AS DOUBLE), 0) - 1 AS change
+FROM fx cur
+LEFT JOIN fx prev ON prev.currency = cur.currency AND prev.month = last_day(cur.month - INTERVAL 1 MONTH)
+WHERE {where}
+ORDER BY cur.month, cur.currency
+"""
+
+
+def fx_band_body(spec: SuiteSpec):
+    def body(env: Env) -> dg.AssetCheckResult:
+        with connect(env.warehouse) as con:
+            if not table_exists(con, "raw", "erp__fx_rates"):
+                return gx_runner.missing_result("raw.erp__fx_rates", spec.blocking)
+            frame = con.execute(FX_BAND_SQL.format(where=env.scope.where("cur._batch"))).df()
+        ev = gx_runner.run_suite(spec, frame, env.out)
+        md = {
+            "table": "raw.erp__fx_rates",
+            "batches": env.scope.describe(),
+            "rates_checked": len(frame),
+            "band": ranges.FX_BAND,
+        }
+        return gx_runner.check_result(ev, out=env.out, metadata=md)
+
+    return body
+
+
+# --- the definitions ------------------------------------------------------------------------------
+
+
+def ingestion_check_defs() -> list[CheckDef]:
+    out: list[CheckDef] = []
+    for (system, name), ent in entities().items():
+        key = _key(system, name)
+        spec = suites.value_range_suite(ent)
+        if spec is not None:
+            out.append(
+                CheckDef(
+                    asset_key=key,
+                    name="value_ranges",
+                    blocking=spec.blocking,
+                    body=value_ranges_body(ent, spec),
+                    description=f"{spec.description} Rules: " + "; ".join(r.text for r in spec.rules) + ".",
+                )
+            )
+        spec = suites.quarantine_suite(ent)
+        out.append(
+            CheckDef(
+                asset_key=key,
+                name="quarantine_share",
+                blocking=spec.blocking,
+                body=quarantine_body(ent, spec),
+                description=f"{spec.description} Warns above {ranges.QUARANTINE_WARN_SHARE:.0%}, "
+                f"blocks above {ranges.QUARANTINE_ERROR_SHARE:.0%}.",
+            )
+        )
+    for cov in ranges.COVERAGE:
+        spec = suites.coverage_suite(cov)
+        sql = COVERAGE_SQL[(cov.system, cov.entity)]
+        out.append(
+            CheckDef(
+                asset_key=_key(cov.system, cov.entity),
+                name=cov.check,
+                blocking=spec.blocking,
+                body=coverage_body(cov, spec),
+                description=spec.description,
+                additional_deps=tuple(_key(*d) for d in sql.deps),
+            )
+        )
+    spec = suites.fx_band_suite()
+    out.append(
+        CheckDef(
+            asset_key=_key("erp", "fx_rates"),
+            name="fx_rate_band",
+            blocking=spec.blocking,
+            body=fx_band_body(spec),
+            description=spec.description,
+        )
+    )
+    return out

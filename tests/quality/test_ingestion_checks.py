@@ -1,0 +1,461 @@
+"""The ingestion checks on small raw layers: each passes on good data and fails on planted bad data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import dagster as dg
+
+from orchestration.contract import entity
+from quality import gx_runner, ingestion_checks, ranges, suites
+from quality.ingestion_checks import coverage_body, fx_band_body, quarantine_body, value_ranges_body
+from tests.quality.conftest import failed_rules, meta
+
+D = Decimal
+
+
+def sales_line(
+    doc: str,
+    line: int,
+    day: dt.date,
+    customer: str = "C1",
+    quantity: str = "2",
+    price: str = "10",
+    document_type: str = "INVOICE",
+    currency: str = "USD",
+) -> dict:
+    return {
+        "document_type": document_type,
+        "document_no": doc,
+        "line_no": line,
+        "posting_date": day,
+        "customer_no": customer,
+        "item_no": "I1",
+        "quantity": D(quantity),
+        "unit_price": D(price),
+        "line_discount_amount": D("0"),
+        "net_amount": D(quantity) * D(price),
+        "currency": currency,
+        "cost_amount_lcy": D("15"),
+        "order_channel": "EDI",
+        "is_drop_ship": False,
+        "return_reason": None if document_type == "INVOICE" else "DEFECTIVE",
+    }
+
+
+def customer(no: str, created: dt.date = dt.date(2020, 1, 1)) -> dict:
+    return {
+        "customer_no": no,
+        "customer_name": f"Customer {no}",
+        "customer_group": "VAR",
+        "country": "US",
+        "currency": "USD",
+        "payment_terms_days": 30,
+        "credit_limit_lcy": D("1000"),
+        "created_date": created,
+        "status": "ACTIVE",
+    }
+
+
+def run_ranges(wh, system, name, first=None, last=None):
+    ent = entity(system, name)
+    spec = suites.value_range_suite(ent)
+    return value_ranges_body(ent, spec)(wh.env(first, last))
+
+
+# --- value ranges ---------------------------------------------------------------------------------
+
+
+def test_value_ranges_pass_on_plausible_sales_lines(wh):
+    wh.raw("erp", "sales_lines", "2026-01", [sales_line("D1", 1, dt.date(2026, 1, 5))])
+    wh.raw(
+        "erp",
+        "sales_lines",
+        "2026-02",
+        [sales_line("D2", 1, dt.date(2026, 2, 5)), sales_line("D2", 2, dt.date(2026, 2, 6), quantity="0")],
+    )
+    result = run_ranges(wh, "erp", "sales_lines", "2026-01", "2026-02")
+    assert result.passed
+    assert meta(result, "outcome") == "passed"
+    assert meta(result, "rows_checked") == 3
+    assert meta(result, "batches_found") == 2
+    assert meta(result, "batches") == "2026-01..2026-02"
+
+
+def test_value_ranges_fail_on_a_negative_quantity_with_batch_count_and_example(wh):
+    wh.raw("erp", "sales_lines", "2026-01", [sales_line("D1", 1, dt.date(2026, 1, 5))])
+    wh.raw(
+        "erp",
+        "sales_lines",
+        "2026-02",
+        [sales_line("D2", 1, dt.date(2026, 2, 5)), sales_line("D2", 2, dt.date(2026, 2, 6), quantity="-3")],
+    )
+    result = run_ranges(wh, "erp", "sales_lines", "2026-01", "2026-02")
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.WARN
+    assert meta(result, "outcome") == "data failed"
+    # -3 × 10 makes net_amount negative too: both rules fail, each on the one row of 2026-02
+    assert failed_rules(result) == ["quantity.min", "net_amount.min"]
+    failure = meta(result, "failed_expectations")[0]
+    assert failure["failing"] == ["2026-02"]
+    assert failure["offending_rows"] == 1
+    assert failure["unexpected_count"] == 1 and failure["element_count"] == 2
+    examples = meta(result, "examples/quantity.min")
+    assert "| _batch | _file | _line | document_type | document_no | line_no | quantity |" in examples
+    assert "| 2026-02 | erp/sales_lines/2026-02/part-0001.csv | 3 | INVOICE | D2 | 2 |" in examples
+    assert result.description.startswith("data failed: quantity ≥ 0: 1 rows in 2026-02")
+
+
+def test_value_ranges_only_look_at_the_runs_batches(wh):
+    wh.raw("erp", "sales_lines", "2026-01", [sales_line("D1", 1, dt.date(2026, 1, 5), quantity="-1")])
+    wh.raw("erp", "sales_lines", "2026-02", [sales_line("D2", 1, dt.date(2026, 2, 5))])
+    assert run_ranges(wh, "erp", "sales_lines", "2026-02").passed
+    assert not run_ranges(wh, "erp", "sales_lines").passed  # no partition: every batch
+
+
+def test_hours_above_24_and_negative_hours_fail(wh):
+    def entry(i, hours):
+        return {
+            "time_entry_id": i,
+            "company_id": 1,
+            "member_role": "ENGINEER",
+            "work_date": dt.date(2026, 3, 3),
+            "hours": D(hours),
+            "billable": False,
+            "hourly_cost_lcy": D("50"),
+        }
+
+    wh.raw("psa", "time_entries", "2026-03", [entry(1, "8"), entry(2, "24")])
+    assert run_ranges(wh, "psa", "time_entries", "2026-03").passed
+    wh.raw("psa", "time_entries", "2026-03", [entry(3, "25.5"), entry(4, "-1"), entry(5, "30")])
+    result = run_ranges(wh, "psa", "time_entries", "2026-03")
+    assert failed_rules(result) == ["hours.min", "hours.max"]
+    by_rule = {f["rule"]: f for f in meta(result, "failed_expectations")}
+    assert by_rule["hours.max"]["offending_rows"] == 2
+    assert by_rule["hours.min"]["offending_rows"] == 1
+
+
+def test_survey_scores_outside_1_to_5_fail(wh):
+    def answer(i, score):
+        return {
+            "response_id": f"R{i}",
+            "account_id": "A1",
+            "survey_id": "S1",
+            "response_date": dt.date(2026, 3, 3),
+            "question_code": "Q1",
+            "dimension": "DIGITAL_ADOPTION",
+            "score": score,
+        }
+
+    wh.raw("crm", "survey_responses", "2026-03", [answer(1, 1), answer(2, 5)])
+    assert run_ranges(wh, "crm", "survey_responses", "2026-03").passed
+    wh.raw("crm", "survey_responses", "2026-03", [answer(3, 0), answer(4, 6)])
+    result = run_ranges(wh, "crm", "survey_responses", "2026-03")
+    assert failed_rules(result) == ["score.min", "score.max"]
+
+
+def test_a_snapshot_date_after_the_batch_month_end_fails(wh):
+    wh.raw("erp", "customers", "2026-03", [customer("C1", dt.date(2026, 3, 31))])
+    assert run_ranges(wh, "erp", "customers", "2026-03").passed
+    wh.raw("erp", "customers", "2026-03", [customer("C2", dt.date(2026, 4, 2))])
+    result = run_ranges(wh, "erp", "customers", "2026-03")
+    assert failed_rules(result) == ["created_date.not_after_batch_end"]
+    assert meta(result, "failed_expectations")[0]["failing"] == ["2026-03"]
+    assert "| 2026-03 | erp/customers/2026-03/part-0001.csv | 2 | C2 | 2026-04-02 |" in meta(
+        result, "examples/created_date.not_after_batch_end"
+    )
+
+
+def test_missing_raw_table_is_reported_not_raised(wh):
+    wh.sql("DROP TABLE raw.erp__shipments")
+    result = run_ranges(wh, "erp", "shipments", "2026-03")
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.WARN
+    assert meta(result, "outcome") == "table missing"
+
+
+# --- quarantine share -----------------------------------------------------------------------------
+
+
+def run_quarantine(wh, first, last=None):
+    ent = entity("erp", "sales_lines")
+    return quarantine_body(ent, suites.quarantine_suite(ent))(wh.env(first, last))
+
+
+def test_quarantine_share_passes_below_the_warn_share(wh):
+    wh.load_batch("erp", "sales_lines", "2026-01", read=1000, quarantined=10)  # exactly 1%
+    wh.load_batch("erp", "customers", "2026-01", read=10, quarantined=10)  # another entity
+    result = run_quarantine(wh, "2026-01")
+    assert result.passed
+    assert meta(result, "rows_quarantined") == 10
+
+
+def test_quarantine_share_warns_then_blocks(wh):
+    wh.load_batch("erp", "sales_lines", "2026-01", read=100, quarantined=5)
+    wh.quarantine("erp", "sales_lines", "2026-01", 7, "order_channel", "FAX", "not in enum")
+    result = run_quarantine(wh, "2026-01")
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.WARN
+    assert failed_rules(result) == ["quarantined_share.warn"]
+    assert meta(result, "failed_expectations")[0]["offending_rows"] == 5
+    assert (
+        "| 2026-01 | not in enum | order_channel | 1 | erp/sales_lines/2026-01/part-0001.csv | 7 | FAX |"
+        in meta(result, "examples/quarantined_share.warn")
+    )
+
+    wh.load_batch("erp", "sales_lines", "2026-02", read=100, quarantined=30)
+    result = run_quarantine(wh, "2026-01", "2026-02")
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    assert failed_rules(result) == ["quarantined_share.warn", "quarantined_share.error"]
+    assert meta(result, "failed_expectations")[1]["failing"] == ["2026-02"]
+
+
+def test_refused_batches_do_not_count(wh):
+    wh.load_batch("erp", "sales_lines", "2026-01", read=0, quarantined=0, status="REFUSED")
+    assert run_quarantine(wh, "2026-01").passed
+
+
+# --- referential coverage -------------------------------------------------------------------------
+
+
+def run_coverage(wh, system, name, first=None, last=None):
+    cov = next(c for c in ranges.COVERAGE if (c.system, c.entity) == (system, name))
+    return coverage_body(cov, suites.coverage_suite(cov))(wh.env(first, last))
+
+
+def test_sales_lines_customer_coverage_uses_the_newest_snapshot(wh):
+    wh.raw("erp", "customers", "2026-01", [customer("C1"), customer("C2")])
+    wh.raw("erp", "customers", "2026-02", [customer("C1")])  # C2 is gone from the newest snapshot
+    wh.raw("erp", "sales_lines", "2026-02", [sales_line(f"D{i}", 1, dt.date(2026, 2, 3)) for i in range(99)])
+    assert run_coverage(wh, "erp", "sales_lines", "2026-02").passed
+    wh.raw(
+        "erp",
+        "sales_lines",
+        "2026-02",
+        [
+            sales_line("X1", 1, dt.date(2026, 2, 3), customer="C2"),
+            sales_line("X2", 1, dt.date(2026, 2, 3), customer="C2"),
+        ],
+    )
+    result = run_coverage(wh, "erp", "sales_lines", "2026-02")
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    failure = meta(result, "failed_expectations")[0]
+    assert failure["offending_rows"] == 2
+    assert meta(result, "matched_share_overall") == 99 / 101
+    assert "| C2 | 2 | 2 | 2026-02 | erp/sales_lines/2026-02/part-0001.csv |" in meta(
+        result, "examples/customer_coverage.min_share"
+    )
+
+
+def test_psa_hours_reach_a_customer_through_the_crosswalk(wh):
+    wh.raw("erp", "customers", "2026-03", [customer("C1"), customer("C2")])
+    wh.raw(
+        "crm",
+        "accounts",
+        "2026-03",
+        [
+            {
+                "account_id": "A2",
+                "account_name": "a2",
+                "erp_customer_no": "C2",
+                "owner_role": "INSIDE_SALES",
+                "created_date": dt.date(2020, 1, 1),
+                "is_deleted": False,
+            },
+            {
+                "account_id": "A9",
+                "account_name": "deleted",
+                "erp_customer_no": "C1",
+                "owner_role": "INSIDE_SALES",
+                "created_date": dt.date(2020, 1, 1),
+                "is_deleted": True,
+            },
+        ],
+    )
+    wh.raw(
+        "psa",
+        "companies",
+        "2026-03",
+        [
+            {
+                "company_id": 1,
+                "company_identifier": "c1",
+                "company_name": "direct",
+                "erp_customer_no": "C1",
+                "status": "ACTIVE",
+            },
+            {
+                "company_id": 2,
+                "company_identifier": "c2",
+                "company_name": "via crm",
+                "crm_account_id": "A2",
+                "erp_customer_no": "NOPE",
+                "status": "ACTIVE",
+            },
+            {
+                "company_id": 3,
+                "company_identifier": "c3",
+                "company_name": "deleted account",
+                "crm_account_id": "A9",
+                "status": "ACTIVE",
+            },
+        ],
+    )
+
+    def entry(i, company, hours):
+        return {
+            "time_entry_id": i,
+            "company_id": company,
+            "member_role": "HELPDESK",
+            "work_date": dt.date(2026, 3, 3),
+            "hours": D(hours),
+            "billable": False,
+            "hourly_cost_lcy": D("40"),
+        }
+
+    wh.raw("psa", "time_entries", "2026-03", [entry(1, 1, "60"), entry(2, 2, "40")])
+    assert run_coverage(wh, "psa", "time_entries", "2026-03").passed
+    wh.raw("psa", "time_entries", "2026-03", [entry(3, 3, "5"), entry(4, 4, "3")])  # deleted account, unknown
+    result = run_coverage(wh, "psa", "time_entries", "2026-03")
+    assert not result.passed
+    assert meta(result, "matched_share_overall") == 100 / 108
+    examples = meta(result, "examples/customer_coverage.min_share")
+    assert "| 3 | 1 | 5 | 2026-03 |" in examples and "| 4 | 1 | 3 | 2026-03 |" in examples
+
+
+def test_crm_activity_minutes_reach_a_customer(wh):
+    wh.raw("erp", "customers", "2026-03", [customer("C1")])
+    wh.raw(
+        "crm",
+        "accounts",
+        "2026-03",
+        [
+            {
+                "account_id": "A1",
+                "account_name": "a1",
+                "erp_customer_no": "C1",
+                "owner_role": "INSIDE_SALES",
+                "created_date": dt.date(2020, 1, 1),
+                "is_deleted": False,
+            },
+            {
+                "account_id": "A2",
+                "account_name": "unmapped",
+                "owner_role": "INSIDE_SALES",
+                "created_date": dt.date(2020, 1, 1),
+                "is_deleted": False,
+            },
+        ],
+    )
+
+    def activity(i, account, minutes):
+        return {
+            "activity_id": f"X{i}",
+            "account_id": account,
+            "activity_date": dt.date(2026, 3, 9),
+            "activity_type": "CALL",
+            "duration_minutes": minutes,
+            "owner_role": "INSIDE_SALES",
+        }
+
+    wh.raw("crm", "activities", "2026-03", [activity(1, "A1", 100)])
+    assert run_coverage(wh, "crm", "activities", "2026-03").passed
+    wh.raw("crm", "activities", "2026-03", [activity(2, "A2", 30)])
+    result = run_coverage(wh, "crm", "activities", "2026-03")
+    assert not result.passed
+    assert meta(result, "matched_share_overall") == 100 / 130
+
+
+def test_payments_for_an_unknown_invoice_are_reported(wh):
+    wh.raw(
+        "erp",
+        "sales_lines",
+        "2026-01",
+        [
+            sales_line("INV1", 1, dt.date(2026, 1, 5)),
+            sales_line("CM1", 1, dt.date(2026, 1, 5), document_type="CREDIT_MEMO"),
+        ],
+    )
+
+    def payment(no, doc):
+        return {
+            "payment_no": no,
+            "customer_no": "C1",
+            "document_no": doc,
+            "due_date": dt.date(2026, 2, 4),
+            "payment_date": dt.date(2026, 2, 1),
+            "amount": D("20"),
+            "currency": "USD",
+        }
+
+    wh.raw("erp", "payments", "2026-02", [payment("P1", "INV1")])
+    assert run_coverage(wh, "erp", "payments", "2026-02").passed
+    wh.raw("erp", "payments", "2026-02", [payment("P2", "CM1")])  # a credit memo is not an invoice
+    result = run_coverage(wh, "erp", "payments", "2026-02")
+    assert not result.passed
+    assert meta(result, "failed_expectations")[0]["offending_rows"] == 1
+    assert "| CM1 | 1 | 1 | 2026-02 |" in meta(result, "examples/invoice_coverage.min_share")
+
+
+# --- exchange-rate band ---------------------------------------------------------------------------
+
+
+def fx(batch_day: dt.date, currency: str, rate: str) -> dict:
+    return {"period_end": batch_day, "currency": currency, "rate_to_lcy": D(rate)}
+
+
+def test_fx_rates_within_the_band_pass_and_a_jump_fails(wh):
+    wh.raw(
+        "erp",
+        "fx_rates",
+        "2026-01",
+        [fx(dt.date(2026, 1, 31), "EUR", "1.10"), fx(dt.date(2026, 1, 31), "GBP", "1.30")],
+    )
+    wh.raw(
+        "erp",
+        "fx_rates",
+        "2026-02",
+        [fx(dt.date(2026, 2, 28), "EUR", "1.35"), fx(dt.date(2026, 2, 28), "GBP", "1.31")],
+    )
+    body = fx_band_body(suites.fx_band_suite())
+    assert body(wh.env("2026-02")).passed  # EUR +22.7%: inside ±25%
+    wh.raw(
+        "erp",
+        "fx_rates",
+        "2026-03",
+        [fx(dt.date(2026, 3, 31), "EUR", "1.70"), fx(dt.date(2026, 3, 31), "GBP", "1.31")],
+    )
+    result = body(wh.env("2026-02", "2026-03"))
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    failure = meta(result, "failed_expectations")[0]
+    assert failure["failing"] == ["2026-03-31 EUR"]
+    examples = meta(result, "examples/rate_change.band")
+    assert "| 2026-03 | 2026-03-31 | EUR | 1.7 | 1.35 |" in examples
+
+
+# --- definitions ----------------------------------------------------------------------------------
+
+
+def test_ingestion_checks_cover_every_entity_once_per_name():
+    defs = ingestion_checks.ingestion_check_defs()
+    names = [(d.asset_key.to_user_string(), d.name) for d in defs]
+    assert len(names) == len(set(names))
+    assert ("erp/sales_lines", "value_ranges") in names
+    assert ("erp/fx_rates", "fx_rate_band") in names
+    assert {n for k, n in names if k == "erp/sales_lines"} == {
+        "value_ranges",
+        "quarantine_share",
+        "customer_coverage",
+    }
+    blocking = {(d.asset_key.to_user_string(), d.name) for d in defs if d.blocking}
+    assert blocking == {(f"{s}/{e}", "quarantine_share") for s, e in [tuple(k.split("/")) for k, _ in names]}
+    coverage = next(
+        d for d in defs if d.name == "customer_coverage" and d.asset_key.path == ["psa", "time_entries"]
+    )
+    assert coverage.additional_deps == (
+        dg.AssetKey(["psa", "companies"]),
+        dg.AssetKey(["crm", "accounts"]),
+        dg.AssetKey(["erp", "customers"]),
+    )
+    assert gx_runner.TABLE_MISSING == "table missing"
