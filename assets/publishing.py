@@ -1,25 +1,46 @@
-"""The published copy: every mart (and the audit tables) as Parquet, swapped in atomically.
+"""The published copy: every mart and audit table as Parquet and in one DuckDB file, swapped in atomically.
 
-BI tools and finance read `<out>/published/<table>/*.parquet` (or `<out>/published/marts.duckdb`,
-which DuckDB readers older than 2.0 can open), never the live warehouse. The copy is
-written into a new version folder and `<out>/published` (a symbolic link) is then repointed in
-one `rename`, so a reader sees the old copy or the new one, never a mix, and a failed run leaves the
-last good copy in place.
+BI tools and finance read `<out>/published/<table>/data.parquet` or `<out>/published/marts.duckdb`
+(a DuckDB file in storage version v1.0.0, which DuckDB readers older than 2.0 can open), never the
+live warehouse. How the copy stays consistent:
+
+- Every publication is written into a new version folder `<out>/.published/<stamp>-<run>.tmp`,
+  checked (row counts of both copies against the warehouse), described in `_publication.json`
+  (run id, tables, keys, columns, rows), flushed to disk, renamed to its final name and only then
+  made current by repointing the symbolic link `<out>/published` with one `os.replace`. A reader
+  sees the old copy or the new one, never a mix; a failed or killed publication leaves the link on
+  the last good copy (its `.tmp` folder is removed by the next publication).
+- A version folder is never written again once it is current, so readers (read-only) never meet a
+  writer's lock. The files are made read-only, so a reader that forgets `read_only=True` gets an
+  error instead of locking every other reader out.
+- A superseded version is kept while a reader may still be on it: the newest `VERSIONS_KEPT`
+  versions always, older ones until `GRACE_SECONDS` after they were superseded.
+- One publisher at a time (an exclusive `flock` on `<out>/.published/.lock`).
+
+A reader that wants several tables consistent resolves the link once (`open_published(out)`, or
+`os.path.realpath`) and reads every table from that folder, or reads `marts.duckdb`.
 """
 
-
+import contextlib
 import datetime as dt
+import fcntl
+import json
 import os
 import shutil
+import stat
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 
 from orchestration.resources import StrataPaths
 
-# The public interface of shared/spec/marts.md, in its order, with each table's key (the sort order
-# of the published rows, so equal inputs give equal files).
+# The public interface of shared/spec/marts.md, in its order, with each table's key (its grain, and
+# the sort order of the published rows, so equal inputs give equal files).
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "fct_customer_profit_monthly": ("month", "customer_no"),
     "fct_cost_to_serve_monthly": ("month", "customer_no", "activity"),
@@ -37,81 +58,425 @@ AUDIT_KEYS: dict[str, tuple[str, ...]] = {
 # DuckDB 2.0 writes a storage format older readers cannot open; BI tools often bundle an older one.
 PUBLISHED_DUCKDB = "marts.duckdb"
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
-VERSIONS_KEPT = 2  # the current copy and the one before it (a reader may still be on it)
+PARQUET_FILE = "data.parquet"
+MANIFEST = "_publication.json"
+MANIFEST_FORMAT = 1
+VERSIONS_DIR = ".published"
+LINK_NAME = "published"
+TMP_SUFFIX = ".tmp"
+LOCK_FILE = ".lock"
+VERSIONS_KEPT = 2  # the current copy and the one before it are always kept
+GRACE_SECONDS = 15 * 60  # an older copy is kept this long after it was superseded (slow readers)
 
 
-def published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(schema, table, key) of every table to publish that exists in the warehouse."""
+class PublishError(RuntimeError):
+    """The warehouse cannot be published as it is; the message says why. The last good copy stays."""
+
+
+# --------------------------------------------------------------------------------------------------
+# SQL text: every path or name put into SQL goes through these, never raw.
+
+
+def sql_literal(value: object) -> str:
+    """A SQL string literal: single quotes doubled (`o'brien` → `'o''brien'`)."""
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("a SQL string cannot hold a NUL character")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    """A quoted SQL identifier: double quotes doubled."""
+    if "\x00" in name:
+        raise ValueError("a SQL identifier cannot hold a NUL character")
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing a publication.
+
+
+@dataclass
+class Publication:
+    version: Path
+    run_id: str
+    rows: dict[str, int]
+    manifest: dict[str, Any]
+    pruned: list[str] = field(default_factory=list)
+
+
+def published_name(schema: str, table: str) -> str:
+    """The name of a table in the published copy: marts keep theirs, audit tables get `audit_`."""
+    return table if schema == "marts" else f"{schema}_{table}"
+
+
+def published_tables(
+    con: duckdb.DuckDBPyConnection, catalog: str | None = None
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(schema, table, key) of every table to publish that exists in the warehouse (`catalog`)."""
     existing = {
-        (s, t) for s, t in con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables"
+        (s, t)
+        for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' AND table_catalog = coalesce(?, current_database())",
+            [catalog],
         ).fetchall()
     }
-    wanted = [("marts", t, k) for t, k in MART_KEYS.items()] + [("audit", t, k) for t, k in AUDIT_KEYS.items()]
+    wanted = [("marts", t, k) for t, k in MART_KEYS.items()] + [
+        ("audit", t, k) for t, k in AUDIT_KEYS.items()
+    ]
     return [(s, t, k) for s, t, k in wanted if (s, t) in existing]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "type": data_type, "nullable": nullable == "YES"}
+        for name, data_type, nullable in con.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [catalog, schema, table],
+        ).fetchall()
+    ]
+
+
+@contextlib.contextmanager
+def publisher_lock(versions: Path, timeout_seconds: float | None = None) -> Iterator[None]:
+    """One publisher at a time per output folder; released by the OS if the process dies."""
+    versions.mkdir(parents=True, exist_ok=True)
+    fd = os.open(versions / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise PublishError(
+                        f"another process is publishing into {versions.parent} (lock {versions / LOCK_FILE})"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def publish(warehouse: Path, out: Path, run_id: str) -> dict[str, int]:
     """Export the tables into a new version folder and swap it in. Returns rows per table."""
-    versions = out / ".published"
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    version = versions / f"{stamp}-{run_id[:8]}"
-    version.mkdir(parents=True)
-    rows: dict[str, int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        con.execute(f"ATTACH '{version / PUBLISHED_DUCKDB}' AS published (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
-        for schema, table, key in published_tables(con):
-            name = table if schema == "marts" else f"audit_{table}"
-            (version / name).mkdir()
-            order = ", ".join(f'"{c}"' for c in key)
-            target = version / name / "data.parquet"
-            con.execute(
-                f'COPY (SELECT * FROM "{schema}"."{table}" ORDER BY {order}) TO \'{target}\' (FORMAT parquet)'
+    return publish_version(warehouse, out, run_id).rows
+
+
+def publish_version(
+    warehouse: Path,
+    out: Path,
+    run_id: str,
+    *,
+    require: Iterable[str] = (),
+    keep: int = VERSIONS_KEPT,
+    grace_seconds: float = GRACE_SECONDS,
+) -> Publication:
+    """Publish the warehouse's marts and audit tables as a new current version.
+
+    `require`: marts that must exist in the warehouse (the ones the dbt project defines); if one is
+    missing nothing is published. Raises `PublishError`; the previous copy is then untouched.
+    """
+    warehouse, out = Path(warehouse), Path(out)
+    if not warehouse.is_file():
+        raise PublishError(f"the warehouse {warehouse} does not exist: nothing to publish")
+    versions = out / VERSIONS_DIR
+    link = out / LINK_NAME
+    if link.exists() and not link.is_symlink():
+        raise PublishError(f"{link} exists and is not the published-copy link; move it away and rerun")
+    with publisher_lock(versions):
+        _remove_leftovers(out)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        final = versions / f"{stamp}-{_safe(run_id)[:8]}"
+        tmp = final.with_name(final.name + TMP_SUFFIX)
+        tmp.mkdir()
+        try:
+            manifest = _write_version(warehouse, tmp, run_id, set(require))
+            _seal(tmp)
+            os.rename(tmp, final)
+            _fsync_dir(versions)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _swap_link(link, final)
+        pruned = _prune(versions, current=final, keep=keep, grace_seconds=grace_seconds)
+    rows = {name: t["rows"] for name, t in manifest["tables"].items()}
+    return Publication(version=final, run_id=run_id, rows=rows, manifest=manifest, pruned=pruned)
+
+
+def _safe(text: str) -> str:
+    return "".join(c for c in text if c.isalnum() or c in "-_") or "run"
+
+
+def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str]) -> dict[str, Any]:
+    db_file = version / PUBLISHED_DUCKDB
+    tables: dict[str, Any] = {}
+    with duckdb.connect() as con:  # in memory: the warehouse attached read-only, the new file read-write
+        try:
+            con.execute(f"ATTACH {sql_literal(warehouse)} AS warehouse (READ_ONLY)")
+        except duckdb.IOException as exc:
+            raise PublishError(
+                f"cannot open the warehouse {warehouse} read-only (is a writer running?): {exc}"
+            ) from exc
+        todo = published_tables(con, "warehouse")
+        missing = sorted(require - {t for s, t, _ in todo if s == "marts"})
+        if missing:
+            raise PublishError(
+                f"the warehouse {warehouse} lacks the marts {', '.join(missing)}: nothing published"
             )
-            con.execute(f"CREATE TABLE published.main.\"{name}\" AS SELECT * FROM read_parquet('{target}')")
-            rows[name] = con.execute(f'SELECT count(*) FROM published.main."{name}"').fetchone()[0]
+        con.execute(
+            f"ATTACH {sql_literal(db_file)} AS published "
+            f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
+        )
+        con.execute("BEGIN TRANSACTION")  # one snapshot of the warehouse for every table
+        for schema, table, key in todo:
+            name = published_name(schema, table)
+            columns = _columns(con, "warehouse", schema, table)
+            source = f"warehouse.{sql_ident(schema)}.{sql_ident(table)}"
+            order = ", ".join(sql_ident(c) for c in key if any(col["name"] == c for col in columns))
+            select = f"SELECT * FROM {source}" + (f" ORDER BY {order}" if order else "")
+            (version / name).mkdir()
+            target = version / name / PARQUET_FILE
+            con.execute(f"COPY ({select}) TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)")
+            ddl = ", ".join(
+                f"{sql_ident(c['name'])} {c['type']}{'' if c['nullable'] else ' NOT NULL'}" for c in columns
+            )
+            con.execute(f"CREATE TABLE published.main.{sql_ident(name)} ({ddl})")
+            con.execute(f"INSERT INTO published.main.{sql_ident(name)} {select}")
+            expected = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+            in_parquet = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(target)})").fetchone()[
+                0
+            ]
+            in_duckdb = con.execute(f"SELECT count(*) FROM published.main.{sql_ident(name)}").fetchone()[0]
+            if not expected == in_parquet == in_duckdb:
+                raise PublishError(
+                    f"{name}: {expected} rows in the warehouse but {in_parquet} in Parquet "
+                    f"and {in_duckdb} in "
+                    f"{PUBLISHED_DUCKDB}"
+                )
+            tables[name] = {
+                "schema": schema,
+                "table": table,
+                "key": list(key),
+                "rows": expected,
+                "path": f"{name}/{PARQUET_FILE}",
+                "columns": columns,
+            }
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT published")
         con.execute("DETACH published")
-    _swap_link(out / "published", version)
-    _prune(versions, keep=VERSIONS_KEPT)
-    return rows
+        con.execute("DETACH warehouse")
+    if db_file.with_name(db_file.name + ".wal").exists():
+        raise PublishError(f"{db_file} still has a write-ahead log after closing; not publishing it")
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "run_id": run_id,
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "version": version.name.removesuffix(TMP_SUFFIX),
+        "duckdb_file": PUBLISHED_DUCKDB,
+        "duckdb_storage_version": PUBLISHED_STORAGE_VERSION,
+        "tables": tables,
+    }
+    (version / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _seal(version: Path) -> None:
+    """Make the files read-only and flush everything to disk before the folder can become current."""
+    read_only = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+    for root, dirs, files in os.walk(version):
+        for name in files:
+            path = os.path.join(root, name)
+            os.chmod(path, read_only)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for name in dirs:
+            _fsync_dir(Path(root, name))
+    _fsync_dir(version)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _swap_link(link: Path, target: Path) -> None:
     if link.exists() and not link.is_symlink():
-        raise dg.Failure(f"{link} exists and is not the published-copy link; move it away and rerun")
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    if tmp.is_symlink():
+        raise PublishError(f"{link} exists and is not the published-copy link; move it away and rerun")
+    tmp = link.with_name(f".{link.name}.{os.getpid()}{TMP_SUFFIX}")
+    if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     tmp.symlink_to(target.relative_to(link.parent), target_is_directory=True)
     os.replace(tmp, link)  # atomic: readers see the old copy or the new one
+    _fsync_dir(link.parent)
 
 
-def _prune(versions: Path, keep: int) -> None:
-    for old in sorted(p for p in versions.iterdir() if p.is_dir())[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+def _remove_leftovers(out: Path) -> None:
+    """Under the publisher lock: what a failed or killed publisher left (never a current copy)."""
+    versions = out / VERSIONS_DIR
+    for path in versions.iterdir():
+        if path.is_dir() and path.name.endswith(TMP_SUFFIX):
+            shutil.rmtree(path, ignore_errors=True)
+    for path in out.glob(f".{LINK_NAME}.*{TMP_SUFFIX}"):
+        if path.is_symlink():
+            path.unlink()
 
 
-def build_published_marts(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    """The publishing asset, downstream of every mart the dbt project defines."""
-    marts = sorted((k for k in dbt_models.keys if k.path[-1] in MART_KEYS), key=lambda k: k.to_user_string())
+def list_versions(versions: Path) -> list[Path]:
+    """The complete version folders, oldest first."""
+    if not versions.is_dir():
+        return []
+    return sorted(
+        p
+        for p in versions.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and not p.name.endswith(TMP_SUFFIX)
+    )
+
+
+def _prune(versions: Path, current: Path, keep: int, grace_seconds: float) -> list[str]:
+    """Remove versions older than the newest `keep` once they were superseded `grace_seconds` ago."""
+    complete = list_versions(versions)
+    now = time.time()
+    pruned = []
+    for older, newer in zip(complete[:-keep] if keep else complete, complete[1:], strict=False):
+        if older == current:
+            continue
+        manifest = newer / MANIFEST
+        superseded_at = manifest.stat().st_mtime if manifest.exists() else newer.stat().st_mtime
+        if now - superseded_at >= grace_seconds:
+            shutil.rmtree(older, ignore_errors=True)
+            pruned.append(older.name)
+    return pruned
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading the published copy.
+
+
+@dataclass(frozen=True)
+class PublishedCopy:
+    """One publication, resolved once: every read through it sees the same version."""
+
+    version: Path
+    manifest: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest["run_id"]
+
+    @property
+    def tables(self) -> dict[str, Any]:
+        return self.manifest["tables"]
+
+    def parquet(self, table: str) -> Path:
+        return self.version / self.tables[table]["path"]
+
+    @property
+    def duckdb_file(self) -> Path:
+        return self.version / self.manifest["duckdb_file"]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per published table (over its Parquet)."""
+        con = duckdb.connect()
+        for name in self.tables:
+            con.execute(
+                f"CREATE VIEW {sql_ident(name)} AS "
+                f"SELECT * FROM read_parquet({sql_literal(self.parquet(name))})"
+            )
+        return con
+
+
+def open_published(out: Path) -> PublishedCopy:
+    """The current published copy under `out` (resolves `<out>/published` once)."""
+    link = Path(out) / LINK_NAME
+    if not link.exists():
+        raise PublishError(f"nothing is published under {out} yet ({link} does not exist)")
+    version = Path(os.path.realpath(link))
+    manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    return PublishedCopy(version=version, manifest=manifest)
+
+
+# --------------------------------------------------------------------------------------------------
+# The Dagster asset.
+
+
+def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """What in this run forbids publishing: failed steps and failed error-severity (blocking) checks."""
+    from dagster._core.events import DagsterEventType
+
+    problems = []
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION}
+    ).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            problems.append(f"step {event.step_key} failed")
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.passed:
+            continue
+        severity = getattr(evaluation.severity, "value", str(evaluation.severity))
+        if severity == "ERROR" or evaluation.blocking:
+            problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed")
+    return problems
+
+
+def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The publishing asset, downstream of every mart the dbt project defines.
+
+    It runs only when every upstream step succeeded (Dagster skips it otherwise, and blocking checks
+    stop it), and refuses by itself when anything in its run failed, so a copy is replaced only
+    after a fully successful materialisation.
+    """
+    keys = dbt_models.keys if isinstance(dbt_models, dg.AssetsDefinition) else dbt_models
+    marts = sorted((k for k in keys if k.path[-1] in MART_KEYS), key=lambda k: k.to_user_string())
 
     @dg.asset(
         name="published_marts",
         group_name="publishing",
         deps=marts,
         description="The published copy of the marts and audit tables under <out>/published/ "
-        "(Parquet, one folder a table), swapped in atomically after a successful run.",
+        "(Parquet, one folder a table, and marts.duckdb for DuckDB < 2.0), swapped in atomically "
+        "after a fully successful run.",
         owners=["team:data-engineering"],
-        kinds={"parquet"},
+        kinds={"parquet", "duckdb"},
+        # It reads the warehouse file, which a writer holds exclusively: same pool as the writers.
+        op_tags={"dagster/concurrency_key": "warehouse_writer"},
     )
     def published_marts(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
-        rows = publish(paths.warehouse, paths.out, context.run_id)
-        context.log.info(f"published {len(rows)} tables to {paths.published}")
+        problems = run_failures(context.instance, context.run_id)
+        if problems:
+            raise dg.Failure(
+                "not publishing: this run is not fully successful; the last good copy stays",
+                metadata={"problems": dg.MetadataValue.json(problems)},
+            )
+        try:
+            pub = publish_version(
+                paths.warehouse, paths.out, context.run_id, require=[k.path[-1] for k in marts]
+            )
+        except PublishError as exc:
+            raise dg.Failure(str(exc)) from exc
+        context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name}")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(paths.published)),
-                "rows": dg.MetadataValue.json(rows),
-                **{f"rows/{t}": n for t, n in rows.items()},
+                "version": pub.version.name,
+                "duckdb_file": dg.MetadataValue.path(str(paths.published / PUBLISHED_DUCKDB)),
+                "rows": dg.MetadataValue.json(pub.rows),
+                **{f"rows/{t}": n for t, n in pub.rows.items()},
+                "pruned_versions": dg.MetadataValue.json(pub.pruned),
             }
         )
 
