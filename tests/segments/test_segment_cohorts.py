@@ -36,7 +36,12 @@ SEGMENTS_BUILD = ("build", "--select", "+tag:segments", "--indirect-selection", 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("segment_cohorts")
-    config = write_config(tmp / "strata.yml", **{"segments.first_segment_month_index": 1})
+    config = write_config(tmp / "strata.yml", **{
+        "segments.first_segment_month_index": 1,
+        # the playbook is business data: an edited play reaches the mart without a code change
+        "segments.playbook.EDUCATE.review_cadence": "twice a year",
+        "segments.playbook.EDUCATE.review_cadence_months": 6,
+    })
     return build_fixture_warehouse(BATCHES, tmp, config_file=config, dbt_args=SEGMENTS_BUILD)
 
 
@@ -148,3 +153,12 @@ def test_targets_met_missed_no_data(warehouse):
     # every segment month reports every target
     counts = query(warehouse, "SELECT month, count(*) AS n FROM marts.kpi_target_status GROUP BY month")
     assert len(counts) == 13 and {r["n"] for r in counts} == {11}
+
+
+def test_playbook_follows_the_configuration(warehouse):
+    # EDUCATE now reviews every 6 months: C5's QBR 2025-12-15 is due 2026-06-15, C3's SITE_VISIT
+    # 2025-05-01 was due 2025-11-01 (still overdue at 2026-01-31)
+    rows = query(warehouse, "SELECT customer_no, review_cadence, next_review_due, review_overdue "
+                            "FROM marts.account_playbook WHERE maturity_segment = 'EDUCATE' ORDER BY customer_no")
+    assert [tuple(r.values()) for r in rows] == [
+        ("C3", "twice a year", date(2025, 11, 1), True), ("C5", "twice a year", date(2026, 6, 15), False)]

@@ -4,14 +4,28 @@
   give each rule one place in the code.
 -#}
 
+{#-
+  A setting of the configuration (var('strata')). When models run, the setting must be there (a
+  missing one stops the run with its name: no silent default); `default` only stands in while dbt
+  parses the project without vars.
+-#}
+{% macro segments_strata_setting(path, default=none) -%}
+    {%- if execute -%}
+        {{ return(strata_setting(path)) }}
+    {%- else -%}
+        {{ return(strata_setting(path, default)) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A setting under `segments.` of the configuration. -#}
 {% macro segments_setting(path, default=none) -%}
-    {{ return(strata_setting('segments.' ~ path, default)) }}
+    {{ return(segments_strata_setting('segments.' ~ path, default)) }}
 {%- endmacro %}
 
 {#- The configuration version, as a quoted literal: stamped on every assignment row. -#}
 {% macro segments_config_version() -%}
-    {{ return(dbt.string_literal(var('config_version', 'unversioned') | string)) }}
+    {%- set version = var('config_version') if execute else var('config_version', 'unversioned') -%}
+    {{ return(dbt.string_literal(version | string)) }}
 {%- endmacro %}
 
 {#- The DOUBLE type of scores, percentile ranks, percentages and rates (marts.md). -#}
@@ -35,7 +49,7 @@
   as a condition on month indexes. `offset` shifts the window back (offset=12: W(M-12)).
 -#}
 {% macro segments_in_window(month_index, m_index, months=none, offset=0) -%}
-    {%- set n = months if months is not none else segments_setting('window_months', 12) -%}
+    {%- set n = months if months is not none else segments_setting('window_months', 1) -%}
     {{ month_index }} between {{ m_index }} - {{ offset + n - 1 }} and {{ m_index }} - {{ offset }}
 {%- endmacro %}
 
@@ -51,7 +65,7 @@
   exactly; DOUBLE ones lose the floating-point noise below the 9th place.
 -#}
 {% macro segments_ratio(expr) -%}
-    round({{ expr }}, {{ segments_setting('ratio_decimals', 9) }})
+    round({{ expr }}, {{ segments_setting('ratio_decimals', 0) }})
 {%- endmacro %}
 
 {#- A cut from the configuration, rounded the same way (an exact decimal literal, never a float). -#}

@@ -4,7 +4,7 @@
   (inside the inclusive bounds, both sides rounded like every ratio comparison), MISSED, or NO_DATA
   (the KPI is empty, or the segment has no row that month).
 -#}
-{%- set targets = strata_setting('kpis.targets', []) -%}
+{%- set targets = segments_strata_setting('kpis.targets', []) -%}
 {%- set kpis = ['customers', 'net_revenue', 'gross_margin', 'cost_to_serve', 'contribution_margin',
                 'contribution_margin_pct', 'aov', 'retention_rate', 'upsell_cross_sell_rate',
                 'migration_up_rate', 'migration_down_rate', 'changed_rate', 'cltv', 'aov_yoy_change',

@@ -14,9 +14,8 @@
   - *_yoy_change = value at M / value at M-12 - 1 for the same segment (unrounded values).
 -#}
 {%- set lag = segments_cohort_lag() -%}
-{%- set cltv = strata_setting('kpis.cltv', {}) -%}
-{%- set cap = strata_decimal_literal(cltv.get('retention_cap', 0.95)) -%}
-{%- set one_plus_d = '(1 + ' ~ strata_decimal_literal(cltv.get('discount_rate', 0.10)) ~ ')' -%}
+{%- set cap = strata_decimal_literal(segments_strata_setting('kpis.cltv.retention_cap', 0)) -%}
+{%- set one_plus_d = '(1 + ' ~ strata_decimal_literal(segments_strata_setting('kpis.cltv.discount_rate', 0)) ~ ')' -%}
 {%- set ordered = ['revenue_tier', 'maturity_tier'] -%}
 
 with months as (

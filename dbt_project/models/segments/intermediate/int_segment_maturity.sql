@@ -16,9 +16,11 @@
   appetite_score = weighted mean of survey(GROWTH_APPETITE), 100 x percentile rank of T12M attended
   activities, 100 x percentile rank of opportunities created in W(M).
 -#}
-{%- set maturity = segments_setting('maturity', {}) -%}
-{%- set appetite = segments_setting('appetite', {}) -%}
-{%- set cuts = segments_setting('maturity_segment', {}) -%}
+{%- set dimension_weights = segments_setting('maturity.dimension_weights', {}) -%}
+{%- set tiers = segments_setting('maturity.tiers', {}) -%}
+{%- set appetite_weights = segments_setting('appetite.weights', {}) -%}
+{%- set maturity_cut = segments_setting('maturity_segment.maturity_cut', 0) -%}
+{%- set appetite_cut = segments_setting('maturity_segment.appetite_cut', 0) -%}
 
 with strata as (
 
@@ -102,14 +104,14 @@ scores as (
 
     select
         d.*,
-        {{ segments_weighted_mean(segments_parts(maturity.get('dimension_weights', {}), {
+        {{ segments_weighted_mean(segments_parts(dimension_weights, {
             'technical_capability': 'd.technical_capability',
             'digital_adoption': 'd.digital_adoption',
             'solution_complexity': 'd.solution_complexity',
             'it_standardization': 'd.it_standardization',
             'purchasing_volume': 'd.purchasing_volume',
         })) }} as maturity_score,
-        {{ segments_weighted_mean(segments_parts(appetite.get('weights', {}), {
+        {{ segments_weighted_mean(segments_parts(appetite_weights, {
             'growth_appetite_survey': 'd.survey_growth_appetite',
             'attended_activities': '100 * d.attended_activities_percentile',
             'opportunities_created': '100 * d.opportunities_created_percentile',
@@ -142,16 +144,16 @@ select
     {{ segments_to_double('s.attended_activities_percentile') }} as attended_activities_percentile,
     {{ segments_to_double('s.opportunities_created_percentile') }} as opportunities_created_percentile,
     s.maturity_score,
-    {{ segments_tier('s.maturity_score', maturity.get('tiers', {})) }} as maturity_tier,
+    {{ segments_tier('s.maturity_score', tiers) }} as maturity_tier,
     s.appetite_score,
     case
         when s.maturity_score is null or s.appetite_score is null then null
-        when {{ segments_ratio('s.maturity_score') }} >= {{ segments_cut(cuts.get('maturity_cut', 50)) }}
-             and {{ segments_ratio('s.appetite_score') }} >= {{ segments_cut(cuts.get('appetite_cut', 50)) }}
+        when {{ segments_ratio('s.maturity_score') }} >= {{ segments_cut(maturity_cut) }}
+             and {{ segments_ratio('s.appetite_score') }} >= {{ segments_cut(appetite_cut) }}
             then 'TRANSFORM'
-        when {{ segments_ratio('s.appetite_score') }} >= {{ segments_cut(cuts.get('appetite_cut', 50)) }}
+        when {{ segments_ratio('s.appetite_score') }} >= {{ segments_cut(appetite_cut) }}
             then 'MODERNIZE'
-        when {{ segments_ratio('s.maturity_score') }} >= {{ segments_cut(cuts.get('maturity_cut', 50)) }}
+        when {{ segments_ratio('s.maturity_score') }} >= {{ segments_cut(maturity_cut) }}
             then 'EDUCATE'
         else 'SUSTAIN'
     end as maturity_segment

@@ -3,7 +3,7 @@
   month counted from the first month of `erp/sales_lines` data (the 12th by default) up to the
   newest month of data (the newest month of the sales lines or of the profit facts), gaps included.
 -#}
-{%- set first_index = segments_setting('first_segment_month_index', 12) -%}
+{%- set first_index = segments_setting('first_segment_month_index', 1) -%}
 
 with sales_bounds as (
 

@@ -4,11 +4,13 @@
   the lowest rank, 0 when there is one customer. Ratios (margin %, shares) are exact decimals;
   every comparison of a ratio with a cut or another ratio rounds both sides (segments_ratio).
 -#}
-{%- set topline = segments_setting('strata.topline', {}) -%}
-{%- set profitability = segments_setting('strata.profitability', {}) -%}
-{%- set revenue_cut = segments_setting('quadrant.revenue_percentile_cut', 0.5) -%}
-{%- set tier_high = segments_setting('revenue_tier.high_cumulative_share', 0.8) -%}
-{%- set tier_medium = segments_setting('revenue_tier.medium_cumulative_share', 0.95) -%}
+{%- set topline_weights = segments_setting('strata.topline.weights', {}) -%}
+{%- set topline_cut = segments_setting('strata.topline.high_cut', 0) -%}
+{%- set profitability_weights = segments_setting('strata.profitability.weights', {}) -%}
+{%- set profitability_cut = segments_setting('strata.profitability.high_cut', 0) -%}
+{%- set revenue_cut = segments_setting('quadrant.revenue_percentile_cut', 0) -%}
+{%- set tier_high = segments_setting('revenue_tier.high_cumulative_share', 0) -%}
+{%- set tier_medium = segments_setting('revenue_tier.medium_cumulative_share', 0) -%}
 
 with active as (
 
@@ -61,12 +63,12 @@ scored as (
 
     select
         k.*,
-        {{ segments_weighted_mean(segments_parts(topline.get('weights', {}), {
+        {{ segments_weighted_mean(segments_parts(topline_weights, {
             'net_revenue': 'k.net_revenue_percentile',
             'orders': 'k.orders_percentile',
             'product_families': 'k.product_families_percentile',
         })) }} as topline_score,
-        {{ segments_weighted_mean(segments_parts(profitability.get('weights', {}), {
+        {{ segments_weighted_mean(segments_parts(profitability_weights, {
             'contribution_margin': 'k.contribution_margin_percentile',
             'contribution_margin_pct': 'k.contribution_margin_pct_percentile',
         })) }} as profitability_score
@@ -78,9 +80,9 @@ flagged as (
 
     select
         s.*,
-        case when {{ segments_ratio('s.topline_score') }} >= {{ segments_cut(topline.get('high_cut', 0.7)) }}
+        case when {{ segments_ratio('s.topline_score') }} >= {{ segments_cut(topline_cut) }}
             then true else false end as is_topline_high,
-        case when {{ segments_ratio('s.profitability_score') }} >= {{ segments_cut(profitability.get('high_cut', 0.5)) }}
+        case when {{ segments_ratio('s.profitability_score') }} >= {{ segments_cut(profitability_cut) }}
                   and s.contribution_margin_t12m > 0
             then true else false end as is_profitability_high,
         case when {{ segments_ratio('s.net_revenue_percentile') }} >= {{ segments_cut(revenue_cut) }}

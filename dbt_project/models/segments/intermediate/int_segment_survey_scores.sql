@@ -5,7 +5,7 @@
   response's questions of dimension D; missing when the response has no question of D (older
   responses are not consulted). Exact decimals.
 -#}
-{%- set lookback = segments_setting('maturity.survey_lookback_months', 24) -%}
+{%- set lookback = segments_setting('maturity.survey_lookback_months', 1) -%}
 {%- set dimensions = ['TECHNICAL_CAPABILITY', 'DIGITAL_ADOPTION', 'SOLUTION_COMPLEXITY', 'IT_STANDARDIZATION', 'GROWTH_APPETITE'] -%}
 
 with months as (
