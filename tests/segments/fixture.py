@@ -32,6 +32,8 @@ PSA: company 1 → C1 (tickets 2025-08: MONITORING and PHONE), company 3 → C3 
 MONITORING).
 """
 
+# ruff: noqa: E501  (tables of fixture rows and expected values read best one row per line)
+
 from __future__ import annotations
 
 import datetime as dt

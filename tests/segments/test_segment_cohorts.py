@@ -19,6 +19,8 @@ Upsell / cross-sell at 2026-01: C1 bought SOFTWARE and CLOUD in W(2026-01), only
 W(2025-01) -> yes.
 """
 
+# ruff: noqa: E501  (tables of fixture rows and expected values read best one row per line)
+
 from __future__ import annotations
 
 from datetime import date

@@ -8,6 +8,8 @@ Segment months: sales data starts in 2025-01, so the 12th month is 2025-12; the 
 data is 2026-01. W(2025-12) = 2025-01 … 2025-12, W(2026-01) = 2025-02 … 2026-01.
 """
 
+# ruff: noqa: E501  (tables of fixture rows and expected values read best one row per line)
+
 from __future__ import annotations
 
 from datetime import date
