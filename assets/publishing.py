@@ -456,7 +456,7 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
         op_tags={"dagster/concurrency_key": "warehouse_writer"},
     )
     def published_marts(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
-        problems = run_failures(context.instance, context.run_id)
+        problems = run_failures(context.instance, context.run.run_id)
         if problems:
             raise dg.Failure(
                 "not publishing: this run is not fully successful; the last good copy stays",
@@ -464,7 +464,7 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
             )
         try:
             pub = publish_version(
-                paths.warehouse, paths.out, context.run_id, require=[k.path[-1] for k in marts]
+                paths.warehouse, paths.out, context.run.run_id, require=[k.path[-1] for k in marts]
             )
         except PublishError as exc:
             raise dg.Failure(str(exc)) from exc
