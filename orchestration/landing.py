@@ -130,7 +130,8 @@ class BatchWriter:
         timestamps `timestamp` (naive means UTC); a string column is written as it is. The CSV
         text is byte-for-byte what `write()` gives for the same values: contract formatting and
         minimal RFC 4180 quoting (a field is quoted only when it holds a comma, a quote or a line
-        break). Control totals are exact decimal sums.
+        break). One deliberate difference: a bare carriage return is quoted here, while Python's csv
+        module (behind `write()`) leaves it unquoted. Control totals are exact decimal sums.
         """
         names = self.ent.column_names
         given = sorted(table.column_names)
@@ -205,8 +206,8 @@ def _csv_column(col: pa.ChunkedArray | pa.Array, type_: str) -> pa.Array:
     elif pa.types.is_decimal(col.type):
         text = pc.cast(col, pa.string())
         exp = pc.match_substring(text, "E")
-        if pc.any(exp).as_py():  # Arrow writes e.g. 0E-12 like Python's str(Decimal); keep plain digits
-            fixed = [None if v is None else str(v) for v in col.to_pylist()]
+        if pc.any(exp).as_py():  # Arrow writes e.g. 0E-12 (as str(Decimal) does); write plain digits
+            fixed = [None if v is None else format(v, "f") for v in col.to_pylist()]
             text = pa.array(fixed, pa.string())
         col = text
     elif not pa.types.is_string(col.type):

@@ -28,6 +28,7 @@ TERMS = np.array([30, 45, 60])
 JOIN_SHARE = 0.18  # customers created during the period
 CHURN_SHARE = 0.10  # customers that stop buying during the period
 STATUS_LAG = 2  # months after the last purchase month until a churned customer is closed or blocked
+STICKY = np.array([1.0, 0.15])  # relative chance of joining or churning: small, large customers
 
 FIRST = [
     "Apex",
@@ -218,11 +219,11 @@ class Population:
         join = np.zeros(n, dtype=np.int64)
         churn = np.full(n, months, dtype=np.int64)
         if months >= 2:
-            joiners = quota(rng, idx, JOIN_SHARE, minimum=2 if n >= 10 else 0)
+            joiners = quota(rng, idx, JOIN_SHARE, minimum=2 if n >= 10 else 0, weights=STICKY[large.astype(int)])
             join[joiners] = rng.integers(1, months, len(joiners))
         if months >= 5:
             possible = np.flatnonzero(join <= months - 4)
-            churners = quota(rng, possible, CHURN_SHARE, minimum=2 if n >= 10 else 0)
+            churners = quota(rng, possible, CHURN_SHARE, minimum=2 if n >= 10 else 0, weights=STICKY[large[possible].astype(int)])
             lo = join[churners] + 3
             churn[churners] = lo + np.floor(rng.random(len(churners)) * (months - lo)).astype(np.int64)
         blocked = rng.random(n) < 0.3

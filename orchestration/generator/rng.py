@@ -43,12 +43,19 @@ def pick(rng: np.random.Generator, n: int, probs) -> np.ndarray:
     return np.searchsorted(cum, rng.random(n), side="right").clip(0, len(cum) - 1).astype(np.int8)
 
 
-def quota(rng: np.random.Generator, candidates: np.ndarray, share: float, minimum: int = 1) -> np.ndarray:
+def quota(
+    rng: np.random.Generator, candidates: np.ndarray, share: float, minimum: int = 1, weights=None
+) -> np.ndarray:
     """A random subset of `candidates` of size round(share × len) but at least `minimum` (when there are
-    that many): traits the tests rely on exist even in a small population."""
+    that many): traits the tests rely on exist even in a small population. `weights` make some
+    candidates likelier than others."""
     candidates = np.asarray(candidates)
     k = int(round(share * len(candidates)))
     k = min(len(candidates), max(k, minimum))
     if k == 0:
         return candidates[:0]
-    return np.sort(rng.choice(candidates, size=k, replace=False))
+    p = None
+    if weights is not None:
+        p = np.asarray(weights, dtype=np.float64)
+        p = p / p.sum()
+    return np.sort(rng.choice(candidates, size=k, replace=False, p=p))

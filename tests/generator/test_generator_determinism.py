@@ -31,7 +31,13 @@ def test_another_seed_gives_other_data(landing, tmp_path):
     first, second = files(landing), files(other)
     assert sorted(first) == sorted(second)  # the same layout
     for month in ("2024-11", "2025-06", "2025-12"):
-        for entity in ("erp/sales_lines", "erp/customers", "crm/activities", "psa/tickets", "erp/gl_balances"):
+        for entity in (
+            "erp/sales_lines",
+            "erp/customers",
+            "crm/activities",
+            "psa/tickets",
+            "erp/gl_balances",
+        ):
             name = f"{entity}/{month}/part-0001.csv"
             assert first[name] != second[name], name
     assert first["_personas.csv"] != second["_personas.csv"]
