@@ -35,6 +35,7 @@ HEAD = 1 << 16
 EUROPEAN_DECIMAL = re.compile(r'(^|;)"?-?[0-9]+,[0-9]+"?(;|$)')
 INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
              "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+GLOB_CHARS = ("*", "?", "[", "{")
 NAIVE_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 
@@ -129,6 +130,11 @@ def _not_utf8_reason(window: bytes, pos: int, line: int) -> str:
 def read_source(con: duckdb.DuckDBPyConnection, ent: Entity, path: Path, rel: str, table: str,
                 fb: FileBytes) -> Source:
     """Read one part file into temp table `table`; raises Refused when it cannot be used at all."""
+    if any(ch in str(path) for ch in GLOB_CHARS):
+        # DuckDB's readers expand wildcards: `part-*.csv` would read every other part as well.
+        raise Refused(rel, f"the path contains a wildcard character ({' '.join(GLOB_CHARS)}), which "
+                           "DuckDB's readers would expand to other files",
+                      "name files and folders with letters, digits, '.', '-' and '_' only")
     if path.suffix.lower() == ".csv":
         return _read_csv(con, ent, path, rel, table, fb)
     return _read_parquet(con, ent, path, rel, table, fb)
