@@ -118,43 +118,57 @@ def _point_docs_at(ctx, directory: Path) -> None:
         ctx.variables.data_docs_sites = sites
 
 
+_checkpoints: dict[str, tuple[SuiteSpec, bool, object]] = {}
+
+
+def _checkpoint(ctx, spec: SuiteSpec, docs: bool):
+    """The suite's checkpoint, registered once and again only when the suite changed."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    known = _checkpoints.get(spec.name)
+    if known is not None and known[0] == spec and known[1] == docs:
+        return known[2]
+    source = ctx.data_sources.get(DATA_SOURCE)
+    try:
+        asset = source.get_asset(spec.name)
+    except LookupError:
+        asset = source.add_dataframe_asset(spec.name)
+    try:
+        batch_def = asset.get_batch_definition("whole")
+    except (KeyError, LookupError):
+        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+    suite = ctx.suites.add_or_update(spec.gx_suite())
+    definition = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite)
+    )
+    actions = [UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])] if docs else []
+    checkpoint = ctx.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=spec.name,
+            validation_definitions=[definition],
+            actions=actions,
+            result_format={"result_format": "COMPLETE"},
+        )
+    )
+    _checkpoints[spec.name] = (spec, docs, checkpoint)
+    return checkpoint
+
+
 def validate(spec: SuiteSpec, frame: pd.DataFrame, out: Path | None = None):
     """Validate `frame` against the suite; write Data Docs under `out` when given.
 
     Returns GX's ExpectationSuiteValidationResult. The frame keeps its RangeIndex, so the result's
     unexpected indexes are row positions in it.
     """
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
 
     frame = frame.reset_index(drop=True)
+    docs = out is not None and ranges.DATA_DOCS
     with _lock:
         ctx = context()
-        source = ctx.data_sources.get(DATA_SOURCE)
-        try:
-            asset = source.get_asset(spec.name)
-        except LookupError:
-            asset = source.add_dataframe_asset(spec.name)
-        try:
-            batch_def = asset.get_batch_definition("whole")
-        except (KeyError, LookupError):
-            batch_def = asset.add_batch_definition_whole_dataframe("whole")
-        suite = ctx.suites.add_or_update(spec.gx_suite())
-        definition = ctx.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite)
-        )
-        actions = []
-        if out is not None and ranges.DATA_DOCS:
+        if docs:
             _point_docs_at(ctx, docs_dir(out))
-            actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
-        checkpoint = ctx.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=spec.name,
-                validation_definitions=[definition],
-                actions=actions,
-                result_format={"result_format": "COMPLETE"},
-            )
-        )
+        checkpoint = _checkpoint(ctx, spec, docs)
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         return next(iter(result.run_results.values()))
 

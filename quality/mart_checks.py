@@ -1,0 +1,407 @@
+"""Checks on the marts (dbt model assets `[model]`, tables in schema `marts`).
+
+Each check reads its mart after the dbt build. A mart the dbt project defines but the warehouse
+does not hold (not built yet, or its build failed) is reported as such, never a crash; once it
+exists it is really checked. The small marts are validated row by row; `customer_segments` (one row
+per customer and month) through per-month aggregates DuckDB computes.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from quality import gx_runner, ranges, suites
+from quality.base import CheckDef, Env
+from quality.suites import Rule, SuiteSpec, q
+from quality.warehouse import columns, connect, table_exists
+
+
+def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:
+    return gx_runner.missing_result(
+        f"marts.{table}", spec.blocking, hint="the dbt model has not been built (yet) in this warehouse"
+    )
+
+
+def _in(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) or "NULL"
+
+
+def _months(frame: pd.DataFrame) -> str:
+    return _in(sorted({str(m)[:10] for m in frame["month"]}))
+
+
+# --- margin_reconciliation ------------------------------------------------------------------------
+
+RECON_COLUMNS = """month, line_item, CAST(pipeline_amount AS DOUBLE) AS pipeline_amount,
+    CAST(unassigned_amount AS DOUBLE) AS unassigned_amount,
+    CAST(unallocated_amount AS DOUBLE) AS unallocated_amount,
+    CAST(unused_capacity_amount AS DOUBLE) AS unused_capacity_amount, CAST(gl_amount AS DOUBLE) AS gl_amount,
+    CAST(difference AS DOUBLE) AS difference, status"""
+
+
+def _recon_body(spec_of, where: str):
+    def body(env: Env) -> dg.AssetCheckResult:
+        spec = spec_of(env)
+        with connect(env.warehouse) as con:
+            if not table_exists(con, "marts", "margin_reconciliation"):
+                return _missing_mart("margin_reconciliation", spec)
+            frame = con.execute(
+                f"SELECT {RECON_COLUMNS} FROM marts.margin_reconciliation WHERE {where} "
+                "ORDER BY month, line_item"
+            ).df()
+        ev = gx_runner.run_suite(spec, frame, env.out)
+        md = {
+            "table": "marts.margin_reconciliation",
+            "rows_checked": len(frame),
+            "months": int(frame["month"].nunique()) if len(frame) else 0,
+        }
+        return gx_runner.check_result(ev, out=env.out, metadata=md)
+
+    return body
+
+
+def cost_pools_body(env: Env) -> dg.AssetCheckResult:
+    return _recon_body(
+        lambda e: suites.cost_pool_suite(float(e.settings().reconciliation.tolerance_lcy)),
+        "line_item LIKE 'COST_POOL:%'",
+    )(env)
+
+
+def ledger_body(env: Env) -> dg.AssetCheckResult:
+    return _recon_body(lambda e: suites.ledger_suite(), f"line_item IN ({_in(ranges.LEDGER_LINE_ITEMS)})")(
+        env
+    )
+
+
+# --- missing exchange rates -----------------------------------------------------------------------
+
+# Where a money column that is not *_lcy gets its month (methodology §1): the batch_by date; an
+# opportunity in its newest version.
+FX_USES = (
+    (
+        "erp__sales_lines",
+        "erp/sales_lines",
+        "SELECT last_day(posting_date) AS month, currency FROM raw.erp__sales_lines",
+    ),
+    (
+        "erp__payments",
+        "erp/payments",
+        "SELECT last_day(payment_date) AS month, currency FROM raw.erp__payments",
+    ),
+    (
+        "crm__opportunities",
+        "crm/opportunities",
+        "SELECT last_day(CAST(last_modified_at AS DATE)) AS month, currency FROM raw.crm__opportunities "
+        "QUALIFY row_number() OVER (PARTITION BY opportunity_id "
+        "ORDER BY last_modified_at DESC, _batch DESC) = 1",
+    ),
+)
+
+
+def fx_pairs_from_raw(con, lcy: str) -> pd.DataFrame:
+    """(month, currency, entity, rows, rate_to_lcy) for every currency a month uses (rate NULL: missing)."""
+    used = [
+        f"SELECT u.*, '{label}' AS entity FROM ({sql}) u"
+        for table, label, sql in FX_USES
+        if table_exists(con, "raw", table)
+    ]
+    if not used:
+        return pd.DataFrame(columns=["month", "currency", "entity", "rows", "rate_to_lcy"])
+    rates = (
+        (
+            "SELECT last_day(period_end) AS month, currency, max(rate_to_lcy) AS rate_to_lcy "
+            "FROM raw.erp__fx_rates GROUP BY 1, 2"
+        )
+        if table_exists(con, "raw", "erp__fx_rates")
+        else "SELECT NULL::DATE AS month, NULL::VARCHAR AS currency, NULL::DECIMAL(38,12) AS rate_to_lcy"
+    )
+    return con.execute(
+        f"""WITH used AS ({" UNION ALL ".join(used)}), rates AS ({rates})
+            SELECT u.month, u.currency, u.entity, count(*) AS rows,
+                   CAST(any_value(r.rate_to_lcy) AS DOUBLE) AS rate_to_lcy
+            FROM used u LEFT JOIN rates r ON r.month = u.month AND r.currency = u.currency
+            WHERE u.currency IS DISTINCT FROM ?
+            GROUP BY u.month, u.currency, u.entity ORDER BY u.month, u.currency, u.entity""",
+        [lcy],
+    ).df()
+
+
+def fx_complete_body(env: Env) -> dg.AssetCheckResult:
+    spec = suites.fx_complete_suite()
+    with connect(env.warehouse) as con:
+        model = next(
+            (
+                m
+                for m in ranges.FX_MISSING_MODELS
+                if table_exists(con, "intermediate", m)
+                and {"month", "currency"} <= set(columns(con, "intermediate", m))
+            ),
+            None,
+        )
+        if model is not None:
+            cols = columns(con, "intermediate", model)
+            extra = "".join(f", {q(c)}" for c in ("entity", "rows_without_rate") if c in cols)
+            frame = con.execute(
+                f"SELECT month, currency{extra}, CAST(NULL AS DOUBLE) AS rate_to_lcy "
+                f"FROM intermediate.{q(model)} ORDER BY month, currency"
+            ).df()
+            md = {
+                "source": f"intermediate.{model} (the finance models' list of missing rates)",
+                "missing_pairs": len(frame),
+            }
+        else:
+            frame = fx_pairs_from_raw(con, env.settings().currency.lcy)
+            md = {
+                "source": "raw layer: currencies of sales lines, payments and opportunities "
+                "against raw.erp__fx_rates",
+                "pairs_checked": len(frame),
+                "missing_pairs": int(frame["rate_to_lcy"].isna().sum()),
+            }
+    ev = gx_runner.run_suite(spec, frame, env.out)
+    return gx_runner.check_result(ev, out=env.out, metadata=md)
+
+
+# --- month-over-month jumps per customer group ----------------------------------------------------
+
+MOM_SQL = """
+WITH grp AS (
+    SELECT customer_no, any_value(customer_group) AS customer_group
+    FROM raw.erp__customers WHERE _batch = (SELECT max(_batch) FROM raw.erp__customers)
+    GROUP BY customer_no
+),
+m AS (
+    SELECT p.month, coalesce(g.customer_group, 'UNASSIGNED') AS customer_group,
+           sum(p.net_revenue) AS net_revenue, sum(p.cost_to_serve) AS cost_to_serve
+    FROM marts.fct_customer_profit_monthly p LEFT JOIN grp g ON g.customer_no = p.customer_no
+    GROUP BY 1, 2
+),
+grid AS (
+    SELECT months.month, groups.customer_group
+    FROM (SELECT DISTINCT month FROM m) months, (SELECT DISTINCT customer_group FROM m) groups
+),
+long AS (
+    SELECT grid.month, grid.customer_group, 'net_revenue' AS measure,
+           CAST(coalesce(m.net_revenue, 0) AS DOUBLE) AS value
+    FROM grid LEFT JOIN m USING (month, customer_group)
+    UNION ALL
+    SELECT grid.month, grid.customer_group, 'cost_to_serve', CAST(coalesce(m.cost_to_serve, 0) AS DOUBLE)
+    FROM grid LEFT JOIN m USING (month, customer_group)
+)
+SELECT cur.month, cur.customer_group, cur.measure, prev.value AS previous, cur.value,
+       CASE WHEN abs(prev.value) >= {base} THEN cur.value / prev.value END AS ratio
+FROM long cur
+JOIN long prev ON prev.customer_group = cur.customer_group AND prev.measure = cur.measure
+              AND prev.month = last_day(cur.month - INTERVAL 1 MONTH)
+WHERE cur.measure IN ({measures})
+ORDER BY cur.month, cur.customer_group, cur.measure
+"""
+
+
+def mom_body(env: Env) -> dg.AssetCheckResult:
+    spec = suites.mom_suite()
+    with connect(env.warehouse) as con:
+        if not table_exists(con, "marts", "fct_customer_profit_monthly"):
+            return _missing_mart("fct_customer_profit_monthly", spec)
+        if not table_exists(con, "raw", "erp__customers"):
+            return gx_runner.missing_result("raw.erp__customers", spec.blocking)
+        frame = con.execute(
+            MOM_SQL.format(base=float(ranges.MOM_MIN_BASE_LCY), measures=_in(ranges.MOM_MEASURES))
+        ).df()
+    ev = gx_runner.run_suite(spec, frame, env.out)
+    md = {
+        "table": "marts.fct_customer_profit_monthly",
+        "comparisons": len(frame),
+        "factor": ranges.MOM_FACTOR,
+        "min_base_lcy": ranges.MOM_MIN_BASE_LCY,
+    }
+    return gx_runner.check_result(ev, out=env.out, metadata=md)
+
+
+# --- customer_segments ----------------------------------------------------------------------------
+
+
+def _profit_source(con) -> str:
+    """The unrounded profit facts segments sum (architecture.md), else the published fct."""
+    if table_exists(con, "intermediate", "int_customer_profit_monthly"):
+        return "intermediate.int_customer_profit_monthly"
+    return "marts.fct_customer_profit_monthly"
+
+
+def _segment_views(con, window: int) -> str:
+    profit = _profit_source(con)
+    con.execute("CREATE OR REPLACE TEMP VIEW q_seg AS SELECT * FROM marts.customer_segments")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW q_t12m AS
+        SELECT m.month, p.customer_no, sum(p.net_revenue) AS net_revenue_t12m
+        FROM (SELECT DISTINCT month FROM q_seg) m
+        JOIN {profit} p ON p.month > last_day(m.month - INTERVAL {int(window)} MONTH) AND p.month <= m.month
+        WHERE p.customer_no <> 'UNASSIGNED'
+        GROUP BY m.month, p.customer_no""")
+    con.execute("CREATE OR REPLACE TEMP VIEW q_active AS SELECT * FROM q_t12m WHERE net_revenue_t12m > 0")
+    return profit
+
+
+def _invalid(segmentation: str) -> str:
+    codes = ranges.SEGMENT_CODES[segmentation]
+    return f"({q(segmentation)} IS NULL OR {q(segmentation)} NOT IN ({_in(codes)}))"
+
+
+SEGMENT_FRAME_SQL = """
+WITH counts AS (
+    SELECT month, count(*) AS rows,
+           count(*) - count(DISTINCT customer_no) AS duplicate_rows,
+           count(*) FILTER (WHERE customer_no = 'UNASSIGNED') AS unassigned_rows,
+           {invalid}
+    FROM q_seg GROUP BY month
+),
+ans AS (
+    SELECT a.month, count(*) AS n FROM q_active a
+    WHERE NOT EXISTS (SELECT 1 FROM q_seg s WHERE s.month = a.month AND s.customer_no = a.customer_no)
+    GROUP BY a.month
+),
+sna AS (
+    SELECT s.month, count(*) AS n FROM q_seg s
+    WHERE s.customer_no <> 'UNASSIGNED'
+      AND NOT EXISTS (SELECT 1 FROM q_active a WHERE a.month = s.month AND a.customer_no = s.customer_no)
+    GROUP BY s.month
+)
+SELECT c.*, coalesce(ans.n, 0) AS active_not_segmented, coalesce(sna.n, 0) AS segmented_not_active
+FROM counts c LEFT JOIN ans USING (month) LEFT JOIN sna USING (month)
+ORDER BY c.month
+"""
+
+
+def _segment_examples(con, rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | None:
+    months, n = _months(failing), ranges.EXAMPLE_ROWS
+    column = rule.count_column or ""
+    if column == "duplicate_rows":
+        sql = (
+            f"SELECT month, customer_no, count(*) AS rows FROM q_seg WHERE month IN ({months}) "
+            f"GROUP BY month, customer_no HAVING count(*) > 1 ORDER BY month, customer_no LIMIT {n}"
+        )
+    elif column == "unassigned_rows":
+        sql = (
+            f"SELECT month, customer_no, stratum, revenue_tier FROM q_seg WHERE month IN ({months}) "
+            f"AND customer_no = 'UNASSIGNED' ORDER BY month LIMIT {n}"
+        )
+    elif column == "active_not_segmented":
+        sql = (
+            f"SELECT a.month, a.customer_no, a.net_revenue_t12m FROM q_active a WHERE a.month IN ({months}) "
+            "AND NOT EXISTS (SELECT 1 FROM q_seg s "
+            "WHERE s.month = a.month AND s.customer_no = a.customer_no) "
+            f"ORDER BY a.net_revenue_t12m DESC, a.month LIMIT {n}"
+        )
+    elif column == "segmented_not_active":
+        sql = (
+            f"SELECT s.month, s.customer_no, t.net_revenue_t12m FROM q_seg s LEFT JOIN q_t12m t "
+            f"ON t.month = s.month AND t.customer_no = s.customer_no WHERE s.month IN ({months}) "
+            "AND s.customer_no <> 'UNASSIGNED' AND NOT EXISTS (SELECT 1 FROM q_active a "
+            "WHERE a.month = s.month AND a.customer_no = s.customer_no) ORDER BY s.month, s.customer_no "
+            f"LIMIT {n}"
+        )
+    elif column.startswith("invalid__"):
+        seg = column.removeprefix("invalid__")
+        sql = (
+            f"SELECT month, customer_no, {q(seg)} FROM q_seg WHERE month IN ({months}) AND {_invalid(seg)} "
+            f"ORDER BY month, customer_no LIMIT {n}"
+        )
+    else:
+        return None
+    return con.execute(sql).df()
+
+
+def segments_body(env: Env) -> dg.AssetCheckResult:
+    spec = suites.segments_suite()
+    window = env.settings().segments.window_months
+    with connect(env.warehouse) as con:
+        if not table_exists(con, "marts", "customer_segments"):
+            return _missing_mart("customer_segments", spec)
+        profit = _segment_views(con, window)
+        invalid = ",\n           ".join(
+            f"count(*) FILTER (WHERE {_invalid(s)}) AS {q('invalid__' + s)}" for s in ranges.SEGMENT_CODES
+        )
+        frame = con.execute(SEGMENT_FRAME_SQL.format(invalid=invalid)).df()
+        ev = gx_runner.run_suite(spec, frame, env.out)
+        md = {
+            "table": "marts.customer_segments",
+            "active_customers_from": profit,
+            "window_months": window,
+            "months": len(frame),
+            "rows_checked": int(frame["rows"].sum()) if len(frame) else 0,
+        }
+        return gx_runner.check_result(
+            ev, out=env.out, metadata=md, examples=lambda rule, failing: _segment_examples(con, rule, failing)
+        )
+
+
+# --- segment_kpis ---------------------------------------------------------------------------------
+
+
+def kpis_body(env: Env) -> dg.AssetCheckResult:
+    spec = suites.kpi_suite()
+    with connect(env.warehouse) as con:
+        if not table_exists(con, "marts", "segment_kpis"):
+            return _missing_mart("segment_kpis", spec)
+        kpis = ", ".join(f"CAST({q(k)} AS DOUBLE) AS {q(k)}" for k in ranges.KPI_RANGES)
+        frame = con.execute(
+            f"SELECT month, segmentation, segment, {kpis} FROM marts.segment_kpis "
+            "ORDER BY month, segmentation, segment"
+        ).df()
+    ev = gx_runner.run_suite(spec, frame, env.out)
+    md = {"table": "marts.segment_kpis", "rows_checked": len(frame)}
+    return gx_runner.check_result(ev, out=env.out, metadata=md)
+
+
+# --- the definitions ------------------------------------------------------------------------------
+
+
+def mart_check_defs() -> list[CheckDef]:
+    recon = dg.AssetKey(["margin_reconciliation"])
+    profit = dg.AssetKey(["fct_customer_profit_monthly"])
+    cost_pools = suites.cost_pool_suite(1.0)
+    return [
+        CheckDef(
+            recon,
+            "cost_pools_reconcile",
+            cost_pools.description
+            + " Blocking: every COST_POOL row OK and |difference| within the configured tolerance.",
+            cost_pools.blocking,
+            cost_pools_body,
+        ),
+        CheckDef(
+            recon,
+            "ledger_differences",
+            suites.ledger_suite().description + " Non-blocking: finance explains a difference.",
+            suites.ledger_suite().blocking,
+            ledger_body,
+        ),
+        CheckDef(
+            profit,
+            "fx_rates_complete",
+            suites.fx_complete_suite().description + " Blocking.",
+            suites.fx_complete_suite().blocking,
+            fx_complete_body,
+        ),
+        CheckDef(
+            profit,
+            "month_over_month",
+            suites.mom_suite().description + f" Non-blocking; factor {ranges.MOM_FACTOR:g}.",
+            suites.mom_suite().blocking,
+            mom_body,
+            additional_deps=(dg.AssetKey(["erp", "customers"]),),
+        ),
+        CheckDef(
+            dg.AssetKey(["customer_segments"]),
+            "one_segment_per_customer",
+            suites.segments_suite().description + " Blocking.",
+            suites.segments_suite().blocking,
+            segments_body,
+        ),
+        CheckDef(
+            dg.AssetKey(["segment_kpis"]),
+            "kpis_in_range",
+            suites.kpi_suite().description + " Blocking.",
+            suites.kpi_suite().blocking,
+            kpis_body,
+        ),
+    ]
