@@ -1,10 +1,17 @@
-"""Fixtures of the publishing tests: a marts warehouse built once per session, copied per test."""
+"""Fixtures of the publishing tests: a marts warehouse built once per session, a PostgreSQL database."""
 
+import os
+import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
+from assets.postgres_publish import PostgresTarget, mask_conninfo
 from tests.publishing.fixture import build_marts_warehouse
 
 
@@ -28,3 +35,52 @@ def warehouse(out_dir, marts_warehouse_template) -> Path:
     target = out_dir / "warehouse.duckdb"
     shutil.copyfile(marts_warehouse_template, target)
     return target
+
+
+# --------------------------------------------------------------------------------------------------
+# PostgreSQL: a throwaway database (and BI role) per test session on the server of
+# STRATA_TEST_POSTGRES_URL (default: the local server, user postgres). In CI (CI=true) an unreachable
+# server fails the tests; elsewhere they are skipped with the reason.
+
+ADMIN_URL = os.environ.get("STRATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def postgres_unavailable(reason: str) -> None:
+    """Fail in CI, skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class PgTestDatabase:
+    url: str
+    dbname: str
+    bi_role: str
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(self.url, **kwargs)
+
+    def target(self, **kwargs) -> PostgresTarget:
+        return PostgresTarget(conninfo=self.url, bi_role=self.bi_role, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> PgTestDatabase:
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        postgres_unavailable(f"PostgreSQL is not reachable at {mask_conninfo(ADMIN_URL)}: {str(exc).strip()}")
+    suffix = secrets.token_hex(4)
+    dbname, role = f"strata_test_{suffix}", f"strata_bi_test_{suffix}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        try:
+            yield PgTestDatabase(url=make_conninfo(ADMIN_URL, dbname=dbname), dbname=dbname, bi_role=role)
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

@@ -18,8 +18,14 @@ MART_ASSET_KEYS = [dg.AssetKey(["marts", name]) for name in MART_KEYS]
 CHECKED = dg.AssetKey(["marts", "segment_kpis"])
 
 
-def stand_in_marts(template: Path, *, check_passes: bool = True, severity=dg.AssetCheckSeverity.ERROR,
-                   blocking: bool = True, step_fails: bool = False) -> dg.AssetsDefinition:
+def stand_in_marts(
+    template: Path,
+    *,
+    check_passes: bool = True,
+    severity=dg.AssetCheckSeverity.ERROR,
+    blocking: bool = True,
+    step_fails: bool = False,
+) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="dbt_models",
         specs=[dg.AssetSpec(k, group_name="finance") for k in MART_ASSET_KEYS],
@@ -31,8 +37,9 @@ def stand_in_marts(template: Path, *, check_passes: bool = True, severity=dg.Ass
             yield dg.MaterializeResult(asset_key=key)
         if step_fails:
             raise RuntimeError("dbt build failed")
-        yield dg.AssetCheckResult(asset_key=CHECKED, check_name="not_null_segment", passed=check_passes,
-                                  severity=severity)
+        yield dg.AssetCheckResult(
+            asset_key=CHECKED, check_name="not_null_segment", passed=check_passes, severity=severity
+        )
 
     return marts
 
@@ -74,8 +81,9 @@ def test_a_successful_run_publishes(marts_warehouse_template, out_dir):
     assert published_materialized(result)
     copy = open_published(out_dir)
     assert copy.run_id == result.run_id
-    mat = next(e for e in result.get_asset_materialization_events()
-               if e.asset_key == dg.AssetKey("published_marts")).materialization
+    mat = next(
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("published_marts")
+    ).materialization
     assert mat.metadata["rows/segment_kpis"].value == copy.tables["segment_kpis"]["rows"]
 
 
@@ -95,7 +103,9 @@ def published_step_events(result: dg.ExecuteInProcessResult) -> list[str]:
     ],
     ids=["blocking-check", "error-check-not-blocking", "mart-step-fails"],
 )
-def test_a_failed_run_never_replaces_the_published_copy(marts_warehouse_template, out_dir, failure, step_events):
+def test_a_failed_run_never_replaces_the_published_copy(
+    marts_warehouse_template, out_dir, failure, step_events
+):
     good = run(stand_in_marts(marts_warehouse_template), out_dir)
     assert good.success
     bad = run(stand_in_marts(marts_warehouse_template, **failure), out_dir)
@@ -107,8 +117,9 @@ def test_a_failed_run_never_replaces_the_published_copy(marts_warehouse_template
 
 def test_a_failed_warning_check_does_not_stop_publishing(marts_warehouse_template, out_dir):
     result = run(
-        stand_in_marts(marts_warehouse_template, check_passes=False, severity=dg.AssetCheckSeverity.WARN,
-                       blocking=False),
+        stand_in_marts(
+            marts_warehouse_template, check_passes=False, severity=dg.AssetCheckSeverity.WARN, blocking=False
+        ),
         out_dir,
     )
     assert result.success

@@ -1,0 +1,446 @@
+"""PostgreSQL publishing: the published marts as a `marts` schema for BI tools that speak PostgreSQL.
+
+On when the environment variable `STRATA_POSTGRES_URL` holds a libpq connection string (URL or
+`key=value`); off (the asset materialises nothing) when it is unset. What one publication does:
+
+1. Loads every mart of the current published copy (`<out>/published`, resolved once, so PostgreSQL
+   gets exactly what the files hold) into a fresh schema `marts_new`: the marts' column types
+   (DECIMAL(p,s) → numeric(p,s), DOUBLE → double precision, DATE, VARCHAR → text, BOOLEAN, BIGINT,
+   …), NOT NULL where the mart's contract has it, bulk-loaded with `COPY ... FROM STDIN` (CSV that
+   DuckDB writes: exact decimal text), then the primary keys (the grains of marts.md) and ANALYZE.
+   That is one transaction; the row counts are checked against the publication's manifest.
+2. Swaps it in with ONE short transaction: lock the old tables, drop them and the old schema (no
+   CASCADE: a view someone built on a mart stops the swap with a message instead of vanishing),
+   rename `marts_new` to `marts`, re-grant the read-only role. A reader sees the old marts or the
+   new ones, never half: a query waiting on a lock re-resolves the names once the swap commits. A
+   reader that needs several tables consistent reads them in one (READ COMMITTED) transaction; the
+   swap then waits for it. If the locks cannot be had within `lock_timeout`, the swap is rolled back
+   and retried (a reader always wins over the publisher).
+3. The read-only role (`strata_bi`, NOLOGIN unless `STRATA_POSTGRES_BI_LOGIN=true`) gets USAGE on
+   the schema and SELECT on its tables (plus default privileges for tables created in it), nothing
+   else.
+
+The connection string's password never reaches logs, metadata or error messages: everything shown
+goes through `mask_conninfo`, and connection errors are re-raised without their cause.
+"""
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import psycopg
+from psycopg import errors, sql
+from psycopg.conninfo import conninfo_to_dict
+
+from assets.publishing import PublishedCopy, open_published, sql_ident, sql_literal
+from orchestration.resources import StrataPaths
+
+ENV_URL = "STRATA_POSTGRES_URL"
+ENV_SCHEMA = "STRATA_POSTGRES_SCHEMA"
+ENV_BI_ROLE = "STRATA_POSTGRES_BI_ROLE"
+ENV_BI_LOGIN = "STRATA_POSTGRES_BI_LOGIN"
+ENV_BI_PASSWORD = "STRATA_POSTGRES_BI_PASSWORD"
+DEFAULT_SCHEMA = "marts"
+DEFAULT_BI_ROLE = "strata_bi"
+COPY_CHUNK = 1 << 20
+NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class PostgresPublishError(RuntimeError):
+    """Publishing to PostgreSQL failed; the message never holds the password."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Configuration and secrets.
+
+
+def mask_conninfo(conninfo: str) -> str:
+    """The connection string without its password: `postgresql://user@host:port/dbname`."""
+    try:
+        params = conninfo_to_dict(conninfo)
+    except Exception:
+        return "postgresql://<unparseable connection string>"
+    user = params.get("user", "")
+    host = params.get("host", "")
+    port = params.get("port", "")
+    dbname = params.get("dbname", "")
+    return f"postgresql://{user + '@' if user else ''}{host}{':' + port if port else ''}/{dbname}"
+
+
+def _secrets(conninfo: str) -> list[str]:
+    try:
+        password = conninfo_to_dict(conninfo).get("password")
+    except Exception:
+        password = None
+    return [s for s in (password, conninfo) if s]
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where and how to publish. Its repr never shows the connection string."""
+
+    conninfo: str = field(repr=False)
+    schema: str = DEFAULT_SCHEMA
+    bi_role: str = DEFAULT_BI_ROLE
+    bi_login: bool = False
+    bi_password: str | None = field(default=None, repr=False)
+    lock_timeout_ms: int = 2000
+    swap_attempts: int = 30
+    connect_timeout_s: int = 10
+
+    def __post_init__(self) -> None:
+        for what, name in (("schema", self.schema), ("BI role", self.bi_role)):
+            if not NAME.match(name) or name == "public" or name.startswith("pg_"):
+                raise PostgresPublishError(
+                    f"the {what} name {name!r} must be a lower-case SQL name (letters, digits, _)"
+                )
+
+    @property
+    def staging_schema(self) -> str:
+        return f"{self.schema}_new"
+
+    @property
+    def display(self) -> str:
+        return mask_conninfo(self.conninfo)
+
+    def scrub(self, text: str) -> str:
+        """`text` with the password (and the raw connection string) replaced by ***."""
+        for secret in sorted(_secrets(self.conninfo) + [self.bi_password or ""], key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "PostgresTarget | None":
+        env = os.environ if env is None else env
+        conninfo = env.get(ENV_URL, "").strip()
+        if not conninfo:
+            return None
+        return cls(
+            conninfo=conninfo,
+            schema=env.get(ENV_SCHEMA, DEFAULT_SCHEMA),
+            bi_role=env.get(ENV_BI_ROLE, DEFAULT_BI_ROLE),
+            bi_login=env.get(ENV_BI_LOGIN, "false").strip().lower() in ("1", "true", "yes", "on"),
+            bi_password=env.get(ENV_BI_PASSWORD) or None,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Types.
+
+_SIMPLE_TYPES = {
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "REAL": "real",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "TINYINT": "smallint",
+    "UBIGINT": "numeric(20,0)",
+    "UINTEGER": "bigint",
+    "USMALLINT": "integer",
+    "UTINYINT": "smallint",
+    "HUGEINT": "numeric(39,0)",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "VARCHAR": "text",
+    "UUID": "uuid",
+    "JSON": "jsonb",
+}
+_QUOTED = {"text", "uuid", "jsonb"}  # written quoted, so an empty string stays '' and NULL stays NULL
+
+
+def pg_type(duckdb_type: str) -> str:
+    """The PostgreSQL type of a DuckDB column type (as `information_schema` spells it)."""
+    t = " ".join(duckdb_type.upper().split())
+    if m := re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", t):
+        return f"numeric({m[1]},{m[2]})"
+    if t in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[t]
+    raise PostgresPublishError(f"no PostgreSQL type for the DuckDB type {duckdb_type}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Publishing.
+
+
+@dataclass
+class PostgresPublication:
+    schema: str
+    rows: dict[str, int]
+    version: str
+    run_id: str
+    swap_attempts: int
+
+
+@contextlib.contextmanager
+def connect(target: PostgresTarget) -> Iterator[psycopg.Connection]:
+    try:
+        conn = psycopg.connect(
+            target.conninfo, connect_timeout=target.connect_timeout_s, application_name="strata-publish"
+        )
+    except psycopg.Error as exc:
+        # `from None`: the original exception (and anything it quotes) must not be recorded.
+        raise PostgresPublishError(
+            f"cannot connect to PostgreSQL at {target.display}: {target.scrub(str(exc)).strip()}"
+        ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def mart_tables(copy: PublishedCopy) -> dict[str, dict[str, Any]]:
+    return {name: t for name, t in copy.tables.items() if t["schema"] == "marts"}
+
+
+def publish_postgres(
+    copy: PublishedCopy,
+    target: PostgresTarget,
+    log: Callable[[str], None] = lambda _: None,
+) -> PostgresPublication:
+    """Load the published copy's marts into `<schema>_new` and swap it in as `<schema>`."""
+    tables = mart_tables(copy)
+    if not tables:
+        raise PostgresPublishError(f"the published copy {copy.version} holds no marts")
+    try:
+        with connect(target) as conn:
+            # One publisher per schema and database (released when the session ends).
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"strata-publish:{target.schema}"])
+            conn.commit()
+            _ensure_role(conn, target, log)
+            _load_staging(conn, copy, tables, target, log)
+            attempts = _swap(conn, tables, target, copy, log)
+    except psycopg.Error as exc:
+        raise PostgresPublishError(
+            f"publishing to PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}"
+        ) from None
+    return PostgresPublication(
+        schema=target.schema,
+        rows={n: t["rows"] for n, t in tables.items()},
+        version=copy.version.name,
+        run_id=copy.run_id,
+        swap_attempts=attempts,
+    )
+
+
+def _ensure_role(conn: psycopg.Connection, target: PostgresTarget, log: Callable[[str], None]) -> None:
+    role = sql.Identifier(target.bi_role)
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [target.bi_role]).fetchone()
+    login = sql.SQL("LOGIN" if target.bi_login else "NOLOGIN")
+    if not exists:
+        try:
+            conn.execute(sql.SQL("CREATE ROLE {} {}").format(role, login))
+        except errors.InsufficientPrivilege:
+            conn.rollback()
+            raise PostgresPublishError(
+                f"the role {target.bi_role} does not exist and the publishing user may not create it: "
+                f"ask a DBA for `CREATE ROLE {target.bi_role} NOLOGIN`"
+            ) from None
+        except errors.UniqueViolation:  # created concurrently (roles are cluster-wide)
+            conn.rollback()
+        log(f"created the read-only role {target.bi_role} ({'LOGIN' if target.bi_login else 'NOLOGIN'})")
+    if target.bi_login and target.bi_password:
+        conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(target.bi_password)))
+    conn.commit()
+    # Connecting needs CONNECT on the database (PUBLIC has it unless a DBA revoked it).
+    try:
+        conn.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(conn.info.dbname), role)
+        )
+        conn.commit()
+    except errors.InsufficientPrivilege:
+        conn.rollback()
+        log(f"could not grant CONNECT on the database to {target.bi_role} (not its owner); relying on PUBLIC")
+
+
+def _load_staging(
+    conn: psycopg.Connection,
+    copy: PublishedCopy,
+    tables: dict[str, dict[str, Any]],
+    target: PostgresTarget,
+    log: Callable[[str], None],
+) -> None:
+    staging = sql.Identifier(target.staging_schema)
+    role = sql.Identifier(target.bi_role)
+    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))  # a failed run's leftovers
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
+    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(staging))
+    conn.execute(
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(staging, role)
+    )
+    with tempfile.TemporaryDirectory(prefix="strata-pg-") as tmp, duckdb.connect() as duck:
+        for name, table in tables.items():
+            columns = table["columns"]
+            ident = sql.Identifier(target.staging_schema, name)
+            definitions = sql.SQL(", ").join(
+                sql.SQL("{} {}{}").format(
+                    sql.Identifier(c["name"]),
+                    sql.SQL(pg_type(c["type"])),
+                    sql.SQL("" if c["nullable"] else " NOT NULL"),
+                )
+                for c in columns
+            )
+            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, definitions))
+            csv_file = Path(tmp) / f"{name}.csv"
+            quoted = [c["name"] for c in columns if pg_type(c["type"]) in _QUOTED]
+            options = "FORMAT csv, HEADER false" + (
+                f", FORCE_QUOTE ({', '.join(sql_ident(c) for c in quoted)})" if quoted else ""
+            )
+            column_list = ", ".join(sql_ident(c["name"]) for c in columns)
+            duck.execute(
+                f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(copy.parquet(name))})) "
+                f"TO {sql_literal(csv_file)} ({options})"
+            )
+            names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns)
+            with conn.cursor() as cur:
+                with (
+                    cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(ident, names)) as pg_copy,
+                    open(csv_file, "rb") as f,
+                ):
+                    while chunk := f.read(COPY_CHUNK):
+                        pg_copy.write(chunk)
+                loaded = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
+            csv_file.unlink()
+            if loaded != table["rows"]:
+                raise PostgresPublishError(
+                    f"{name}: {loaded} rows loaded into PostgreSQL, the copy has {table['rows']}"
+                )
+            key = [c for c in table["key"] if any(col["name"] == c for col in columns)]
+            if key:
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                        ident,
+                        sql.Identifier(f"{name}_pkey"),
+                        sql.SQL(", ").join(sql.Identifier(c) for c in key),
+                    )
+                )
+            conn.execute(
+                sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                    ident,
+                    sql.Literal(f"strata mart {name}; published copy {copy.version.name}, run {copy.run_id}"),
+                )
+            )
+            conn.execute(sql.SQL("ANALYZE {}").format(ident))
+            log(f"loaded {name}: {loaded} rows")
+    conn.commit()
+
+
+def _swap(
+    conn: psycopg.Connection,
+    tables: dict[str, dict[str, Any]],
+    target: PostgresTarget,
+    copy: PublishedCopy,
+    log: Callable[[str], None],
+) -> int:
+    schema, staging, role = (
+        sql.Identifier(target.schema),
+        sql.Identifier(target.staging_schema),
+        sql.Identifier(target.bi_role),
+    )
+    for attempt in range(1, target.swap_attempts + 1):
+        try:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{target.lock_timeout_ms}ms"))
+                )
+                old = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+                        [target.schema],
+                    ).fetchall()
+                ]
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", [target.schema]
+                ).fetchone()
+                if old:
+                    # Every old table at once, in the marts' order, before anything is dropped.
+                    ordered = [t for t in tables if t in old] + [t for t in old if t not in tables]
+                    conn.execute(
+                        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in ordered)
+                        )
+                    )
+                    conn.execute(
+                        sql.SQL("DROP TABLE {}").format(
+                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in ordered)
+                        )
+                    )
+                if exists:
+                    conn.execute(sql.SQL("DROP SCHEMA {}").format(schema))
+                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(staging, schema))
+                conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+                conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))
+                conn.execute(
+                    sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                        schema,
+                        sql.Literal(f"strata published marts: copy {copy.version.name}, run {copy.run_id}"),
+                    )
+                )
+            log(f"swapped {target.staging_schema} in as {target.schema} (attempt {attempt})")
+            return attempt
+        except (errors.LockNotAvailable, errors.DeadlockDetected):
+            log(f"readers hold the marts (attempt {attempt} of {target.swap_attempts}); retrying")
+            time.sleep(min(0.2 * attempt, 2.0))
+        except errors.DependentObjectsStillExist as exc:
+            raise PostgresPublishError(
+                f"other objects depend on the published marts, so they cannot be replaced: "
+                f"{target.scrub(exc.diag.message_detail or str(exc))} — build views on them in a schema "
+                f"strata does not replace only after removing the dependency, or drop them"
+            ) from None
+    raise PostgresPublishError(
+        f"readers held the marts' locks through {target.swap_attempts} attempts; the new copy is loaded "
+        f"in {target.staging_schema} and the old {target.schema} is unchanged"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The Dagster asset.
+
+
+@dg.asset(
+    name="postgres_marts",
+    group_name="publishing",
+    deps=[dg.AssetKey("published_marts")],
+    description="The published marts in PostgreSQL (schema `marts`, read-only role for BI tools), "
+    f"replaced in one transaction; only when {ENV_URL} is set.",
+    owners=["team:data-engineering"],
+    kinds={"postgres"},
+    output_required=False,
+)
+def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
+    target = PostgresTarget.from_env()
+    if target is None:
+        context.log.info(f"{ENV_URL} is not set: nothing published to PostgreSQL")
+        return
+    copy = open_published(paths.out)
+    context.log.info(f"publishing {copy.version.name} to {target.display}, schema {target.schema}")
+    try:
+        result = publish_postgres(copy, target, log=lambda m: context.log.info(target.scrub(m)))
+    except PostgresPublishError as exc:
+        raise dg.Failure(target.scrub(str(exc))) from None
+    yield dg.MaterializeResult(
+        metadata={
+            "target": target.display,
+            "schema": result.schema,
+            "bi_role": target.bi_role,
+            "published_copy": result.version,
+            "publication_run_id": result.run_id,
+            "swap_attempts": result.swap_attempts,
+            "rows": dg.MetadataValue.json(result.rows),
+            **{f"rows/{t}": n for t, n in result.rows.items()},
+        }
+    )
