@@ -13,24 +13,27 @@ from dagster_dbt import DbtCliResource
 from assets.ingestion.assets import ingestion_assets
 from assets.publishing import build_published_marts
 from assets.transform import dbt_models
+from orchestration.alerts import ALL_ALERT_SENSORS
+from orchestration.catalog import with_catalog_defaults
 from orchestration.dbt import dbt_project
+from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materialize_all: the runner's job
 from orchestration.resources import StrataPaths, paths_from_env
+from orchestration.schedules import ALL_SCHEDULES
+from orchestration.sensors import ALL_SENSORS
 
 published_marts = build_published_marts(dbt_models)
-
-materialize_all = dg.define_asset_job(
-    "materialize_all",
-    selection=dg.AssetSelection.all(),
-    description="Load every landing batch of the selected months, rebuild the finance and segment "
-    "marts, run every check and publish.",
-)
 
 
 def build_definitions(paths: StrataPaths) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*ingestion_assets, dbt_models, published_marts],
-        jobs=[materialize_all],
+        assets=with_catalog_defaults([*ingestion_assets, dbt_models, published_marts]),
+        jobs=ALL_JOBS,
+        schedules=ALL_SCHEDULES,
+        sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
         resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project)},
+        # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
+        # backfills too) execute their steps one after the other in one process.
+        executor=dg.in_process_executor,
     )
 
 

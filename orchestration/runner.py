@@ -43,12 +43,12 @@ def dagster_home(out: Path) -> Path:
 
 def open_instance(out: Path) -> dg.DagsterInstance:
     """The persistent instance kept beside the warehouse (runs, events, dynamic partitions)."""
+    from orchestration.dagster_instances import install
+
     home = dagster_home(out)
-    home.mkdir(parents=True, exist_ok=True)
-    yaml = home / "dagster.yaml"
-    if not yaml.exists():
-        # Telemetry off: the pipeline runs unattended, often without a network.
-        yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
+    # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.
+    install(home)
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 
