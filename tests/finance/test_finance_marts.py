@@ -172,6 +172,10 @@ def test_profit_mart_columns_and_types(warehouse):
 
 
 def test_profit_mart_every_cell(warehouse):
+    assert_profit_mart(warehouse)
+
+
+def assert_profit_mart(warehouse):
     rows = table(warehouse, "marts.fct_customer_profit_monthly", "month, customer_no")
     got = {(r["month"], r["customer_no"]): tuple(r[c] for c in PROFIT_COLUMNS[2:]) for r in rows}
     assert sorted(got) == sorted(EXPECTED_PROFIT)
@@ -252,6 +256,10 @@ def test_cost_to_serve_mart_columns_and_types(warehouse):
 
 
 def test_cost_to_serve_mart_every_cell(warehouse):
+    assert_cost_to_serve_mart(warehouse)
+
+
+def assert_cost_to_serve_mart(warehouse):
     rows = table(warehouse, "marts.fct_cost_to_serve_monthly", "month, customer_no, activity")
     got = {(r["month"], r["customer_no"], r["activity"]): r for r in rows}
     assert sorted(got) == sorted(EXPECTED_CTS)
@@ -332,6 +340,10 @@ def test_reconciliation_columns_and_types(warehouse):
 
 
 def test_reconciliation_every_cell(warehouse):
+    assert_reconciliation(warehouse)
+
+
+def assert_reconciliation(warehouse):
     rows = table(warehouse, "marts.margin_reconciliation", "month, line_item")
     got = {(r["month"], r["line_item"]): tuple(r[c] for c in RECON_COLUMNS[2:]) for r in rows}
     assert sorted(got) == sorted(EXPECTED_RECON)
