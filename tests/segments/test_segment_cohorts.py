@@ -47,6 +47,9 @@ def warehouse(tmp_path_factory):
     return build_fixture_warehouse(BATCHES, tmp, config_file=config, dbt_args=SEGMENTS_BUILD)
 
 
+pytestmark = pytest.mark.slow  # dbt builds a real warehouse (once per module)
+
+
 def approx(value):
     return pytest.approx(value, abs=1e-9)
 

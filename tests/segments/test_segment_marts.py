@@ -1,6 +1,7 @@
 """The segment marts on the hand-made fixture (fixture.py) with the default configuration.
 
-dbt is built for real on a temporary DuckDB file, once for the module. Every expected number is
+The whole pipeline runs once for the module (`orchestration.runner.materialize`: the fixture as a
+landing folder, ingestion, dbt, checks, publishing) on a temporary folder. Every expected number is
 worked out by hand from the fixture rows and methodology §6-12; the arithmetic is in the comments.
 Money is compared as Decimal (DECIMAL(18,2)), scores and rates with a 1e-9 tolerance (DOUBLE).
 
@@ -17,18 +18,27 @@ from decimal import Decimal
 
 import pytest
 
+from orchestration.runner import materialize
 from orchestration.settings import load_settings
 from tests.segments.fixture import BATCHES
-from tests.support.warehouse import build_fixture_warehouse, columns, query
+from tests.support.warehouse import columns, query, write_landing
 
 DEC, JAN = date(2025, 12, 31), date(2026, 1, 31)
-SEGMENTS_BUILD = ("build", "--select", "+tag:segments", "--indirect-selection", "cautious")
 VERSION = load_settings().version
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    return build_fixture_warehouse(BATCHES, tmp_path_factory.mktemp("segments"), dbt_args=SEGMENTS_BUILD)
+    """The whole pipeline, as `strata materialize` runs it: landing folder -> Dagster (ingestion, dbt
+    build with every test, checks, publishing) -> warehouse."""
+    tmp = tmp_path_factory.mktemp("segments")
+    landing = write_landing(tmp / "landing", BATCHES)
+    report = materialize(landing, tmp / "out")
+    assert report.success, "\n".join(report.failures)
+    return report.warehouse
+
+
+pytestmark = pytest.mark.slow  # dbt builds a real warehouse (once per module)
 
 
 def approx(value):
