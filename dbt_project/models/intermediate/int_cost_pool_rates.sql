@@ -15,6 +15,7 @@ with gl as (
         {{ to_money('sum(amount_lcy)') }} as gl_amount
     from {{ ref('stg_erp__gl_balances') }}
     where account_category = 'COST_POOL'
+        and cost_pool is not null  -- a pool-less COST_POOL row cannot be allocated: see margin_reconciliation
     group by {{ month_end('period_end') }}, cost_pool
 
 ),

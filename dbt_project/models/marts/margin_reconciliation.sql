@@ -105,24 +105,26 @@ with pipeline as (
 
 ),
 
-gl as (
+gl_rows as (
 
     select
         {{ month_end('period_end') }} as month,
         case
             when account_category = 'COST_POOL'
+                -- a COST_POOL row without a pool cannot be allocated: it shows, unreconciled
                 then {{ dbt.concat(["'COST_POOL:'", "coalesce(cost_pool, 'UNSPECIFIED')"]) }}
             else account_category
         end as line_item,
-        {{ to_money('sum(amount_lcy)') }} as gl_amount
+        amount_lcy
     from {{ ref('stg_erp__gl_balances') }}
-    group by
-        {{ month_end('period_end') }},
-        case
-            when account_category = 'COST_POOL'
-                then {{ dbt.concat(["'COST_POOL:'", "coalesce(cost_pool, 'UNSPECIFIED')"]) }}
-            else account_category
-        end
+
+),
+
+gl as (
+
+    select month, line_item, {{ to_money('sum(amount_lcy)') }} as gl_amount
+    from gl_rows
+    group by month, line_item
 
 ),
 

@@ -3,13 +3,16 @@
 --   raw GL amount = staged GL amount = Σ allocated + unallocated + unused capacity (int, exact sums
 --   rounded to the cent) = margin_reconciliation's pipeline_amount and gl_amount;
 --   Σ of fct_cost_to_serve_monthly's rounded costs is within half a cent per row of Σ allocated.
--- Pools the GL lacks must allocate nothing. Returns the pools and months that differ.
+-- Pools the GL lacks must allocate nothing. (A COST_POOL GL row without a pool cannot be
+-- allocated; margin_reconciliation shows it as COST_POOL:UNSPECIFIED, DIFFERENCE.) Returns the
+-- pools and months that differ.
 
 with raw_gl as (
 
     select {{ month_end('period_end') }} as month, cost_pool, sum(amount_lcy) as amount
     from {{ source('erp', 'gl_balances') }} as r
     where account_category = 'COST_POOL'
+        and cost_pool is not null
         and not exists (
             select 1 from {{ source('erp', 'gl_balances') }} as newer
             where newer.period_end = r.period_end
@@ -25,6 +28,7 @@ staged_gl as (
     select {{ month_end('period_end') }} as month, cost_pool, sum(amount_lcy) as amount
     from {{ ref('stg_erp__gl_balances') }}
     where account_category = 'COST_POOL'
+        and cost_pool is not null
     group by {{ month_end('period_end') }}, cost_pool
 
 ),
