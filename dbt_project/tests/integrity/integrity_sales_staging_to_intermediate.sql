@@ -1,13 +1,12 @@
 -- Integrity (staging -> intermediate): int_sales_lines keeps every staged line, its cost, and its
--- net amount converted at the posting month's rate (LCY at 1), recomputed here from the staged
--- rates; per month and document type the counts and exact sums agree. Lines without a rate are
--- int_fx_missing_rates' business and left out on both sides. Returns the months that differ.
+-- net amount converted at the posting month's rate (LCY at 1), recomputed here line by line from
+-- the staged lines; per month and document type the counts and exact sums agree. Lines without a
+-- rate are int_fx_missing_rates' business and left out on both sides. Returns the months that
+-- differ.
 
 with rates as (
 
-    select {{ month_end('period_end') }} as month, currency, max(rate_to_lcy) as rate_to_lcy
-    from {{ ref('stg_erp__fx_rates') }}
-    group by {{ month_end('period_end') }}, currency
+    select month, currency, rate_to_lcy from {{ ref('int_fx_rates') }}
 
 ),
 
