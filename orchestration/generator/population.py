@@ -218,12 +218,14 @@ class Population:
         # joining and churning
         join = np.zeros(n, dtype=np.int64)
         churn = np.full(n, months, dtype=np.int64)
+        sticky = STICKY[large.astype(int)]
+        some = 2 if n >= 10 else 0
         if months >= 2:
-            joiners = quota(rng, idx, JOIN_SHARE, minimum=2 if n >= 10 else 0, weights=STICKY[large.astype(int)])
+            joiners = quota(rng, idx, JOIN_SHARE, minimum=some, weights=sticky)
             join[joiners] = rng.integers(1, months, len(joiners))
         if months >= 5:
             possible = np.flatnonzero(join <= months - 4)
-            churners = quota(rng, possible, CHURN_SHARE, minimum=2 if n >= 10 else 0, weights=STICKY[large[possible].astype(int)])
+            churners = quota(rng, possible, CHURN_SHARE, minimum=some, weights=sticky[possible])
             lo = join[churners] + 3
             churn[churners] = lo + np.floor(rng.random(len(churners)) * (months - lo)).astype(np.int64)
         blocked = rng.random(n) < 0.3

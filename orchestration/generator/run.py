@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,18 +51,20 @@ def unknown_customer_month_index(months: int) -> int:
     return months // 2
 
 
+@dataclass
 class _Counters:
-    """Running document numbers, so that numbers never repeat across months."""
+    """The next document number of each kind: numbers never repeat across months."""
 
-    def __init__(self) -> None:
-        self.invoice, self.order, self.memo, self.shipment, self.claim = (
-            1_000_001,
-            2_000_001,
-            300_001,
-            4_000_001,
-            1_000,
-        )
-        self.payment, self.activity, self.response, self.ticket, self.entry = 5_000_001, 0, 10_001, 0, 0
+    invoice: int = 1_000_001  # SI001000001
+    order: int = 2_000_001  # SO002000001
+    memo: int = 300_001  # CM000300001
+    shipment: int = 4_000_001  # SH004000001
+    claim: int = 1_000  # RC00001000
+    payment: int = 5_000_001  # PY005000001
+    activity: int = 0
+    response: int = 10_001  # SR00010001
+    ticket: int = 0
+    entry: int = 0
 
 
 def _prepare(out: Path) -> None:
