@@ -1,10 +1,11 @@
 """The general ledger (erp/gl_balances): one row per account and month, consistent with the lines.
 
 Each reconciled category is posted from the same transactions the extracts carry, summed exactly
-and rounded to cents once per account (so the ledger and the lines agree to well under a cent per
-account): revenue and COGS per product family (invoices − credit memos, revenue converted at the
-month's rate), vendor rebate income (APPROVED + PAID claims), services cost (billable time),
-freight cost and freight recovered. The six cost pools hold plausible activity costs (a rate per
+and rounded to cents (half away from zero) once: revenue and COGS per product family (invoices −
+credit memos, revenue converted at the month's rate; the family accounts add up to the rounded
+total), vendor rebate income (APPROVED + PAID claims), services cost (billable time), freight cost
+and freight recovered. So every reconciled line item of the ledger equals, to the cent, what the
+pipeline publishes. The six cost pools hold plausible activity costs (a rate per
 driver unit with some noise); OTHER accounts are overheads that are not reconciled.
 
 One manual journal is planted: a revenue accrual booked straight to the ledger in one month, with no
@@ -113,6 +114,18 @@ def revenue_e8(net_by_family_currency: np.ndarray, fx: Rates, m: int) -> list[in
     return [sum(int(v) * micro[c] for c, v in enumerate(row)) for row in net_by_family_currency]
 
 
+def revenue_cents(net_by_family_currency: np.ndarray, fx: Rates, m: int) -> list[int]:
+    """Revenue per family in LCY cents, each rounded half away from zero, except that the largest
+    family absorbs the rounding so that the accounts add up to the rounded exact total: the ledger's
+    REVENUE is then exactly what the pipeline publishes (round(Σ net × rate))."""
+    exact = revenue_e8(net_by_family_currency, fx, m)
+    cents = [col.div_round(e8, RATE_SCALE) for e8 in exact]
+    if any(exact):
+        largest = max(range(len(exact)), key=lambda f: abs(exact[f]))
+        cents[largest] += col.div_round(sum(exact), RATE_SCALE) - sum(cents)
+    return cents
+
+
 def month_ledger(
     cal: Calendar,
     fx: Rates,
@@ -124,9 +137,9 @@ def month_ledger(
     planted_cents: int | None,
 ) -> pa.Table:
     rows: list[tuple[str, str, int, int, int]] = []  # code, name, category, pool (-1), cents
-    for f, e8 in enumerate(revenue_e8(post.net_by_family_currency, fx, m)):
-        if e8:
-            rows.append((*REVENUE_ACCOUNTS[f], 0, -1, col.div_round(e8, RATE_SCALE)))
+    for f, cents in enumerate(revenue_cents(post.net_by_family_currency, fx, m)):
+        if cents:
+            rows.append((*REVENUE_ACCOUNTS[f], 0, -1, cents))
     for f, cents in enumerate(post.cogs_by_family):
         if cents:
             rows.append((*COGS_ACCOUNTS[f], 1, -1, int(cents)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from orchestration.generator import generate
 from orchestration.generator.population import UNKNOWN_CUSTOMER
@@ -273,9 +273,9 @@ def test_ledger_matches_the_lines_except_the_planted_journal(rows, rates, summar
     assert planted.month in summary.months[1:-1]
     for month in summary.months:
         for item in ("REVENUE", "COGS", "REBATE_INCOME", "SERVICES_COST", "FREIGHT_COST", "FREIGHT_RECOVERY"):
-            pipeline = lines[(month, item)].quantize(CENT)
+            pipeline = lines[(month, item)].quantize(CENT, rounding=ROUND_HALF_UP)  # half away from 0
             extra = planted.amount_lcy if (month, item) == (planted.month, planted.line_item) else 0
-            assert abs(gl[(month, item)] - extra - pipeline) <= Decimal("0.05"), (month, item)
+            assert gl[(month, item)] - extra == pipeline, (month, item)  # to the cent
             assert lines[(month, item)] > 0
     planted_rows = [g for g in rows[("erp", "gl_balances")] if g["account_code"] == planted.account_code]
     assert [(g["_batch"], g["amount_lcy"]) for g in planted_rows] == [(planted.month, planted.amount_lcy)]
