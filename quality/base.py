@@ -6,8 +6,8 @@ warehouse; `build()` turns it into a Dagster `@asset_check` that reads the `path
 run's partition tags.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Dagster reads the check function's annotations
+# (the context and the `paths` resource) at definition time and needs real types.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ class Env:
         return load_settings(self.config_file)
 
     @classmethod
-    def from_paths(cls, paths: StrataPaths, scope: BatchScope | None = None) -> Env:
+    def from_paths(cls, paths: StrataPaths, scope: BatchScope | None = None) -> "Env":
         return cls(
             warehouse=paths.warehouse,
             out=paths.out,

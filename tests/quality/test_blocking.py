@@ -1,0 +1,191 @@
+"""Blocking really blocks: a real Dagster run over stand-in upstream assets.
+
+The stand-ins (`margin_reconciliation`, `customer_segments` writing their marts into the run's
+warehouse, and `published_marts` downstream of both) exist ONLY in this module, so the mechanism is
+tested before the real loader and dbt models run end to end (see test_end_to_end_quality.py for the
+run through `orchestration.runner.materialize`). The checks are the real ones from
+`quality.checks.all_checks`.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.resources import StrataPaths
+from quality.checks import all_checks, check_defs
+from quality.summary import failed_checks
+from tests.quality.conftest import MART_DDL
+
+MAR = dt.date(2026, 3, 31)
+SEGMENT = ("CORE", "NURTURE_AND_RETAIN", "HIGH", "ADVANCED", "EDUCATE", "UNKNOWN")
+
+
+class Plant(dg.Config):
+    cost_pool_status: str = "OK"
+    revenue_status: str = "OK"
+    duplicate_segment: bool = False
+
+
+def _write(paths: StrataPaths, table: str, rows: list[tuple]) -> None:
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(f"DROP TABLE IF EXISTS marts.{table}")
+        con.execute(MART_DDL[table])
+        if rows:
+            con.executemany(f"INSERT INTO marts.{table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
+@dg.asset(name="margin_reconciliation")
+def margin_reconciliation(config: Plant, paths: StrataPaths) -> None:
+    _write(
+        paths,
+        "margin_reconciliation",
+        [
+            (
+                MAR,
+                "REVENUE",
+                100,
+                0,
+                None,
+                None,
+                100 if config.revenue_status == "OK" else 90,
+                0 if config.revenue_status == "OK" else 10,
+                config.revenue_status,
+            ),
+            (
+                MAR,
+                "COST_POOL:WAREHOUSE",
+                50,
+                0,
+                0,
+                0,
+                50 if config.cost_pool_status == "OK" else 60,
+                0 if config.cost_pool_status == "OK" else -10,
+                config.cost_pool_status,
+            ),
+        ],
+    )
+
+
+@dg.asset(name="customer_segments")
+def customer_segments(config: Plant, paths: StrataPaths) -> None:
+    _write(paths, "fct_customer_profit_monthly", [(MAR, "C1", 10, 1, 9), (MAR, "C2", 20, 1, 19)])
+    rows = [(MAR, c, c, 1, *SEGMENT, "v1") for c in ("C1", "C2")]
+    if config.duplicate_segment:
+        rows.append((MAR, "C2", "C2", 1, "MARGINAL", *SEGMENT[1:], "v1"))
+    _write(paths, "customer_segments", rows)
+
+
+@dg.asset(name="published_marts", deps=[margin_reconciliation, customer_segments])
+def published_marts(paths: StrataPaths) -> None:
+    (paths.out / "published.txt").write_text("published", encoding="utf-8")
+
+
+ASSETS = [margin_reconciliation, customer_segments, published_marts]
+
+
+def run(tmp_path: Path, plant: dict | None = None):
+    paths = StrataPaths(landing_dir=str(tmp_path / "landing"), out_dir=str(tmp_path))
+    defs = dg.Definitions(
+        assets=ASSETS,
+        asset_checks=all_checks(ASSETS),
+        jobs=[dg.define_asset_job("all", selection=dg.AssetSelection.all())],
+        resources={"paths": paths},
+        executor=dg.in_process_executor,
+    )
+    plant = plant or {}
+    config = {"ops": {name: {"config": plant} for name in ("margin_reconciliation", "customer_segments")}}
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("all").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=config
+    )
+    return result, instance, paths
+
+
+def materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.all_events if e.is_step_materialization}
+
+
+def evaluations(result) -> dict[str, tuple[bool, str]]:
+    return {
+        e.asset_check_evaluation_data.check_name: (
+            e.asset_check_evaluation_data.passed,
+            e.asset_check_evaluation_data.severity.value,
+        )
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def test_only_checks_of_existing_assets_are_built():
+    checks = all_checks(ASSETS)
+    keys = sorted((k.asset_key.to_user_string(), k.name) for c in checks for k in c.check_keys)
+    assert keys == [
+        ("customer_segments", "one_segment_per_customer"),
+        ("margin_reconciliation", "cost_pools_reconcile"),
+        ("margin_reconciliation", "ledger_differences"),
+    ]
+    blocking = {k.name: c.check_specs_by_output_name for c in checks for k in c.check_keys}
+    assert all(
+        spec.blocking == (spec.name != "ledger_differences")
+        for specs in blocking.values()
+        for spec in specs.values()
+    )
+    ingestion = all_checks([dg.AssetSpec(["erp", "sales_lines"]), dg.AssetSpec(["erp", "customers"])])
+    names = sorted((k.asset_key.to_user_string(), k.name) for c in ingestion for k in c.check_keys)
+    assert ("erp/sales_lines", "customer_coverage") in names and ("erp/customers", "batch_freshness") in names
+    coverage = next(c for c in ingestion if any(k.name == "customer_coverage" for k in c.check_keys))
+    assert dg.AssetKey(["erp", "customers"]) in {
+        d.asset_key for spec in coverage.check_specs for d in spec.additional_deps
+    }
+    assert len(check_defs()) == 56
+
+
+def test_clean_data_runs_and_publishes(tmp_path):
+    result, _, paths = run(tmp_path)
+    assert result.success
+    assert {name: passed for name, (passed, _) in evaluations(result).items()} == {
+        "cost_pools_reconcile": True,
+        "ledger_differences": True,
+        "one_segment_per_customer": True,
+    }
+    assert "published_marts" in materialized(result)
+    assert (paths.out / "published.txt").exists()
+    assert failed_checks(result) == []
+
+
+@pytest.mark.parametrize(
+    ("plant", "check", "asset"),
+    [
+        ({"cost_pool_status": "DIFFERENCE"}, "cost_pools_reconcile", "margin_reconciliation"),
+        ({"duplicate_segment": True}, "one_segment_per_customer", "customer_segments"),
+    ],
+)
+def test_a_blocking_failure_stops_publishing_in_the_same_run(tmp_path, plant, check, asset):
+    result, instance, paths = run(tmp_path, plant)
+    assert not result.success
+    assert evaluations(result)[check] == (False, "ERROR")
+    assert "published_marts" not in materialized(result)
+    assert not (paths.out / "published.txt").exists()
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert "published_marts" not in started  # never started: its blocking dependency failed
+    assert result.get_step_failure_events()[0].step_key == f"{asset}_{check}"
+    assert materialized(result) == {"margin_reconciliation", "customer_segments"}
+    lines = failed_checks(result)
+    assert len(lines) == 1 and lines[0].startswith(f"ERROR {asset}:{check} (blocking) — data failed: ")
+    assert failed_checks(instance, result.run_id) == lines
+
+
+def test_a_warning_lets_the_run_finish(tmp_path):
+    result, instance, paths = run(tmp_path, {"revenue_status": "DIFFERENCE"})
+    assert result.success
+    assert evaluations(result)["ledger_differences"] == (False, "WARN")
+    assert "published_marts" in materialized(result)
+    assert (paths.out / "published.txt").exists()
+    assert failed_checks(instance, result.run_id) == [
+        "WARN margin_reconciliation:ledger_differences — data failed: revenue, COGS, rebates, services and "
+        "freight agree with the ledger: 1 rows in 2026-03-31 REVENUE"
+    ]
