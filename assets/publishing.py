@@ -73,6 +73,10 @@ class PublishError(RuntimeError):
     """The warehouse cannot be published as it is; the message says why. The last good copy stays."""
 
 
+class WarehouseBusy(PublishError):
+    """The warehouse cannot be opened read-only (another process writes it); worth retrying."""
+
+
 # --------------------------------------------------------------------------------------------------
 # SQL text: every path or name put into SQL goes through these, never raw.
 
@@ -218,7 +222,7 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
         try:
             con.execute(f"ATTACH {sql_literal(warehouse)} AS warehouse (READ_ONLY)")
         except duckdb.IOException as exc:
-            raise PublishError(
+            raise WarehouseBusy(
                 f"cannot open the warehouse {warehouse} read-only (is a writer running?): {exc}"
             ) from exc
         todo = published_tables(con, "warehouse")
@@ -461,13 +465,16 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
             raise dg.Failure(
                 "not publishing: this run is not fully successful; the last good copy stays",
                 metadata={"problems": dg.MetadataValue.json(problems)},
+                allow_retries=False,  # the jobs retry failing steps; this one would only fail again
             )
         try:
             pub = publish_version(
                 paths.warehouse, paths.out, context.run.run_id, require=[k.path[-1] for k in marts]
             )
         except PublishError as exc:
-            raise dg.Failure(str(exc)) from exc
+            # A missing mart or a non-link in place of <out>/published: retrying cannot help; a
+            # warehouse locked by another process may be free on the next try.
+            raise dg.Failure(str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from exc
         context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name}")
         return dg.MaterializeResult(
             metadata={

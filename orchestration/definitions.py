@@ -10,8 +10,11 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from assets.finance_export import finance_export
 from assets.ingestion.assets import ingestion_assets
+from assets.postgres_publish import postgres_marts
 from assets.publishing import build_published_marts
+from assets.report import segment_report
 from assets.transform import dbt_models
 from orchestration.alerts import ALL_ALERT_SENSORS
 from orchestration.catalog import with_catalog_defaults
@@ -26,7 +29,9 @@ published_marts = build_published_marts(dbt_models)
 
 def build_definitions(paths: StrataPaths) -> dg.Definitions:
     return dg.Definitions(
-        assets=with_catalog_defaults([*ingestion_assets, dbt_models, published_marts]),
+        assets=with_catalog_defaults(
+            [*ingestion_assets, dbt_models, published_marts, postgres_marts, segment_report, finance_export]
+        ),
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
