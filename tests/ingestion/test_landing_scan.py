@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from assets.ingestion import audit, batch_fingerprint, scan_landing
 from assets.ingestion.landing_scan import BatchRef
-from ingestion.helpers import FX, rows, write_csv
+from tests.ingestion.helpers import FX, rows, write_csv
 
 
 def _layout(landing, tmp_path):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from assets.ingestion import rules
-from ingestion.helpers import FX, SL, TICKETS, audit_rows, quarantined, rows, sales, ticket, write_csv
+from tests.ingestion.helpers import FX, SL, TICKETS, audit_rows, quarantined, rows, sales, ticket, write_csv
 
 F = "erp/sales_lines/2026-10/part-0001.csv"
 

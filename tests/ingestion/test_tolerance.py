@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.ingestion import rules
-from ingestion.helpers import (
+from tests.ingestion.helpers import (
     FX,
     SL,
     TICKETS,
