@@ -175,7 +175,7 @@ def plan_runs(
         keys = set().union(*(by_month[m] for m in block))
         selection = dg.AssetSelection.assets(*sorted(keys, key=lambda k: k.path)).downstream()
         selected = sorted(selection.resolve(asset_graph), key=lambda k: k.to_user_string())
-        batches = sorted(s for s in due if s.month in block)
+        batches = sorted((s for s in due if s.month in block), key=lambda s: s.rel)
         run_key = "landing:" + hashlib.sha256(
             "\n".join(f"{s.rel}\t{s.fingerprint}" for s in batches).encode()
         ).hexdigest()[:24]

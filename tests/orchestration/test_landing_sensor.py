@@ -1,0 +1,215 @@
+"""The landing sensor: exactly the affected partitions when a batch lands or is re-delivered.
+
+Evaluated the way the daemon does (`build_sensor_context` with a real instance and the cursor of
+the previous tick), over real landing folders; its dynamic-partition requests are applied to the
+instance as the daemon would, so the next tick sees them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from orchestration_helpers import DEMO_END, WarehouseLock, build_defs, local_instance, write_empty, write_fx
+
+from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
+from orchestration.contract import entities
+from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks, partition_requests
+
+ALL_INGESTION = {dg.AssetKey([s, e]) for s, e in entities()}
+PUBLISHED = dg.AssetKey("published_marts")
+
+
+class Tick:
+    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon."""
+
+    def __init__(self, landing: Path, tmp_path: Path):
+        self.defs, self.paths = build_defs(landing, tmp_path / "out")
+        self.instance = local_instance(tmp_path / "dagster_home")
+        self.sensor = self.defs.resolve_sensor_def("landing_sensor")
+        self.cursor: str | None = None
+
+    def __call__(self) -> dg.SensorResult:
+        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs,
+                                     resources={"paths": self.paths}) as context:
+            result = self.sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for request in result.dynamic_partitions_requests or []:  # what the daemon does with them
+            if isinstance(request, dg.AddDynamicPartitionsRequest):
+                self.instance.add_dynamic_partitions(request.partitions_def_name,
+                                                     list(request.partition_keys))
+            else:
+                for key in request.partition_keys:
+                    self.instance.delete_dynamic_partition(request.partitions_def_name, key)
+        self.cursor = result.cursor
+        return result
+
+    @property
+    def months(self) -> list[str]:
+        return list(self.instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
+
+
+def months_of(request: dg.RunRequest) -> tuple[str, str]:
+    if request.partition_key:
+        return request.partition_key, request.partition_key
+    return request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]
+
+
+def ingestion_of(request: dg.RunRequest) -> set[dg.AssetKey]:
+    return {k for k in request.asset_selection if k in ALL_INGESTION}
+
+
+@pytest.fixture(autouse=True)
+def no_quiet_period(monkeypatch):
+    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")
+
+
+def test_first_tick_registers_every_month_and_loads_everything_in_one_run(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    result = tick()
+    months = [f"2025-{m:02d}" for m in range(9, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+    assert tick.months == months  # chronological
+    assert len(result.run_requests) == 1
+    run = result.run_requests[0]
+    assert months_of(run) == ("2025-09", DEMO_END)
+    assert ingestion_of(run) == ALL_INGESTION
+    assert PUBLISHED in run.asset_selection
+    assert run.tags["strata/trigger"] == "landing_sensor"
+
+    again = tick()
+    assert again.run_requests == []
+    assert again.dynamic_partitions_requests == []
+    assert "no new or re-delivered batch" in again.skip_reason.skip_message
+
+
+def test_new_month_of_one_entity(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    write_fx(landing_copy, "2026-11")
+    result = tick()
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["2026-11"]]
+    assert tick.months[-1] == "2026-11"
+    (run,) = result.run_requests
+    assert run.partition_key == "2026-11"
+    assert ingestion_of(run) == {dg.AssetKey(["erp", "fx_rates"])}
+    # everything downstream of fx rates, and nothing that does not depend on them
+    assert PUBLISHED in run.asset_selection
+    graph = tick.defs.resolve_asset_graph()
+    downstream = dg.AssetSelection.assets(dg.AssetKey(["erp", "fx_rates"])).downstream().resolve(graph)
+    assert set(run.asset_selection) == downstream
+    assert tick().run_requests == []
+
+
+def test_redelivery_of_one_batch(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    write_empty(landing_copy, "crm", "activities", "2026-03")  # replaces the earlier delivery
+    result = tick()
+    assert result.dynamic_partitions_requests == []
+    (run,) = result.run_requests
+    assert months_of(run) == ("2026-03", "2026-03")
+    assert ingestion_of(run) == {dg.AssetKey(["crm", "activities"])}
+    assert tick().run_requests == []
+
+
+def test_consecutive_months_are_one_range_run(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    write_empty(landing_copy, "psa", "tickets", "2026-02")
+    write_empty(landing_copy, "erp", "payments", "2026-03")
+    (run,) = tick().run_requests
+    assert months_of(run) == ("2026-02", "2026-03")
+    assert run.partition_key is None
+    assert ingestion_of(run) == {dg.AssetKey(["psa", "tickets"]), dg.AssetKey(["erp", "payments"])}
+
+
+def test_months_apart_are_separate_runs(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    write_empty(landing_copy, "psa", "tickets", "2025-10")
+    write_fx(landing_copy, "2026-05")
+    runs = sorted(tick().run_requests, key=months_of)
+    assert [months_of(r) for r in runs] == [("2025-10", "2025-10"), ("2026-05", "2026-05")]
+    assert [ingestion_of(r) for r in runs] == [
+        {dg.AssetKey(["psa", "tickets"])}, {dg.AssetKey(["erp", "fx_rates"])}]
+    assert len({r.run_key for r in runs}) == 2
+
+
+def test_late_older_month_keeps_partitions_in_order(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    write_fx(landing_copy, "2025-08")  # older than every registered month
+    result = tick()
+    kinds = [type(r).__name__ for r in result.dynamic_partitions_requests]
+    assert kinds == ["DeleteDynamicPartitionsRequest", "AddDynamicPartitionsRequest"]
+    assert tick.months == sorted(tick.months) and tick.months[0] == "2025-08"
+    (run,) = result.run_requests
+    assert run.partition_key == "2025-08"
+    assert ingestion_of(run) == {dg.AssetKey(["erp", "fx_rates"])}
+
+
+def test_nothing_when_nothing_changed_and_removed_folders_are_forgotten(landing_copy, tmp_path):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    for name in os.listdir(landing_copy / "erp" / "items" / "2025-09"):  # read, never change
+        (landing_copy / "erp" / "items" / "2025-09" / name).read_bytes()
+    shutil.rmtree(landing_copy / "erp" / "items" / "2025-09")
+    result = tick()
+    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert "erp/items/2025-09" not in result.cursor
+
+
+def test_a_batch_still_being_written_waits_for_the_quiet_period(landing_copy, tmp_path, monkeypatch):
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "3600")
+    write_fx(landing_copy, "2026-11")
+    result = tick()
+    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert "waiting" in result.skip_reason.skip_message
+    assert "2026-11" not in tick.months
+    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")  # ... an hour later
+    (run,) = tick().run_requests
+    assert run.partition_key == "2026-11"
+
+
+def test_batches_already_loaded_are_not_requested_again(tmp_path):
+    """First tick on a landing folder that a real run already loaded: nothing to do."""
+    landing = tmp_path / "landing"
+    write_fx(landing, "2026-09")
+    write_fx(landing, "2026-10")
+    tick = Tick(landing, tmp_path)
+    tick.instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, ["2026-09", "2026-10"])
+    job = tick.defs.resolve_job_def("rerun_month")
+    result = job.execute_in_process(instance=tick.instance, partition_key="2026-10",
+                                    asset_selection=[dg.AssetKey(["erp", "fx_rates"])])
+    assert result.success
+    (run,) = tick().run_requests  # 2026-10 was loaded after it landed; 2026-09 never was
+    assert run.partition_key == "2026-09"
+    write_fx(landing, "2026-10", rate="1.12")  # re-delivered after the load
+    (run,) = tick().run_requests
+    assert run.partition_key == "2026-10"
+
+
+def test_sensor_does_not_touch_the_warehouse(landing_copy, tmp_path):
+    """A writer holding warehouse.duckdb does not stop the sensor (it never opens the file)."""
+    tick = Tick(landing_copy, tmp_path)
+    tick.paths.out.mkdir(parents=True, exist_ok=True)
+    with WarehouseLock(tick.paths.warehouse, seconds=30):
+        result = tick()
+    assert len(result.run_requests) == 1
+
+
+def test_month_blocks_and_partition_requests():
+    months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert month_blocks(months, ["2026-01", "2026-02", "2026-04"]) == [["2026-01", "2026-02"], ["2026-04"]]
+    assert month_blocks(months, []) == []
+    assert partition_requests(months, months) == []
+    (add,) = partition_requests(months, ["2026-05"])
+    assert list(add.partition_keys) == ["2026-05"]
+    delete, add = partition_requests(months, ["2025-12", "2026-05"])
+    assert list(delete.partition_keys) == months
+    assert list(add.partition_keys) == ["2025-12", *months, "2026-05"]
