@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from orchestration_helpers import DEMO_CUSTOMERS, DEMO_END, DEMO_MONTHS
+
+from tests.orchestration.helpers import DEMO_CUSTOMERS, DEMO_END, DEMO_MONTHS
 
 
 @pytest.fixture(scope="session")

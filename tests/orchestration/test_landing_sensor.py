@@ -13,11 +13,18 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from orchestration_helpers import DEMO_END, WarehouseLock, build_defs, local_instance, write_empty, write_fx
 
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.contract import entities
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks, partition_requests
+from tests.orchestration.helpers import (
+    DEMO_END,
+    WarehouseLock,
+    build_defs,
+    local_instance,
+    write_empty,
+    write_fx,
+)
 
 ALL_INGESTION = {dg.AssetKey([s, e]) for s, e in entities()}
 PUBLISHED = dg.AssetKey("published_marts")

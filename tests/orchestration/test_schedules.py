@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
-from orchestration_helpers import DEMO_END, build_defs, local_instance, write_fx
 
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.contract import entities
@@ -21,6 +20,7 @@ from orchestration.schedules import (
     plan_month_end_close,
 )
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+from tests.orchestration.helpers import DEMO_END, build_defs, local_instance, write_fx
 
 UTC = ZoneInfo("UTC")
 
