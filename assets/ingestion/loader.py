@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import create_raw_tables, entity
+from orchestration.contract import create_raw_tables, entities, entity
 
 from . import audit, manifest, reader, rules
 from .errors import Refused
@@ -54,9 +54,16 @@ class BatchResult:
 
 
 def prepare_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit schemas and tables (idempotent)."""
-    create_raw_tables(con)
-    audit.create_audit_tables(con)
+    """Create the raw and audit schemas and tables that are missing (idempotent, one query when
+    everything exists); keep insertion order so rows land in file order."""
+    have = {f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE NOT temporary AND database_name = current_database()").fetchall()}
+    wanted = {f"raw.{e.table}" for e in entities().values()}
+    wanted |= {"audit.load_batches", "audit.quarantined_rows"}
+    if not wanted <= have:
+        create_raw_tables(con)
+        audit.create_audit_tables(con)
     con.execute("SET preserve_insertion_order = true")
 
 
