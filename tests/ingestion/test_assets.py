@@ -12,10 +12,10 @@ import pytest
 
 from assets.ingestion.assets import WAREHOUSE_POOL, ingestion_assets, landing_refusals, register_months
 from assets.ingestion.partitions import month_partitions
-from tests.ingestion.helpers import FX, SL, sales, write_csv, write_file
 from orchestration.contract import entities
 from orchestration.landing import write_batch
 from orchestration.resources import StrataPaths
+from tests.ingestion.helpers import FX, SL, sales, write_csv, write_file
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.ingestion.helpers import FX, audit_rows, quarantined, rows, write_csv
 from orchestration.landing import write_batch
+from tests.ingestion.helpers import FX, audit_rows, quarantined, rows, write_csv
 
 V1 = [["2026-10-31", "EUR", "1.08"], ["2026-10-31", "GBP", "x"]]  # one row quarantined
 V2 = [["2026-10-31", "EUR", "1.09"], ["2026-10-31", "CHF", "0.95"], ["2026-10-31", "JPY", "0.0067"]]

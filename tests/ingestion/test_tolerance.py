@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.ingestion import rules
+from orchestration.landing import write_batch
 from tests.ingestion.helpers import (
     FX,
     SL,
@@ -23,7 +24,6 @@ from tests.ingestion.helpers import (
     write_csv,
     write_file,
 )
-from orchestration.landing import write_batch
 
 FXF = "erp/fx_rates/2026-10/part-0001.csv"
 
