@@ -144,13 +144,15 @@ def _match_columns(ent: Entity, rel: str, names: list[str],
                    fmt: str) -> tuple[dict[str, int], dict[str, int]]:
     """Map contract columns and extra columns to header positions (case-insensitive, trimmed)."""
     wanted = set(ent.column_names)
-    seen: dict[str, int] = {}
-    extras: dict[str, int] = {}
+    seen: dict[str, int] = {}  # contract column -> position
+    extras: dict[str, int] = {}  # extra column as delivered (trimmed) -> position
+    normalised: set[str] = set()
     for i, raw in enumerate(names):
         norm = raw.strip().lower()
-        if norm in seen or (norm and norm in {n.strip().lower() for n in extras}):
+        if norm and norm in normalised:
             raise Refused(rel, f"column {raw.strip()!r} appears twice in the header",
                           "deliver every column once (names are matched ignoring case and spaces)")
+        normalised.add(norm)
         if norm in wanted:
             seen[norm] = i
         else:
@@ -299,8 +301,7 @@ def _read_parquet(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBy
     return Source(
         rel=rel, fmt="parquet", table=table, rows=rows, sha256=fb.sha256, columns=columns,
         types={c: types[src] for c, src in columns.items()},
-        extras={name.strip() or f"_column_{i + 1}": names[i] for name, i in
-                ((names[i], i) for i in extras.values())},
+        extras={name: names[i] for name, i in extras.items()},
         line_sql=f"(SELECT *, _ingest_row + 2 AS _line FROM {table}) AS t",
     )
 

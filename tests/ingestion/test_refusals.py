@@ -56,6 +56,8 @@ BAD = [
     ("european-csv", "fx_rates",
      lambda d, o: put(d, "period_end;currency;rate_to_lcy\n2026-10-31;EUR;1,08\n2026-10-31;GBP;1,25\n"),
      "part-0001.csv", "European-style CSV: fields are separated by ';' and decimals written with ',' (e.g. '1,08')"),
+    ("tab-separated", "fx_rates", lambda d, o: put(d, "period_end\tcurrency\trate_to_lcy\n2026-10-31\tEUR\t1.08\n"),
+     "part-0001.csv", "fields are separated by tab, not by commas"),
     ("latin-1", "fx_rates",
      lambda d, o: put(d, "period_end,currency,rate_to_lcy\n2026-10-31,EUR,1.08\n2026-10-31,Zürich,1.1\n".encode("latin-1")),
      "part-0001.csv", "not UTF-8: invalid byte 0xFC on line 3"),
