@@ -1,0 +1,110 @@
+"""Publishing in a whole real run: generated extracts → `orchestration.runner.materialize` → every
+publishing asset; then PostgreSQL from the real published copy; and a failed rerun keeps the copy."""
+
+import csv
+import re
+import shutil
+
+import duckdb
+import pytest
+from psycopg import sql
+
+from assets.postgres_publish import publish_postgres
+from assets.publishing import MART_KEYS, PUBLISHED_DUCKDB, open_published, sql_ident, sql_literal
+from orchestration.runner import materialize
+from tests.publishing.fixture import MART_COLUMNS
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_run_publishes_the_copy_the_report_and_the_finance_files(e2e_run):
+    _, report = e2e_run
+    assert {"published_marts", "segment_report", "finance_export"} <= set(report.materialized)
+    copy = open_published(report.warehouse.parent)
+    assert copy.run_id == report.run_id
+    with duckdb.connect(str(report.warehouse), read_only=True) as wh, duckdb.connect() as con:
+        for table, columns in MART_COLUMNS.items():
+            published = [(c["name"], c["type"]) for c in copy.tables[table]["columns"]]
+            # marts.md's columns, in its order and with its types (a mart may add columns after them)
+            assert published[: len(columns)] == columns, table
+            n = wh.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+            assert copy.tables[table]["rows"] == n
+            key = ", ".join(sql_ident(c) for c in MART_KEYS[table])
+            got, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT ({key})) "
+                f"FROM read_parquet({sql_literal(copy.parquet(table))})"
+            ).fetchone()
+            assert got == distinct == n, table
+    with duckdb.connect(str(report.published / PUBLISHED_DUCKDB), read_only=True) as con:
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE NOT internal").fetchone()[0]
+        assert tags["storage_version"].startswith("v1.0.0")
+        assert {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} >= set(
+            MART_KEYS
+        )
+
+    out = report.warehouse.parent
+    page = (out / "report" / "index.html").read_text(encoding="utf-8")
+    newest = con_newest_segment_month(copy)
+    assert f"Segment month {newest}" in page
+    assert (
+        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 5
+    )
+
+    for file_name, table in (
+        ("margin_reconciliation.csv", "margin_reconciliation"),
+        ("customer_profit_waterfall.csv", "fct_customer_profit_monthly"),
+    ):
+        with open(out / "finance" / file_name, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        assert len(rows) - 1 == copy.tables[table]["rows"]
+
+
+def con_newest_segment_month(copy) -> str:
+    with duckdb.connect() as con:
+        return (
+            con.execute(
+                f"SELECT max(month) FROM read_parquet({sql_literal(copy.parquet('customer_segments'))})"
+            )
+            .fetchone()[0]
+            .isoformat()
+        )
+
+
+def test_the_real_marts_load_into_postgresql_with_their_keys(e2e_run, pg_database):
+    _, report = e2e_run
+    copy = open_published(report.warehouse.parent)
+    result = publish_postgres(copy, pg_database.target())  # primary keys accept the real grains
+    with pg_database.connect() as conn:
+        for table in MART_KEYS:
+            n = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("marts", table))
+            ).fetchone()[0]
+            assert n == result.rows[table] == copy.tables[table]["rows"], table
+        total = conn.execute("SELECT sum(net_revenue) FROM marts.fct_customer_profit_monthly").fetchone()[0]
+    with duckdb.connect() as con:
+        expected = con.execute(
+            "SELECT sum(net_revenue) "
+            f"FROM read_parquet({sql_literal(copy.parquet('fct_customer_profit_monthly'))})"
+        ).fetchone()[0]
+    assert total == expected  # exact decimals
+
+
+def test_a_failed_rerun_leaves_the_published_copy_report_and_finance_files(e2e_run, tmp_path):
+    landing_root, report = e2e_run
+    landing, out = tmp_path / "landing", tmp_path / "out"
+    shutil.copytree(landing_root, landing)
+    shutil.copytree(report.warehouse.parent, out, symlinks=True)
+    before = open_published(out)
+    report_page = (out / "report" / "index.html").read_bytes()
+    finance = (out / "finance" / "margin_reconciliation.csv").read_bytes()
+
+    first_month = sorted(p.name for p in (landing / "crm" / "activities").iterdir())[0]
+    part = landing / "crm" / "activities" / first_month / "part-0001.csv"
+    part.write_bytes(part.read_bytes().replace(b",", b";"))  # a European export: the batch is refused
+    failed = materialize(landing, out)
+    assert not failed.success
+    assert "published_marts" not in failed.materialized
+    after = open_published(out)
+    assert after.version == before.version and after.run_id == report.run_id
+    assert (out / "report" / "index.html").read_bytes() == report_page
+    assert (out / "finance" / "margin_reconciliation.csv").read_bytes() == finance
