@@ -107,6 +107,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system:
         stage = rules.build_stage(con, ent, batch, sources, prefix)
         if man:
             manifest.check_control_totals(con, man, stage.table, ent)
+        for p in bf.data:  # what was staged is what was hashed
+            reader.check_unchanged(p, rel(root, p), byte_stats[p])
     except Refused as r:
         if fingerprint is None:
             fingerprint = _fingerprint_if_possible(root, ref)

@@ -57,6 +57,7 @@ class FileBytes:
     trailing_newlines: int = 0
     head: bytes = b""
     not_utf8: str | None = None  # why the file is not UTF-8, if it is not
+    stat: tuple[int, int] = (0, 0)  # (size, mtime_ns) before the pass, to notice a file still changing
 
     @property
     def last_content_line(self) -> int:
@@ -87,6 +88,7 @@ def scan_bytes(path: Path, text: bool) -> FileBytes:
     tail = b""
     decoder = codecs.getincrementaldecoder("utf-8")() if text else None
     not_utf8 = None
+    before = path.stat()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             h.update(chunk)
@@ -111,7 +113,16 @@ def scan_bytes(path: Path, text: bool) -> FileBytes:
         except UnicodeDecodeError:
             not_utf8 = "the file ends inside a UTF-8 character (it is cut short or not UTF-8)"
     stripped = tail.rstrip(b"\r\n")
-    return FileBytes(h.hexdigest(), size, newlines, tail[len(stripped):].count(b"\n"), head, not_utf8)
+    return FileBytes(h.hexdigest(), size, newlines, tail[len(stripped):].count(b"\n"), head, not_utf8,
+                     (before.st_size, before.st_mtime_ns))
+
+
+def check_unchanged(path: Path, rel: str, fb: FileBytes) -> None:
+    """Refuse a file that changed since its byte pass (a delivery still being copied)."""
+    st = path.stat()
+    if (st.st_size, st.st_mtime_ns) != fb.stat or fb.size != st.st_size:
+        raise Refused(rel, "the file changed while it was being loaded (is the delivery still being copied?)",
+                      "wait until the delivery is complete, then load the batch again")
 
 
 def _not_utf8_reason(window: bytes, pos: int, line: int) -> str:

@@ -202,3 +202,16 @@ def test_the_manifest_json_numbers_are_read_exactly(landing, load):
     text = manifest.read_text().replace('"control_totals": {}', '"control_totals": {"rate_to_lcy": 2.33}')
     manifest.write_text(text)  # a JSON number, not a string: read as an exact decimal, never a float
     assert load("erp", "fx_rates", "2026-10").status == "LOADED"
+
+
+def test_a_file_that_changes_after_its_byte_pass_is_refused(landing):
+    from assets.ingestion.errors import Refused
+    from assets.ingestion.reader import check_unchanged, scan_bytes
+
+    path = put(batch_dir(landing, "erp", "fx_rates", "2026-10"), fx_csv())
+    fb = scan_bytes(path, text=True)
+    check_unchanged(path, "erp/fx_rates/2026-10/part-0001.csv", fb)  # untouched: fine
+    with path.open("a") as fh:  # the copy is still running
+        fh.write("2026-10-31,JPY,0.0067\n")
+    with pytest.raises(Refused, match="the file changed while it was being loaded"):
+        check_unchanged(path, "erp/fx_rates/2026-10/part-0001.csv", fb)
