@@ -121,6 +121,7 @@ def freshness_check_defs() -> list[CheckDef]:
             body=freshness_body(system, name),
             description=f"{system}/{name} has a batch for the newest month present in the landing folder "
             "(non-blocking).",
+            group="quality_batch_freshness",
         )
         for system, name in entities()
     ]

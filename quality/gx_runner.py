@@ -118,17 +118,25 @@ def _point_docs_at(ctx, directory: Path) -> None:
         ctx.variables.data_docs_sites = sites
 
 
-_checkpoints: dict[str, tuple[SuiteSpec, bool, object]] = {}
+@dataclass
+class _Registered:
+    spec: SuiteSpec
+    batch_def: Any
+    suite: Any
+    definition: Any
+    checkpoint: Any = None  # with the Data Docs action, made when first needed
 
 
-def _checkpoint(ctx, spec: SuiteSpec, docs: bool):
-    """The suite's checkpoint, registered once and again only when the suite changed."""
+_registered: dict[str, _Registered] = {}
+
+
+def _register(ctx, spec: SuiteSpec) -> _Registered:
+    """The suite's GX objects, registered once per process and again only when the suite changed."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
 
-    known = _checkpoints.get(spec.name)
-    if known is not None and known[0] == spec and known[1] == docs:
-        return known[2]
+    known = _registered.get(spec.name)
+    if known is not None and known.spec == spec:
+        return known
     source = ctx.data_sources.get(DATA_SOURCE)
     try:
         asset = source.get_asset(spec.name)
@@ -142,35 +150,63 @@ def _checkpoint(ctx, spec: SuiteSpec, docs: bool):
     definition = ctx.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite)
     )
-    actions = [UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])] if docs else []
-    checkpoint = ctx.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=spec.name,
-            validation_definitions=[definition],
-            actions=actions,
-            result_format={"result_format": "COMPLETE"},
+    _registered[spec.name] = reg = _Registered(spec, batch_def, suite, definition)
+    return reg
+
+
+def _docs_checkpoint(ctx, reg: _Registered):
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    if reg.checkpoint is None:
+        reg.checkpoint = ctx.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=reg.spec.name,
+                validation_definitions=[reg.definition],
+                actions=[UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+                result_format=RESULT_FORMAT,
+            )
         )
-    )
-    _checkpoints[spec.name] = (spec, docs, checkpoint)
-    return checkpoint
+    return reg.checkpoint
+
+
+RESULT_FORMAT = {"result_format": "COMPLETE"}
+
+
+def docs_mode() -> str:
+    """`ranges.DATA_DOCS` as one of "all", "failures", "off" (True and False mean "all" and "off")."""
+    mode = ranges.DATA_DOCS
+    if mode is True:
+        return "all"
+    if mode is False or mode is None:
+        return "off"
+    if mode not in ("all", "failures", "off"):
+        raise ValueError(f"quality/ranges.py: DATA_DOCS must be 'all', 'failures' or 'off', not {mode!r}")
+    return mode
 
 
 def validate(spec: SuiteSpec, frame: pd.DataFrame, out: Path | None = None):
     """Validate `frame` against the suite; write Data Docs under `out` when given.
 
     Returns GX's ExpectationSuiteValidationResult. The frame keeps its RangeIndex, so the result's
-    unexpected indexes are row positions in it.
+    unexpected indexes are row positions in it. Data Docs (`ranges.DATA_DOCS`): "all" renders every
+    validation; "failures" validates without storing and renders (validating again through a
+    checkpoint) only a validation that did not pass, so the site lists what needs a look.
     """
-
     frame = frame.reset_index(drop=True)
-    docs = out is not None and ranges.DATA_DOCS
+    mode = docs_mode() if out is not None else "off"
     with _lock:
         ctx = context()
-        if docs:
-            _point_docs_at(ctx, docs_dir(out))
-        checkpoint = _checkpoint(ctx, spec, docs)
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
-        return next(iter(result.run_results.values()))
+        reg = _register(ctx, spec)
+        if mode != "all":
+            result = reg.batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(
+                reg.suite, result_format=RESULT_FORMAT
+            )
+            if mode == "off" or result.success:
+                return result
+        _point_docs_at(ctx, docs_dir(out))
+        run = _docs_checkpoint(ctx, reg).run(batch_parameters={"dataframe": frame})
+        return next(iter(run.run_results.values()))
 
 
 # --- reading the result ---------------------------------------------------------------------------
@@ -359,7 +395,7 @@ def check_result(
             ]
         )
         parts = [f"the validation raised ({r.id if r else 'suite'}): {m}" for r, m in ev.raised] + parts
-    if out is not None and ranges.DATA_DOCS:
+    if out is not None and (docs_mode() == "all" or (docs_mode() == "failures" and not ev.passed)):
         md["data_docs"] = dg.MetadataValue.path(str(docs_dir(out) / "index.html"))
     description = ev.outcome if not parts else f"{ev.outcome}: " + "; ".join(parts)
     return dg.AssetCheckResult(

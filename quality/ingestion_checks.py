@@ -262,6 +262,7 @@ def fx_band_body(spec: SuiteSpec):
 
 
 def ingestion_check_defs() -> list[CheckDef]:
+    """Every ingestion check; the many small ones of a kind share one step (`group`)."""
     out: list[CheckDef] = []
     for (system, name), ent in entities().items():
         key = _key(system, name)
@@ -274,6 +275,7 @@ def ingestion_check_defs() -> list[CheckDef]:
                     blocking=spec.blocking,
                     body=value_ranges_body(ent, spec),
                     description=f"{spec.description} Rules: " + "; ".join(r.text for r in spec.rules) + ".",
+                    group="quality_value_ranges",
                 )
             )
         spec = suites.quarantine_suite(ent)
@@ -285,6 +287,7 @@ def ingestion_check_defs() -> list[CheckDef]:
                 body=quarantine_body(ent, spec),
                 description=f"{spec.description} Warns above {ranges.QUARANTINE_WARN_SHARE:.0%}, "
                 f"blocks above {ranges.QUARANTINE_ERROR_SHARE:.0%}.",
+                group="quality_quarantine_share",
             )
         )
     for cov in ranges.COVERAGE:
@@ -298,6 +301,7 @@ def ingestion_check_defs() -> list[CheckDef]:
                 body=coverage_body(cov, spec),
                 description=spec.description,
                 additional_deps=tuple(_key(*d) for d in sql.deps),
+                group="quality_reference_coverage",
             )
         )
     spec = suites.fx_band_suite()

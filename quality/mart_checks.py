@@ -356,52 +356,60 @@ def kpis_body(env: Env) -> dg.AssetCheckResult:
 
 
 def mart_check_defs() -> list[CheckDef]:
+    """The mart checks, keyed by model name; `quality.checks` keys them as the graph keys the model."""
     recon = dg.AssetKey(["margin_reconciliation"])
     profit = dg.AssetKey(["fct_customer_profit_monthly"])
-    cost_pools = suites.cost_pool_suite(1.0)
+    cost_pools, ledger, fx = suites.cost_pool_suite(1.0), suites.ledger_suite(), suites.fx_complete_suite()
+    mom, segments, kpis = suites.mom_suite(), suites.segments_suite(), suites.kpi_suite()
     return [
         CheckDef(
             recon,
             "cost_pools_reconcile",
-            cost_pools.description
-            + " Blocking: every COST_POOL row OK and |difference| within the configured tolerance.",
+            cost_pools.description + " Blocking: every COST_POOL row OK and |difference| within the "
+            "configured tolerance.",
             cost_pools.blocking,
             cost_pools_body,
+            model=True,
         ),
         CheckDef(
             recon,
             "ledger_differences",
-            suites.ledger_suite().description + " Non-blocking: finance explains a difference.",
-            suites.ledger_suite().blocking,
+            ledger.description + " Non-blocking: finance explains a difference.",
+            ledger.blocking,
             ledger_body,
+            model=True,
         ),
         CheckDef(
             profit,
             "fx_rates_complete",
-            suites.fx_complete_suite().description + " Blocking.",
-            suites.fx_complete_suite().blocking,
+            fx.description + " Blocking.",
+            fx.blocking,
             fx_complete_body,
+            model=True,
         ),
         CheckDef(
             profit,
             "month_over_month",
-            suites.mom_suite().description + f" Non-blocking; factor {ranges.MOM_FACTOR:g}.",
-            suites.mom_suite().blocking,
+            mom.description + f" Non-blocking; factor {ranges.MOM_FACTOR:g}.",
+            mom.blocking,
             mom_body,
             additional_deps=(dg.AssetKey(["erp", "customers"]),),
+            model=True,
         ),
         CheckDef(
             dg.AssetKey(["customer_segments"]),
             "one_segment_per_customer",
-            suites.segments_suite().description + " Blocking.",
-            suites.segments_suite().blocking,
+            segments.description + " Blocking.",
+            segments.blocking,
             segments_body,
+            model=True,
         ),
         CheckDef(
             dg.AssetKey(["segment_kpis"]),
             "kpis_in_range",
-            suites.kpi_suite().description + " Blocking.",
-            suites.kpi_suite().blocking,
+            kpis.description + " Blocking.",
+            kpis.blocking,
             kpis_body,
+            model=True,
         ),
     ]

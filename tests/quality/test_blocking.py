@@ -189,3 +189,152 @@ def test_a_warning_lets_the_run_finish(tmp_path):
         "WARN margin_reconciliation:ledger_differences — data failed: revenue, COGS, rebates, services and "
         "freight agree with the ledger: 1 rows in 2026-03-31 REVENUE"
     ]
+
+
+def test_mart_checks_follow_the_graphs_key_for_a_model():
+    checks = all_checks(
+        [dg.AssetSpec(["marts", "margin_reconciliation"]), dg.AssetSpec(["marts", "segment_kpis"])]
+    )
+    keys = sorted((k.asset_key.to_user_string(), k.name) for c in checks for k in c.check_keys)
+    assert keys == [
+        ("marts/margin_reconciliation", "cost_pools_reconcile"),
+        ("marts/margin_reconciliation", "ledger_differences"),
+        ("marts/segment_kpis", "kpis_in_range"),
+    ]
+
+
+# --- ingestion: partitioned stand-ins, grouped checks ---------------------------------------------
+
+months = dg.DynamicPartitionsDefinition(name="month")
+
+
+class Quarantine(dg.Config):
+    quarantined: int = 0
+
+
+def _load(paths: StrataPaths, system: str, name: str, batch: str, rows: list[dict], quarantined: int) -> None:
+    from orchestration.contract import create_raw_tables, entity
+    from tests.quality.conftest import AUDIT_DDL
+
+    ent = entity(system, name)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        create_raw_tables(con)
+        for sql in AUDIT_DDL:
+            con.execute(sql)
+        con.execute(f"DELETE FROM raw.{ent.table} WHERE _batch = ?", [batch])
+        con.execute(
+            "DELETE FROM audit.load_batches WHERE system = ? AND entity = ? AND batch = ?",
+            [system, name, batch],
+        )
+        for i, row in enumerate(rows, start=2):
+            cols = [*row, "_batch", "_file", "_line"]
+            con.execute(
+                f"INSERT INTO raw.{ent.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [*row.values(), batch, f"{system}/{name}/{batch}/part-0001.csv", i],
+            )
+        con.execute(
+            "INSERT INTO audit.load_batches VALUES (?, ?, ?, 'f', ?, ?, ?, 'LOADED', '', now(), 'x')",
+            [system, name, batch, len(rows) + quarantined, len(rows), quarantined],
+        )
+
+
+@dg.asset(key=["erp", "customers"], partitions_def=months)
+def erp_customers(context: dg.AssetExecutionContext, paths: StrataPaths) -> None:
+    for batch in context.partition_keys:
+        _load(paths, "erp", "customers", batch, [{"customer_no": "C1", "customer_group": "VAR"}], 0)
+
+
+@dg.asset(key=["erp", "sales_lines"], partitions_def=months)
+def erp_sales_lines(context: dg.AssetExecutionContext, config: Quarantine, paths: StrataPaths) -> None:
+    for batch in context.partition_keys:
+        rows = [
+            {
+                "document_type": "INVOICE",
+                "document_no": f"D{i}",
+                "line_no": 1,
+                "customer_no": "C1",
+                "quantity": 1,
+                "posting_date": f"{batch}-05",
+            }
+            for i in range(9)
+        ]
+        _load(paths, "erp", "sales_lines", batch, rows, config.quarantined if batch == "2026-02" else 0)
+
+
+@dg.asset(name="dbt_models", deps=[erp_customers, erp_sales_lines])
+def dbt_models_stand_in(paths: StrataPaths) -> None:
+    (paths.out / "built.txt").write_text("built", encoding="utf-8")
+
+
+def run_ingestion(tmp_path: Path, quarantined: int):
+    assets = [erp_customers, erp_sales_lines, dbt_models_stand_in]
+    paths = StrataPaths(landing_dir=str(tmp_path / "landing"), out_dir=str(tmp_path))
+    defs = dg.Definitions(
+        assets=assets,
+        asset_checks=all_checks(assets),
+        jobs=[dg.define_asset_job("all", selection=dg.AssetSelection.all())],
+        resources={"paths": paths},
+        executor=dg.in_process_executor,
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("month", ["2026-01", "2026-02", "2026-03"])
+    result = defs.resolve_job_def("all").execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags={
+            "dagster/asset_partition_range_start": "2026-01",
+            "dagster/asset_partition_range_end": "2026-02",
+        },
+        run_config={"ops": {"erp__sales_lines": {"config": {"quarantined": quarantined}}}},
+    )
+    return result, paths
+
+
+def test_grouped_ingestion_checks_run_in_few_steps_over_the_runs_batches(tmp_path):
+    result, paths = run_ingestion(tmp_path, quarantined=0)
+    assert result.success
+    assert (paths.out / "built.txt").exists()
+    check_steps = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"} - {
+        "erp__customers",
+        "erp__sales_lines",
+        "dbt_models",
+    }
+    assert check_steps == {
+        "quality_value_ranges",
+        "quality_quarantine_share",
+        "quality_reference_coverage",
+        "quality_batch_freshness",
+    }
+    evaluated = {
+        (
+            e.asset_check_evaluation_data.asset_key.to_user_string(),
+            e.asset_check_evaluation_data.check_name,
+        ): e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert set(evaluated) == {
+        ("erp/customers", "value_ranges"),
+        ("erp/sales_lines", "value_ranges"),
+        ("erp/customers", "quarantine_share"),
+        ("erp/sales_lines", "quarantine_share"),
+        ("erp/sales_lines", "customer_coverage"),
+        ("erp/customers", "batch_freshness"),
+        ("erp/sales_lines", "batch_freshness"),
+    }
+    assert all(e.passed for e in evaluated.values())
+    coverage = evaluated[("erp/sales_lines", "customer_coverage")].metadata
+    assert coverage["batches"].value == "2026-01..2026-02"  # the run's partition range, not 2026-03
+    assert coverage["rows_checked"].value == 18
+
+
+def test_a_batch_mostly_quarantined_blocks_the_dbt_build(tmp_path):
+    result, paths = run_ingestion(tmp_path, quarantined=3)  # 3 of 12 rows of 2026-02: 25 %
+    assert not result.success
+    assert not (paths.out / "built.txt").exists()
+    assert "dbt_models" not in {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    lines = failed_checks(result)
+    assert lines == [
+        "ERROR erp/sales_lines:quarantine_share (blocking) — data failed: at most 1% of a batch's rows "
+        "quarantined: 3 rows in 2026-02; at most 10% of a batch's rows quarantined: 3 rows in 2026-02"
+    ]
