@@ -151,7 +151,7 @@ def strata_map(segments: pd.DataFrame, month: str, topline_cut: float, profitabi
     title = f"Strata map — {month}"
     if segments.empty:
         return no_data(title, "No customer segments yet (segments start in the 12th month of data).")
-    fig = _figure(8.5, 7)
+    fig = _figure(10, 7)
     ax = fig.add_subplot()
     for stratum, colour in STRATUM_COLOURS.items():
         rows = segments[segments["stratum"] == stratum]
@@ -229,7 +229,7 @@ def strata_map(segments: pd.DataFrame, month: str, topline_cut: float, profitabi
         fontweight="bold",
     )
     ax.grid(alpha=0.3)
-    ax.legend(loc="center left", bbox_to_anchor=(0.0, 0.62), fontsize=9, title="stratum (customers)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, title="stratum (customers)")
     return _png(fig)
 
 
@@ -246,14 +246,34 @@ def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenu
     pr = (ranks - 1) / (len(revenue) - 1) if len(revenue) > 1 else ranks * 0
     high = revenue[pr.round(9) >= round(revenue_cut, 9)]
     revenue_line = float(high.min()) if not high.empty else float(revenue.max())
+    # A few tiny customers with extreme margins (−300 %) would squash everyone else into a line:
+    # the axis spans the 2nd to 98th percentile (and the portfolio line), outliers sit on its edge.
+    lo, hi = np.nanpercentile(pct, [2, 98])
+    lo, hi = min(lo, portfolio), max(hi, portfolio)
+    pad = (hi - lo) * 0.08 or 0.05
+    lo, hi = lo - pad, hi + pad
+    shown = pct.clip(lo, hi)
+    outside = (pct < lo) | (pct > hi)
     fig = _figure(9, 6.5)
     ax = fig.add_subplot()
     for quadrant, colour in QUADRANT_COLOURS.items():
         mask = segments["profitability_quadrant"] == quadrant
+        for beyond, marker in ((pct > hi, "^"), (pct < lo, "v")):
+            if (mask & beyond).any():
+                ax.scatter(
+                    revenue[mask & beyond],
+                    shown[mask & beyond],
+                    s=44,
+                    color=colour,
+                    marker=marker,
+                    edgecolor="black",
+                    linewidth=0.5,
+                    clip_on=False,
+                )
         if mask.any():
             ax.scatter(
-                revenue[mask],
-                pct[mask],
+                revenue[mask & ~outside],
+                pct[mask & ~outside],
                 s=36,
                 color=colour,
                 alpha=0.85,
@@ -285,6 +305,18 @@ def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenu
         transform=ax.get_yaxis_transform(),
         bbox=label_box,
     )
+    ax.set_ylim(lo, hi)
+    if outside.any():
+        ax.text(
+            0.5,
+            0.99,
+            f"▲▼ {int(outside.sum())} customers beyond the axis, drawn on its edge",
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#555555",
+        )
     ax.xaxis.set_major_formatter(money_axis(lcy))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(f"T12M net revenue ({lcy}, log scale)")
