@@ -55,7 +55,15 @@ NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class PostgresPublishError(RuntimeError):
-    """Publishing to PostgreSQL failed; the message never holds the password."""
+    """Publishing to PostgreSQL failed; the message never holds the password.
+
+    `transient`: worth retrying (the server unreachable, readers holding locks); otherwise the same
+    publication would fail the same way (a view on a mart, a duplicate key, a missing role).
+    """
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 # --------------------------------------------------------------------------------------------------
@@ -193,7 +201,8 @@ def connect(target: PostgresTarget) -> Iterator[psycopg.Connection]:
     except psycopg.Error as exc:
         # `from None`: the original exception (and anything it quotes) must not be recorded.
         raise PostgresPublishError(
-            f"cannot connect to PostgreSQL at {target.display}: {target.scrub(str(exc)).strip()}"
+            f"cannot connect to PostgreSQL at {target.display}: {target.scrub(str(exc)).strip()}",
+            transient=True,
         ) from None
     try:
         yield conn
@@ -224,7 +233,8 @@ def publish_postgres(
             attempts = _swap(conn, tables, target, copy, log)
     except psycopg.Error as exc:
         raise PostgresPublishError(
-            f"publishing to PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}"
+            f"publishing to PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}",
+            transient=isinstance(exc, psycopg.OperationalError),
         ) from None
     return PostgresPublication(
         schema=target.schema,
@@ -403,7 +413,8 @@ def _swap(
             ) from None
     raise PostgresPublishError(
         f"readers held the marts' locks through {target.swap_attempts} attempts; the new copy is loaded "
-        f"in {target.staging_schema} and the old {target.schema} is unchanged"
+        f"in {target.staging_schema} and the old {target.schema} is unchanged",
+        transient=True,
     )
 
 
@@ -431,7 +442,8 @@ def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
     try:
         result = publish_postgres(copy, target, log=lambda m: context.log.info(target.scrub(m)))
     except PostgresPublishError as exc:
-        raise dg.Failure(target.scrub(str(exc))) from None
+        # The jobs retry failing steps: only where another try can succeed.
+        raise dg.Failure(target.scrub(str(exc)), allow_retries=exc.transient) from None
     yield dg.MaterializeResult(
         metadata={
             "target": target.display,

@@ -235,8 +235,9 @@ def test_a_view_on_a_mart_stops_the_swap_instead_of_vanishing(pg_database, publi
     with pg_database.connect(autocommit=True) as conn:
         conn.execute("CREATE VIEW public.core_customers AS SELECT * FROM marts.customer_segments")
         try:
-            with pytest.raises(PostgresPublishError, match="depend"):
+            with pytest.raises(PostgresPublishError, match="depend") as refused:
                 publish_postgres(published, target)
+            assert not refused.value.transient  # the jobs must not retry it
             assert conn.execute("SELECT count(*) FROM public.core_customers").fetchone()[0] > 0
         finally:
             conn.execute("DROP VIEW public.core_customers")
@@ -313,6 +314,9 @@ def test_a_connection_failure_never_shows_the_password(pg_database, published, m
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "cannot connect to PostgreSQL" in failure.step_failure_data.error.message
     assert PASSWORD not in repr(result.all_events)
+    with pytest.raises(PostgresPublishError) as unreachable:
+        publish_postgres(published, PostgresTarget(conninfo=bad, connect_timeout_s=3))
+    assert unreachable.value.transient and PASSWORD not in str(unreachable.value)
 
 
 def test_without_the_url_the_asset_materialises_nothing(published, monkeypatch):
