@@ -26,13 +26,32 @@ import dagster as dg
 WEBHOOK_ENV = "STRATA_ALERT_WEBHOOK_URL"
 UI_URL_ENV = "STRATA_DAGSTER_URL"
 WEBHOOK_TIMEOUT_SECONDS = 10
-MAX_ERROR_CHARS = 500
+MAX_ERROR_CHARS = 600
+MAX_ERROR_LINES = 4
 
 
 def _first_line(text: str | None) -> str:
-    text = (text or "").strip()
-    line = text.splitlines()[0] if text else "failed"
-    return line[:MAX_ERROR_CHARS]
+    """The start of an error message: its first lines (a refusal lists files there), shortened."""
+    lines = [line.rstrip() for line in (text or "").strip().splitlines() if line.strip()][:MAX_ERROR_LINES]
+    summary = "\n".join(lines) or "failed"
+    return summary if len(summary) <= MAX_ERROR_CHARS else summary[: MAX_ERROR_CHARS - 1] + "…"
+
+
+# Dagster wraps the error of a step that used up its retries; the cause is what people need.
+_RETRY_WRAPPERS = ("Exceeded max_retries", "RetryRequested but retries are disabled")
+
+
+def failure_message(data) -> str:
+    """What went wrong in a failed step: a `dg.Failure`'s description, else the innermost error."""
+    if data is None:
+        return "failed"
+    user = getattr(data, "user_failure_data", None)
+    if user is not None and user.description:
+        return user.description
+    error = data.error
+    while error is not None and error.cause is not None and error.message.startswith(_RETRY_WRAPPERS):
+        error = error.cause
+    return error.message if error is not None else "failed"
 
 
 def _partition(tags: dict[str, str]) -> str | None:
@@ -56,7 +75,7 @@ def build_alert(
     where = f" for {partition}" if partition else ""
     lines = [f"strata: run {run.run_id} of job {run.job_name}{where} FAILED."]
     if steps:
-        lines += [f"- {s['step']}: {s['error']}" for s in steps]
+        lines += [f"- {s['step']}: {s['error']}".replace("\n", "\n    ") for s in steps]
     elif run_error:
         lines.append(f"- {_first_line(run_error)}")
     else:
@@ -111,8 +130,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
     failures = []
     try:
         for event in context.get_step_failure_events():
-            error = event.step_failure_data.error if event.step_failure_data else None
-            failures.append((event.step_key or "?", error.message if error else "failed"))
+            failures.append((event.step_key or "?", failure_message(event.step_failure_data)))
     except Exception as exc:  # noqa: BLE001 - still alert, with what we know
         context.log.warning(f"could not read the failed steps of run {context.dagster_run.run_id}: {exc}")
     alert = build_alert(context.dagster_run, failures, context.failure_event.message)

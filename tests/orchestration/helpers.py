@@ -80,3 +80,11 @@ class WarehouseLock:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+def rerun_month_job() -> dg.JobDefinition:
+    """`rerun_month` for the folders named by STRATA_LANDING / STRATA_OUT (for `dg.reconstructable`)."""
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import paths_from_env
+
+    return build_definitions(paths_from_env()).resolve_job_def("rerun_month")

@@ -1,0 +1,187 @@
+"""Transient failures are retried with backoff; failed runs raise a clear alert (log and webhook)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.dependency import NodeHandle
+from dagster._core.events import DagsterEventType
+
+from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
+from orchestration.alerts import WEBHOOK_ENV, post_alert
+from orchestration.jobs import TRANSIENT_RETRY
+from tests.orchestration.helpers import WarehouseLock, build_defs, local_instance, rerun_month_job, write_fx
+
+FX = dg.AssetKey(["erp", "fx_rates"])
+NO_RETRIES = {"execution": {"config": {"retries": {"disabled": {}}}}}
+SECRET = "T000-SECRET-TOKEN-4711"
+
+
+def one_batch_setup(tmp_path, month: str = "2026-10"):
+    landing = tmp_path / "landing"
+    write_fx(landing, month)
+    defs, paths = build_defs(landing, tmp_path / "out")
+    instance = local_instance(tmp_path / "dagster_home")
+    instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, [month])
+    paths.out.mkdir(parents=True, exist_ok=True)
+    return defs, paths, instance
+
+
+def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
+    defs, paths, instance = one_batch_setup(tmp_path)
+    job = defs.resolve_job_def("rerun_month")
+    for step in ("erp__fx_rates", "dbt_models", "published_marts"):  # ingestion, dbt, publishing
+        assert job.get_retry_policy_for_handle(NodeHandle(step, None)) == TRANSIENT_RETRY
+    with WarehouseLock(paths.warehouse, seconds=4) as lock:
+        started = time.monotonic()
+        result = job.execute_in_process(instance=instance, partition_key="2026-10", asset_selection=[FX],
+                                        raise_on_error=False)
+        elapsed = time.monotonic() - started
+        lock.wait()
+    assert result.success
+    kinds = [e.event_type for e in result.all_events if e.step_key == "erp__fx_rates"]
+    assert DagsterEventType.STEP_UP_FOR_RETRY in kinds
+    assert kinds[-1] == DagsterEventType.STEP_SUCCESS
+    retry = next(e for e in result.all_events if e.event_type == DagsterEventType.STEP_UP_FOR_RETRY)
+    assert "Could not set lock" in str(retry.event_specific_data.error.to_string())
+    assert elapsed >= TRANSIENT_RETRY.delay  # waited (backoff) before trying again
+    assert instance.get_latest_materialization_event(FX) is not None
+
+
+class Webhook:
+    """A local HTTP endpoint that records what is POSTed to it."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append({"path": self.path, "type": self.headers["Content-Type"],
+                                 "json": json.loads(body)})
+                time.sleep(delay)
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/{SECRET}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory):
+    """A real failed run: a batch whose manifest does not match its file is refused."""
+    tmp_path = tmp_path_factory.mktemp("failed")
+    defs, paths, instance = one_batch_setup(tmp_path)
+    part = paths.landing / "erp" / "fx_rates" / "2026-10" / "part-0001.csv"
+    part.write_text(part.read_text() + "2026-10-31,USD,1.00\n")  # the manifest's sha256 no longer matches
+    # As a launched run executes (execute_in_process would ignore the executor's retry config):
+    # retries off, so the test does not wait out the backoff of a failure that is not transient.
+    env = {"STRATA_LANDING": str(paths.landing), "STRATA_OUT": str(paths.out)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with dg.execute_job(dg.reconstructable(rerun_month_job), instance=instance, run_config=NO_RETRIES,
+                            tags={"dagster/partition": "2026-10"}, asset_selection=[FX]) as result:
+            assert not result.success
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    run = instance.get_run_by_id(result.run_id)
+    record = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records[0]
+    return defs, instance, run, record.event_log_entry.dagster_event
+
+
+def evaluate_alert(failed_run, capfd) -> str:
+    """Run the alert sensor on the failed run; returns everything it logged."""
+    defs, instance, run, event = failed_run
+    capfd.readouterr()
+    sensor = defs.resolve_sensor_def("run_failure_alert")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert", dagster_event=event, dagster_instance=instance, dagster_run=run,
+    ).for_run_failure()
+    sensor(context)
+    captured = capfd.readouterr()
+    return captured.out + captured.err
+
+
+def test_alert_is_logged_and_posted(failed_run, monkeypatch, caplog, capfd):
+    _, _, run, _ = failed_run
+    with Webhook() as hook:
+        monkeypatch.setenv(WEBHOOK_ENV, hook.url)
+        with caplog.at_level(logging.DEBUG):
+            logged = evaluate_alert(failed_run, capfd) + caplog.text
+    (post,) = hook.received
+    alert = post["json"]
+    assert post["type"] == "application/json"
+    assert alert["job"] == "rerun_month" and alert["run_id"] == run.run_id
+    assert alert["partition"] == "2026-10" and alert["status"] == "FAILURE"
+    (step,) = alert["failed_steps"]
+    assert step["step"] == "erp__fx_rates"
+    assert "refusal" in step["error"] and "sha256" in step["error"]  # the cause, not the retry wrapper
+    assert "rerun_month" in alert["text"] and run.run_id in alert["text"]
+    assert f"run {run.run_id} of job rerun_month for 2026-10 FAILED" in logged
+    assert "erp__fx_rates" in logged and "sent to the webhook" in logged
+    assert SECRET not in logged
+
+
+@pytest.mark.parametrize("how", ["http_500", "unreachable"])
+def test_a_failing_webhook_never_breaks_the_sensor_nor_leaks_the_url(failed_run, monkeypatch, caplog, capfd,
+                                                                     how):
+    if how == "http_500":
+        hook = Webhook(status=500)
+        url = hook.url
+    else:
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        hook, url = None, f"http://127.0.0.1:{port}/hooks/{SECRET}"
+    monkeypatch.setenv(WEBHOOK_ENV, url)
+    with caplog.at_level(logging.DEBUG):
+        if hook:
+            with hook:
+                logged = evaluate_alert(failed_run, capfd)
+        else:
+            logged = evaluate_alert(failed_run, capfd)
+    logged += caplog.text
+    assert "FAILED" in logged and "could not be sent to the webhook" in logged
+    assert SECRET not in logged and url not in logged
+
+
+def test_webhook_timeout(caplog):
+    log = logging.getLogger("strata-test-alerts")
+    with Webhook(delay=2.0) as hook, caplog.at_level(logging.DEBUG):
+        started = time.monotonic()
+        ok = post_alert({"run_id": "r1", "text": "x"}, hook.url, log, timeout=0.5)
+        assert time.monotonic() - started < 2.0
+    assert not ok
+    assert "could not be sent" in caplog.text and SECRET not in caplog.text
+
+
+def test_no_webhook_configured_only_logs(failed_run, monkeypatch, caplog, capfd):
+    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+    with caplog.at_level(logging.DEBUG):
+        logged = evaluate_alert(failed_run, capfd) + caplog.text
+    assert "FAILED" in logged and "webhook" not in logged
