@@ -413,11 +413,25 @@ def open_published(out: Path) -> PublishedCopy:
 # The Dagster asset.
 
 
-def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """What in this run forbids publishing: failed steps and failed error-severity (blocking) checks."""
+@dataclass
+class RunOutcome:
+    """What this run's event log says before publishing."""
+
+    problems: list[str] = field(default_factory=list)  # forbid publishing
+    warnings: list[str] = field(default_factory=list)  # failed non-blocking checks: published anyway
+
+
+def run_outcome(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
+    """Failed steps and failed blocking checks forbid publishing; failed non-blocking checks do not.
+
+    Dagster already skips the publishing step after either; this is the asset's own check of the
+    same rule (the stack notes warn that a blocking check has not always stopped downstream
+    assets). A check evaluation without a blocking flag counts as blocking when its severity is
+    ERROR.
+    """
     from dagster._core.events import DagsterEventType
 
-    problems = []
+    outcome = RunOutcome()
     records = instance.get_records_for_run(
         run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION}
     ).records
@@ -426,23 +440,24 @@ def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         if event is None:
             continue
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            problems.append(f"step {event.step_key} failed")
+            outcome.problems.append(f"step {event.step_key} failed")
             continue
         evaluation = event.event_specific_data
         if evaluation.passed:
             continue
+        name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
         severity = getattr(evaluation.severity, "value", str(evaluation.severity))
-        if severity == "ERROR" or evaluation.blocking:
-            problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed")
-    return problems
+        blocking = evaluation.blocking if evaluation.blocking is not None else severity == "ERROR"
+        (outcome.problems if blocking else outcome.warnings).append(f"{name} ({severity.lower()})")
+    return outcome
 
 
 def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     """The publishing asset, downstream of every mart the dbt project defines.
 
     It runs only when every upstream step succeeded (Dagster skips it otherwise, and blocking checks
-    stop it), and refuses by itself when anything in its run failed, so a copy is replaced only
-    after a fully successful materialisation.
+    stop it), and refuses by itself when a step or a blocking check of its run failed, so a copy is
+    replaced only after a fully successful materialisation.
     """
     keys = dbt_models.keys if isinstance(dbt_models, dg.AssetsDefinition) else dbt_models
     marts = sorted((k for k in keys if k.path[-1] in MART_KEYS), key=lambda k: k.to_user_string())
@@ -460,11 +475,11 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
         op_tags={"dagster/concurrency_key": "warehouse_writer"},
     )
     def published_marts(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
-        problems = run_failures(context.instance, context.run.run_id)
-        if problems:
+        outcome = run_outcome(context.instance, context.run.run_id)
+        if outcome.problems:
             raise dg.Failure(
                 "not publishing: this run is not fully successful; the last good copy stays",
-                metadata={"problems": dg.MetadataValue.json(problems)},
+                metadata={"problems": dg.MetadataValue.json(outcome.problems)},
                 allow_retries=False,  # the jobs retry failing steps; this one would only fail again
             )
         try:
@@ -484,6 +499,7 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
                 "rows": dg.MetadataValue.json(pub.rows),
                 **{f"rows/{t}": n for t, n in pub.rows.items()},
                 "pruned_versions": dg.MetadataValue.json(pub.pruned),
+                "failed_non_blocking_checks": dg.MetadataValue.json(outcome.warnings),
             }
         )
 
