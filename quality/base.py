@@ -9,16 +9,18 @@ run's partition tags.
 # No `from __future__ import annotations` here: Dagster reads the check function's annotations
 # (the context and the `paths` resource) at definition time and needs real types.
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from orchestration.resources import StrataPaths
 from orchestration.settings import Settings, load_settings
 from quality import gx_runner
-from quality.warehouse import BatchScope
+from quality.warehouse import BatchScope, connect
 
 # The checks read the warehouse: they share the writers' concurrency key so that no check opens the
 # DuckDB file while another process writes it (docs/architecture.md: one writer at a time).
@@ -32,6 +34,31 @@ class Env:
     landing: Path
     config_file: Path | None = None
     scope: BatchScope = field(default_factory=BatchScope)
+    # What the checks of one step share: a warehouse connection, the landing scan.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The step's shared read-only connection if there is one, else a short one of its own."""
+        shared = self.memo.get("connection")
+        if shared is not None:
+            yield shared
+            return
+        with connect(self.warehouse) as con:
+            yield con
+
+    @contextmanager
+    def shared_connection(self) -> Iterator[None]:
+        """One read-only connection for every check of a step (closed when the step ends)."""
+        if not Path(self.warehouse).exists():
+            yield
+            return
+        with connect(self.warehouse) as con:
+            self.memo["connection"] = con
+            try:
+                yield
+            finally:
+                self.memo.pop("connection", None)
 
     def settings(self) -> Settings:
         return load_settings(self.config_file)
@@ -137,8 +164,9 @@ def build_group(name: str, checks: list[CheckDef], known_keys: set[dg.AssetKey])
     def _checks(context: dg.AssetCheckExecutionContext, paths: StrataPaths):
         env = Env.from_paths(paths, BatchScope.from_tags(context.run.tags))
         selected = context.selected_asset_check_keys
-        for check in checks:
-            if check.key in selected:
-                yield _with_metadata(check.run(env), {}, check.key)
+        with env.shared_connection():
+            for check in checks:
+                if check.key in selected:
+                    yield _with_metadata(check.run(env), {}, check.key)
 
     return _checks

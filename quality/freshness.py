@@ -14,7 +14,7 @@ import dagster as dg
 from orchestration.contract import entities
 from quality import gx_runner, ranges
 from quality.base import CheckDef, Env
-from quality.warehouse import MONTH, connect, table_exists
+from quality.warehouse import MONTH, table_exists
 
 
 def landing_months(landing: Path) -> dict[tuple[str, str], list[str]]:
@@ -31,24 +31,39 @@ def landing_months(landing: Path) -> dict[tuple[str, str], list[str]]:
     return out
 
 
+def _present(env: Env) -> dict[tuple[str, str], list[str]]:
+    if "landing_months" not in env.memo:  # scanned once per step, shared by the entities' checks
+        env.memo["landing_months"] = landing_months(env.landing)
+    return env.memo["landing_months"]
+
+
 def _loaded_batches(env: Env, system: str, name: str) -> dict[str, str] | None:
     """{batch: status} from audit.load_batches, or None when there is no audit table yet."""
-    if not env.warehouse.exists():
+    if "load_status" not in env.memo:
+        env.memo["load_status"] = _load_status(env)
+    status = env.memo["load_status"]
+    return None if status is None else status.get((system, name), {})
+
+
+def _load_status(env: Env) -> dict[tuple[str, str], dict[str, str]] | None:
+    if not Path(env.warehouse).exists():
         return None
-    with connect(env.warehouse) as con:
+    with env.connect() as con:
         if not table_exists(con, "audit", "load_batches"):
             return None
         rows = con.execute(
-            "SELECT batch, string_agg(DISTINCT status, ',' ORDER BY status) FROM audit.load_batches "
-            "WHERE system = ? AND entity = ? AND batch IS NOT NULL GROUP BY batch",
-            [system, name],
+            "SELECT system, entity, batch, string_agg(DISTINCT status, ',' ORDER BY status) "
+            "FROM audit.load_batches WHERE batch IS NOT NULL GROUP BY system, entity, batch"
         ).fetchall()
-    return dict(rows)
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for system, name, batch, status in rows:
+        out.setdefault((system, name), {})[batch] = status
+    return out
 
 
 def freshness_body(system: str, name: str):
     def body(env: Env) -> dg.AssetCheckResult:
-        present = landing_months(env.landing)
+        present = _present(env)
         newest = max((m for months in present.values() for m in months), default=None)
         mine = present[(system, name)]
         md: dict = {

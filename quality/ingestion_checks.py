@@ -17,7 +17,7 @@ from orchestration.contract import Entity, entities
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec, q
-from quality.warehouse import connect, table_exists
+from quality.warehouse import table_exists
 
 
 def _key(system: str, name: str) -> dg.AssetKey:
@@ -51,7 +51,7 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
     table = f"raw.{ent.table}"
 
     def body(env: Env) -> dg.AssetCheckResult:
-        with connect(env.warehouse) as con:
+        with env.connect() as con:
             if not table_exists(con, "raw", ent.table):
                 return gx_runner.missing_result(table, spec.blocking)
             aggs = ",\n  ".join(f"{expr} AS {q(col)}" for col, expr in spec.aggregates())
@@ -83,7 +83,7 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
 
 def quarantine_body(ent: Entity, spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
-        with connect(env.warehouse) as con:
+        with env.connect() as con:
             if not table_exists(con, "audit", "load_batches"):
                 return gx_runner.missing_result("audit.load_batches", spec.blocking)
             frame = con.execute(
@@ -184,7 +184,7 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
     sql = COVERAGE_SQL[(cov.system, cov.entity)]
 
     def body(env: Env) -> dg.AssetCheckResult:
-        with connect(env.warehouse) as con:
+        with env.connect() as con:
             missing = [t for t in sql.needs if not table_exists(con, "raw", t)]
             if missing:
                 return gx_runner.missing_result(", ".join(f"raw.{t}" for t in missing), spec.blocking)
@@ -242,7 +242,7 @@ ORDER BY cur.month, cur.currency
 
 def fx_band_body(spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
-        with connect(env.warehouse) as con:
+        with env.connect() as con:
             if not table_exists(con, "raw", "erp__fx_rates"):
                 return gx_runner.missing_result("raw.erp__fx_rates", spec.blocking)
             frame = con.execute(FX_BAND_SQL.format(where=env.scope.where("cur._batch"))).df()

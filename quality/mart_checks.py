@@ -14,7 +14,7 @@ import pandas as pd
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec, q
-from quality.warehouse import columns, connect, table_exists
+from quality.warehouse import columns, table_exists
 
 
 def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:
@@ -43,7 +43,7 @@ RECON_COLUMNS = """month, line_item, CAST(pipeline_amount AS DOUBLE) AS pipeline
 def _recon_body(spec_of, where: str):
     def body(env: Env) -> dg.AssetCheckResult:
         spec = spec_of(env)
-        with connect(env.warehouse) as con:
+        with env.connect() as con:
             if not table_exists(con, "marts", "margin_reconciliation"):
                 return _missing_mart("margin_reconciliation", spec)
             frame = con.execute(
@@ -129,7 +129,7 @@ def fx_pairs_from_raw(con, lcy: str) -> pd.DataFrame:
 
 def fx_complete_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.fx_complete_suite()
-    with connect(env.warehouse) as con:
+    with env.connect() as con:
         model = next(
             (
                 m
@@ -200,7 +200,7 @@ ORDER BY cur.month, cur.customer_group, cur.measure
 
 def mom_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.mom_suite()
-    with connect(env.warehouse) as con:
+    with env.connect() as con:
         if not table_exists(con, "marts", "fct_customer_profit_monthly"):
             return _missing_mart("fct_customer_profit_monthly", spec)
         if not table_exists(con, "raw", "erp__customers"):
@@ -313,7 +313,7 @@ def _segment_examples(con, rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | 
 def segments_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.segments_suite()
     window = env.settings().segments.window_months
-    with connect(env.warehouse) as con:
+    with env.connect() as con:
         if not table_exists(con, "marts", "customer_segments"):
             return _missing_mart("customer_segments", spec)
         profit = _segment_views(con, window)
@@ -339,7 +339,7 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
 
 def kpis_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.kpi_suite()
-    with connect(env.warehouse) as con:
+    with env.connect() as con:
         if not table_exists(con, "marts", "segment_kpis"):
             return _missing_mart("segment_kpis", spec)
         kpis = ", ".join(f"CAST({q(k)} AS DOUBLE) AS {q(k)}" for k in ranges.KPI_RANGES)
