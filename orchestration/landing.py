@@ -38,6 +38,8 @@ def format_value(value, type_: str) -> str:
     if value is None:
         return ""
     if type_ == "boolean":
+        if isinstance(value, str):  # already text (e.g. a batch read back as varchar): as given
+            return value
         return "true" if value else "false"
     if type_ == "timestamp" and isinstance(value, dt.datetime):
         if value.tzinfo is None:

@@ -45,7 +45,7 @@ class Rates:
 
     def table(self, cal: Calendar, m: int) -> pa.Table:
         """The month's rates; LCY itself is omitted (it converts at 1)."""
-        cur = np.arange(1, len(CURRENCIES))
+        cur = np.array(sorted(range(1, len(CURRENCIES)), key=lambda c: CURRENCIES[c]))  # key order
         return pa.table(
             {
                 "period_end": col.dates(np.full(len(cur), cal.end[m])),

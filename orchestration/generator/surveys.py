@@ -41,7 +41,7 @@ def month_responses(
     r = len(respondent)
     q = len(QUESTION_CODES)
     customer = np.repeat(respondent, q)
-    question = np.tile(np.arange(q), r)
+    question = np.tile(np.argsort(QUESTION_CODES), r)  # rows in key order: response, question code
     dimension = question // QUESTIONS_PER_DIMENSION
     keep = dimension != pop.skipped_dimension[customer]
     latent = pop.maturity[customer, dimension]

@@ -77,6 +77,7 @@ def check_batch(ent: Entity, folder: Path) -> list[str]:
     decimal_cols = [c.name for c in ent.columns if c.type == "decimal"]
     totals = {c: Decimal(0) for c in decimal_cols}
     keys: set[tuple] = set()
+    previous: tuple = ()
     for f in manifest["files"]:
         path = folder / f["name"]
         if sha256(path) != f["sha256"]:
@@ -113,7 +114,10 @@ def check_batch(ent: Entity, folder: Path) -> list[str]:
             key = tuple(rec.get(k) for k in ent.key)
             if key in keys:
                 problems.append(f"{where}:{line}: duplicate key {key}")
+            elif keys and key < previous:
+                problems.append(f"{where}:{line}: key {key} after {previous} (rows are written in key order)")
             keys.add(key)
+            previous = key
             if ent.batch_by and rec.get(ent.batch_by) is not None:
                 d = rec[ent.batch_by]
                 if (d.year, d.month) != (year, month):

@@ -430,3 +430,12 @@ def test_orders_split_over_two_invoices(rows):
         if r["document_type"] == "INVOICE":
             docs_per_order[r["order_no"]].add(r["document_no"])
     assert any(len(d) == 2 for d in docs_per_order.values())
+
+
+def test_sales_lines_sort_the_same_as_text(landing, summary):
+    """Rows are in key order, and the key's text sorts the same way (line numbers 10000 … 90000)."""
+    for month in summary.months:
+        path = landing / "erp" / "sales_lines" / month / "part-0001.csv"
+        keys = [(r["document_no"], r["line_no"]) for r in csv.DictReader(path.open(encoding="utf-8"))]
+        assert keys == sorted(keys)
+        assert len({line for _, line in keys} - {str(k * 10000) for k in range(1, 10)}) == 0
