@@ -107,6 +107,8 @@ def test_the_asset_puts_every_chart_in_its_metadata(warehouse, out_dir):
     for name in CHARTS:
         text = mat.metadata[f"chart/{name}"].value
         assert text.startswith("![") and "](data:image/png;base64," in text
+        width, _ = _png_size(base64.b64decode(text.split("base64,", 1)[1].rstrip(")")))
+        assert width == 760  # a compact copy: the event log keeps one per run
     assert mat.metadata["report"].value == str(out_dir / "report" / "index.html")
     assert "| REVENUE |" in mat.metadata["reconciliation"].value
 
