@@ -23,6 +23,7 @@ from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materia
 from orchestration.resources import StrataPaths, paths_from_env
 from orchestration.schedules import ALL_SCHEDULES
 from orchestration.sensors import ALL_SENSORS
+from quality.checks import all_checks
 
 published_marts = build_published_marts(dbt_models)
 
@@ -32,6 +33,7 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
         assets=with_catalog_defaults(
             [*ingestion_assets, dbt_models, published_marts, postgres_marts, segment_report, finance_export]
         ),
+        asset_checks=all_checks([*ingestion_assets, dbt_models]),
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
