@@ -77,7 +77,10 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool):
         err_console.print("[red]the run failed:[/]")
         for failure in report.failures:
             err_console.print(f"  - {failure}")
-        err_console.print(f"The last good published copy (if any) is unchanged: {report.published}")
+        if "published_marts" in report.materialized:
+            err_console.print(f"The marts were published ({report.published}); a step after publishing failed.")
+        else:
+            err_console.print(f"The last good published copy (if any) is unchanged: {report.published}")
         sys.exit(1)
     console.print(f"[green]done[/]: warehouse {report.warehouse}; published marts {report.published}")
     return report
@@ -104,7 +107,9 @@ def demo(demo_dir: Path, customers: int, months: int, config: Path | None) -> No
     landing, out = demo_dir / "landing", demo_dir / "out"
     _generate(landing, customers, months, None, 7, "csv")
     report = _materialize(landing, out, config, verbose=False)
-    print_summary(console, report, landing)
+    from orchestration.settings import load_settings
+
+    print_summary(console, report, landing, lcy=load_settings(config).currency.lcy)
 
 
 if __name__ == "__main__":

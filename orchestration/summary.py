@@ -8,6 +8,8 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from assets.publishing import open_published
+
 KPI_COLUMNS = [
     ("customers", "{:,.0f}"), ("net_revenue", "{:,.0f}"), ("contribution_margin", "{:,.0f}"),
     ("contribution_margin_pct", "{:.1%}"), ("aov", "{:,.0f}"), ("retention_rate", "{:.1%}"),
@@ -19,18 +21,18 @@ def _fmt(value, pattern: str) -> str:
     return "–" if value is None else pattern.format(float(value))
 
 
-def kpi_table(con: duckdb.DuckDBPyConnection, published: Path, segmentation: str) -> Table | None:
-    path = published / "segment_kpis" / "*.parquet"
+def kpi_table(con: duckdb.DuckDBPyConnection, segmentation: str, lcy: str) -> Table | None:
+    """The newest month's KPIs of one segmentation (ALL last) as a rich table."""
     rows = con.execute(
         f"""SELECT month, segment, {", ".join(c for c, _ in KPI_COLUMNS)}
-            FROM read_parquet('{path}')
-            WHERE segmentation = ? AND month = (SELECT max(month) FROM read_parquet('{path}'))
+            FROM segment_kpis
+            WHERE segmentation = ? AND month = (SELECT max(month) FROM segment_kpis)
             ORDER BY segment = 'ALL', segment""",
         [segmentation],
     ).fetchall()
     if not rows:
         return None
-    table = Table(title=f"{segmentation} — {rows[0][0]} (T12M, LCY)", title_justify="left")
+    table = Table(title=f"{segmentation}: {rows[0][0]} (T12M, {lcy})", title_justify="left")
     table.add_column("segment")
     for column, _ in KPI_COLUMNS:
         table.add_column(column.replace("_", " "), justify="right")
@@ -39,33 +41,34 @@ def kpi_table(con: duckdb.DuckDBPyConnection, published: Path, segmentation: str
     return table
 
 
-def print_summary(console: Console, report, landing: Path) -> None:
-    published = report.published
-    con = duckdb.connect()
+def print_summary(console: Console, report, landing: Path, lcy: str) -> None:
+    out = report.warehouse.parent
+    copy = open_published(out)  # one publication, resolved once
+    con = copy.connect()
     console.rule("published marts")
-    for folder in sorted(p for p in published.iterdir() if p.is_dir()):
-        n = con.execute(f"SELECT count(*) FROM read_parquet('{folder}/*.parquet')").fetchone()[0]
-        console.print(f"  {folder.name:<32} {n:>10,} rows")
-    if (published / "segment_kpis").is_dir():
+    for name, meta in copy.tables.items():
+        console.print(f"  {name:<32} {meta['rows']:>10,} rows")
+    if "segment_kpis" in copy.tables:
         for segmentation in ("stratum", "maturity_segment"):
-            table = kpi_table(con, published, segmentation)
+            table = kpi_table(con, segmentation, lcy)
             if table is not None:
                 console.print(table)
-    if (published / "margin_reconciliation").is_dir():
+    if "margin_reconciliation" in copy.tables:
         diffs = con.execute(
-            f"SELECT month, line_item, difference FROM read_parquet('{published}/margin_reconciliation/*.parquet') "
+            "SELECT month, line_item, difference FROM margin_reconciliation "
             "WHERE status = 'DIFFERENCE' ORDER BY month, line_item"
         ).fetchall()
         console.rule("reconciliation to the ledger")
-        if diffs:
-            for month, item, diff in diffs:
-                console.print(f"  {month} {item}: pipeline − GL = {diff:,.2f}")
-        else:
+        for month, item, diff in diffs:
+            console.print(f"  {month} {item}: pipeline − GL = {diff:,.2f} {lcy}")
+        if not diffs:
             console.print("  every line item within tolerance")
     console.rule("where to look")
-    out = report.warehouse.parent
-    console.print(f"  warehouse (DuckDB):  {report.warehouse}")
-    console.print(f"  published marts:     {published}/<table>/*.parquet")
+    console.print(f"  warehouse (DuckDB):   {report.warehouse}")
+    console.print(f"  published marts:      {report.published}/<table>/*.parquet  (and marts.duckdb)")
+    for extra, what in (("report/index.html", "segment report"), ("finance", "finance export (CSV)")):
+        if (out / extra).exists():
+            console.print(f"  {what + ':':<21} {out / extra}")
     console.print("  Dagster UI on this run:")
     console.print(
         f"    DAGSTER_HOME={report.dagster_home.resolve()} STRATA_LANDING={landing.resolve()} "
