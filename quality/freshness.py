@@ -132,7 +132,7 @@ def freshness_check_defs() -> list[CheckDef]:
         CheckDef(
             asset_key=dg.AssetKey([system, name]),
             name="batch_freshness",
-            blocking=False,
+            blocking=ranges.FRESHNESS_SEVERITY == ranges.ERROR,
             body=freshness_body(system, name),
             description=f"{system}/{name} has a batch for the newest month present in the landing folder "
             "(non-blocking).",
