@@ -131,6 +131,8 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
             description=(f"{ent.system}/{ent.name}: {len(refused)} refusal(s); {loaded} batch(es) "
                          "loaded.\n" + "\n".join(f"- {m}" for m in refused)),
             metadata=metadata,
+            # A refused batch is bad input, not a transient fault: retrying cannot fix it.
+            allow_retries=False,
         )
     return dg.MaterializeResult(metadata=metadata)
 
