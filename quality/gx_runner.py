@@ -2,7 +2,8 @@
 
 One ephemeral GX context per process (creating it and importing GX is the slow part), a pandas
 data source with one whole-dataframe asset per suite, progress bars off. When an output folder is
-given, each validation is also rendered into GX Data Docs under `<out>/quality/data_docs/`.
+given, validations are also rendered into GX Data Docs under `<out>/quality/data_docs/` (those that
+did not pass, or all of them: `ranges.DATA_DOCS`).
 
 "The data failed" (an expectation did not hold) and "the validation raised" (GX could not evaluate
 an expectation: its `exception_info` says so) are told apart: the first carries the failing
