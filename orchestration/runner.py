@@ -68,6 +68,10 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
                         **({"config_file": str(settings_file)} if settings_file else {}))
     instance = open_instance(out)
+    # A run whose process was killed still holds the warehouse pool slot: free it (recovery.py).
+    from orchestration.recovery import release_dead_runs
+
+    release_dead_runs(instance)
     months = register_months(instance, landing)
     if not months:
         raise MaterializeError(
