@@ -91,7 +91,7 @@ def test_rerun_changes_no_raw_row_and_redelivery_changes_exactly_that_batch(samp
     month = summary.months[-3]
     batch = landing / "erp" / "sales_lines" / month
     with duckdb.connect() as con:
-        rows = con.execute(f"SELECT * FROM read_csv('{batch}/*.csv', all_varchar=true) ORDER BY document_no, line_no").fetchdf()
+        rows = con.execute(f"SELECT * FROM read_csv('{batch}/*.csv', all_varchar=true)").fetchdf()  # file order: lines keep their numbers
     rows = rows.astype(object).where(rows.notna(), None)
     first = rows.iloc[0]
     rows.loc[0, "line_discount_amount"] = str(Decimal(first["line_discount_amount"]) + 1)
@@ -114,12 +114,16 @@ def test_cli_exits_nonzero_naming_a_refused_batch(sample_run, tmp_path):
     shutil.copytree(summary.landing_root, landing)
     part = landing / "crm" / "activities" / summary.months[0] / "part-0001.csv"
     part.write_bytes(part.read_bytes().replace(b",", b";"))  # a European export
+    stray = landing / "hr" / "employees" / summary.months[0]  # a system the contract does not know
+    stray.mkdir(parents=True)
+    (stray / "part-0001.csv").write_text("employee_no\nE1\n")
     result = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "materialize", "--landing", str(landing), "--out", str(tmp_path / "out")],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 1
     assert "crm/activities" in result.stderr and "part-0001.csv" in result.stderr
+    assert "landing: " in result.stderr and "hr" in result.stderr
     assert not (tmp_path / "out" / "published").exists()  # nothing half-built was published
 
 
