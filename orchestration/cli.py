@@ -58,7 +58,7 @@ def generate(out: Path, customers: int, months: int, end_month: str | None, seed
 def prepare() -> None:
     from orchestration.runner import prepare_dbt
 
-    prepare_dbt()
+    prepare_dbt(force=True)
     console.print("[green]dbt manifest ready[/]")
 
 

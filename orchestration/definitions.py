@@ -8,7 +8,6 @@ graph for its folders, so the CLI never runs a parallel code path.
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from assets.finance_export import finance_export
 from assets.ingestion.assets import ingestion_assets
@@ -18,7 +17,7 @@ from assets.report import segment_report
 from assets.transform import dbt_models
 from orchestration.alerts import ALL_ALERT_SENSORS
 from orchestration.catalog import with_catalog_defaults
-from orchestration.dbt import dbt_project
+from orchestration.dbt import StrataDbtCliResource, dbt_project
 from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materialize_all: the runner's job
 from orchestration.resources import StrataPaths, paths_from_env
 from orchestration.schedules import ALL_SCHEDULES
@@ -37,7 +36,7 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
-        resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project)},
+        resources={"paths": paths, "dbt": StrataDbtCliResource(project_dir=dbt_project)},
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
         # backfills too) execute their steps one after the other in one process.
         executor=dg.in_process_executor,

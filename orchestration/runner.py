@@ -8,6 +8,7 @@ landing folder are loaded in one run (a partition range), then dbt, the checks a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,15 +50,43 @@ def open_instance(out: Path) -> dg.DagsterInstance:
     # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
     # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.
     install(home)
+    _sqlite_without_fsync()
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 
-def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False) -> RunReport:
-    """Materialise every asset for every month in `landing`, writing under `out`."""
-    prepare_dbt()
-    from assets.ingestion.assets import register_months  # heavy imports only when running
-    from orchestration.definitions import build_definitions
+_SQLITE_TUNED = False
 
+
+def _sqlite_without_fsync() -> None:
+    """Dagster's SQLite storage opens a connection per event and SQLite fsyncs on every commit and
+    on every close (WAL checkpoint): ~15-20 ms each on this machine's disk, thousands of times per
+    run (a planned event per asset and check, a handful per step), which made most of a small
+    run's time (docs/performance.md). Connections opened by this process get synchronous=OFF: an
+    OS crash (not a process crash) may lose the newest run-history events of the local instance;
+    the warehouse is DuckDB's own file and not concerned. The PostgreSQL instance is untouched."""
+    global _SQLITE_TUNED
+    if _SQLITE_TUNED:
+        return
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _no_fsync(dbapi_connection, _record) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+    _SQLITE_TUNED = True
+
+
+def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
+                months: Sequence[str] | None = None) -> RunReport:
+    """Materialise every asset for every month in `landing`, writing under `out`.
+
+    `months` (optional) loads only those months' batches: the partition range from the earliest to
+    the latest of them (e.g. the month that just landed); dbt and publishing run as always.
+    """
     landing, out = Path(landing).resolve(), Path(out).resolve()
     if not landing.is_dir():
         raise MaterializeError(f"landing folder {landing} does not exist or is not a folder")
@@ -67,17 +96,22 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
 
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
                         **({"config_file": str(settings_file)} if settings_file else {}))
+    prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
+    from assets.ingestion.assets import register_months  # heavy imports only when running
+    from orchestration.definitions import build_definitions
+
     instance = open_instance(out)
     # A run whose process was killed still holds the warehouse pool slot: free it (recovery.py).
     from orchestration.recovery import release_dead_runs
 
     release_dead_runs(instance)
-    months = register_months(instance, landing)
-    if not months:
+    registered = register_months(instance, landing)
+    if not registered:
         raise MaterializeError(
             f"no batches found in {landing}: expected <system>/<entity>/<YYYY-MM>/ folders "
             "(see the landing contract, shared/spec/extracts.md)"
         )
+    months = _run_months(registered, months, landing)
     job = build_definitions(paths).resolve_job_def("materialize_all")
     result = job.execute_in_process(
         instance=instance,
@@ -99,13 +133,68 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     return report
 
 
+def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:
+    """The months the run loads: all registered ones, or the range spanning `wanted`."""
+    wanted = sorted(set(wanted or ()))
+    if not wanted:
+        return registered
+    unknown = [m for m in wanted if m not in registered]
+    if unknown:
+        raise MaterializeError(f"month(s) {', '.join(unknown)} neither in {landing} nor loaded before")
+    return [m for m in registered if wanted[0] <= m <= wanted[-1]]
+
+
 def _console_logging(verbose: bool) -> dict:
     """Dagster's console logger at INFO: the assets' own progress lines, not the event firehose."""
     return {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}}
 
 
-def prepare_dbt() -> None:
-    """(Re)build the dbt manifest, so a changed dbt project is never run from a stale one."""
-    from orchestration.dbt import dbt_project
+PREPARED_STAMP = "strata_prepared.json"
 
-    dbt_project.preparer.prepare(dbt_project)
+
+def prepare_dbt(
+    warehouse: Path | None = None, settings_file: Path | None = None, force: bool = False
+) -> bool:
+    """Build the dbt manifest unless it was built from exactly this project; True if it parsed.
+
+    A changed dbt project is never run from a stale manifest: the parse reruns when any file of
+    dbt_project/ (models, macros, tests, seeds, dbt_project.yml, profiles.yml), dbt's version, the
+    vars or a STRATA_*/DBT_* environment variable changed since the last one (the fingerprint in
+    target/strata_prepared.json), or when `force` (`strata prepare`). Otherwise the ~10-30 s of a
+    `dbt parse` are saved.
+
+    `warehouse` (a run's warehouse file) and `settings_file` make the parse see the same profile
+    and vars as the run's `dbt build`: dbt reuses the saved parse (partial parsing) only when
+    both are unchanged, and re-parses the whole project inside the run otherwise.
+    """
+    import hashlib
+    import json
+    import os
+    from importlib.metadata import version
+
+    from dagster_dbt import DagsterDbtProjectPreparer
+
+    from orchestration.dbt import dbt_project, vars_arg
+
+    if warehouse is not None:
+        os.environ["STRATA_WAREHOUSE"] = str(warehouse)
+    args = ["parse", "--quiet", *vars_arg(load_settings(settings_file))]
+    project_dir = Path(dbt_project.project_dir)
+    digest = hashlib.sha256(json.dumps({
+        "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
+        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
+    }, sort_keys=True).encode())
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    fingerprint = digest.hexdigest()
+    target = Path(dbt_project.manifest_path).parent
+    stamp = target / PREPARED_STAMP
+    if (not force and stamp.exists() and dbt_project.manifest_path.exists()
+            and (target / "partial_parse.msgpack").exists()
+            and json.loads(stamp.read_text()).get("fingerprint") == fingerprint):
+        return False
+    DagsterDbtProjectPreparer(prepare_project_cli_args=args).prepare(dbt_project)
+    stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+    return True

@@ -1,0 +1,74 @@
+"""The runner's update path (only some months' batches) and its dbt manifest preparation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orchestration.runner import PREPARED_STAMP, MaterializeError, _run_months, prepare_dbt
+
+REGISTERED = ["2025-01", "2025-02", "2025-03", "2025-04"]
+
+
+def test_all_months_by_default():
+    assert _run_months(REGISTERED, None, Path("landing")) == REGISTERED
+    assert _run_months(REGISTERED, [], Path("landing")) == REGISTERED
+
+
+def test_the_range_spanning_the_wanted_months():
+    assert _run_months(REGISTERED, ["2025-04"], Path("landing")) == ["2025-04"]
+    assert _run_months(REGISTERED, ["2025-04", "2025-02"], Path("landing")) == ["2025-02", "2025-03", "2025-04"]
+
+
+def test_an_unknown_month_is_refused_by_name():
+    with pytest.raises(MaterializeError, match="2025-09"):
+        _run_months(REGISTERED, ["2025-09"], Path("landing"))
+
+
+class _FakeProject:
+    """A dbt project folder of its own, so that the shared checkout's dbt_project/ cannot interfere."""
+
+    def __init__(self, root: Path):
+        self.project_dir = root
+        self.manifest_path = root / "target" / "manifest.json"
+        (root / "models").mkdir(parents=True)
+        (root / "models" / "m.sql").write_text("select 1 as x")
+        (root / "dbt_project.yml").write_text("name: fake\n")
+
+
+def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
+    import dagster_dbt
+
+    import orchestration.dbt
+
+    project = _FakeProject(tmp_path / "dbt")
+    parses = []
+
+    class FakePreparer:
+        def __init__(self, prepare_project_cli_args):
+            self.args = prepare_project_cli_args
+
+        def prepare(self, proj):
+            parses.append(self.args)
+            proj.manifest_path.parent.mkdir(exist_ok=True)
+            proj.manifest_path.write_text("{}")
+            (proj.manifest_path.parent / "partial_parse.msgpack").write_bytes(b"")
+
+    monkeypatch.setattr(orchestration.dbt, "dbt_project", project)
+    monkeypatch.setattr(dagster_dbt, "DagsterDbtProjectPreparer", FakePreparer)
+    warehouse = tmp_path / "out" / "warehouse.duckdb"
+
+    assert prepare_dbt(warehouse=warehouse) is True
+    assert parses[0][0] == "parse" and "--vars" in parses[0]
+    assert json.loads((project.manifest_path.parent / PREPARED_STAMP).read_text())["fingerprint"]
+    assert prepare_dbt(warehouse=warehouse) is False  # nothing changed: no parse
+    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is True  # the profile's path
+    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is False
+    (project.project_dir / "models" / "m.sql").write_text("select 2 as x")  # a model changed
+    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is True
+    monkeypatch.setenv("STRATA_SOMETHING_NEW", "1")  # the environment the profile may read
+    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is True
+    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb", force=True) is True
+    assert len(parses) == 5
