@@ -13,8 +13,10 @@ a load when
   change (a batch already loaded by `strata materialize`, a schedule or the UI is not loaded again;
   on the very first tick this is what keeps an already-loaded landing folder from loading again).
 
-It then asks for the new months to be added to the `month` partitions (in chronological order:
-a late month that sorts before registered ones re-adds the later keys behind it) and requests runs
+It then asks for the new months to be added to the `month` partitions (SensorResult's
+dynamic-partition requests; a late month that sorts before registered ones is registered directly
+with `register_months`, which re-adds the later keys behind it: one SensorResult cannot delete and
+add the same keys, and ranges need the keys in chronological order) and requests runs
 of `load_landed_batches`: one run per block of consecutive changed months, over that partition
 range, selecting the ingestion assets of the entities changed in the block plus everything
 downstream of them. When nothing changed it requests nothing. A batch folder that disappears is
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.ingestion.assets import register_months
 from assets.ingestion.landing_scan import scan_landing
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.jobs import load_landed_batches
@@ -134,17 +137,19 @@ def latest_materializations(
     return found
 
 
-def partition_requests(registered: list[str], new_months: Iterable[str]) -> list:
-    """Dynamic-partition requests that add `new_months` and keep every key in chronological order."""
+def partition_requests(registered: list[str], new_months: Iterable[str]) -> list | None:
+    """The request that adds `new_months` behind the registered keys, keeping them chronological.
+
+    None when a new month sorts before a registered one (a late delivery): the later keys must be
+    deleted and added again behind it, and one SensorResult may not both delete and add a key, so
+    the caller re-registers the months itself (`register_months`).
+    """
     new = sorted(set(new_months) - set(registered))
     if not new:
         return []
-    later = [m for m in registered if m > new[0]]
-    requests: list = []
-    if later:  # a late month sorts before registered keys: re-add those behind it, in order
-        requests.append(dg.DeleteDynamicPartitionsRequest(MONTH_PARTITIONS_NAME, later))
-    requests.append(dg.AddDynamicPartitionsRequest(MONTH_PARTITIONS_NAME, sorted(set(new) | set(later))))
-    return requests
+    if registered and new[0] < max(registered):
+        return None
+    return [dg.AddDynamicPartitionsRequest(MONTH_PARTITIONS_NAME, new)]
 
 
 def month_blocks(all_months: Iterable[str], changed: Iterable[str]) -> list[list[str]]:
@@ -227,6 +232,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, paths: StrataPaths) -> d
     registered = list(context.instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
     present = {s.month for s in states if s.rel in fingerprints}
     partition_changes = partition_requests(registered, present)
+    if partition_changes is None:  # a late month: re-add the keys in chronological order
+        register_months(context.instance, landing)
+        context.log.info(f"late month(s) {sorted(present - set(registered))}: month partitions re-ordered")
+        partition_changes = []
     all_months = sorted(set(registered) | present)
     runs = plan_runs(due, all_months, context.repository_def.asset_graph) if due else []
 

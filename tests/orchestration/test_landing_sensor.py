@@ -150,8 +150,7 @@ def test_late_older_month_keeps_partitions_in_order(landing_copy, tmp_path):
     tick()
     write_fx(landing_copy, "2025-08")  # older than every registered month
     result = tick()
-    kinds = [type(r).__name__ for r in result.dynamic_partitions_requests]
-    assert kinds == ["DeleteDynamicPartitionsRequest", "AddDynamicPartitionsRequest"]
+    assert result.dynamic_partitions_requests == []  # registered directly, in order
     assert tick.months == sorted(tick.months) and tick.months[0] == "2025-08"
     (run,) = result.run_requests
     assert run.partition_key == "2025-08"
@@ -215,8 +214,30 @@ def test_month_blocks_and_partition_requests():
     assert month_blocks(months, ["2026-01", "2026-02", "2026-04"]) == [["2026-01", "2026-02"], ["2026-04"]]
     assert month_blocks(months, []) == []
     assert partition_requests(months, months) == []
-    (add,) = partition_requests(months, ["2026-05"])
-    assert list(add.partition_keys) == ["2026-05"]
-    delete, add = partition_requests(months, ["2025-12", "2026-05"])
-    assert list(delete.partition_keys) == months
-    assert list(add.partition_keys) == ["2025-12", *months, "2026-05"]
+    (add,) = partition_requests(months, ["2026-05", "2026-06"])
+    assert list(add.partition_keys) == ["2026-05", "2026-06"]
+    assert partition_requests([], ["2026-02", "2026-01"])[0].partition_keys == ["2026-01", "2026-02"]
+    assert partition_requests(months, ["2025-12", "2026-05"]) is None  # late: re-register in order
+
+
+def test_the_daemons_evaluation_accepts_months_added_in_the_same_tick(landing_copy, tmp_path):
+    """`evaluate_tick` (what the code server runs for the daemon) resolves the run requests against
+    the partitions the same result adds, new months and late ones alike."""
+    tick = Tick(landing_copy, tmp_path)
+    tick()
+    write_fx(landing_copy, "2026-11")
+    write_fx(landing_copy, "2025-08")
+    ref = tick.instance.get_ref()  # as in the code server: the instance by reference
+    with dg.build_sensor_context(instance_ref=ref, cursor=tick.cursor, definitions=tick.defs,
+                                 resources={"paths": tick.paths}) as context:
+        data = tick.sensor.evaluate_tick(context)
+    assert sorted(r.partition_key for r in data.run_requests) == ["2025-08", "2026-11"]
+    assert all(r.job_name in (None, "load_landed_batches") for r in data.run_requests)
+    assert data.dynamic_partitions_requests == []  # the late month re-registered every key in order
+    assert tick.months[0] == "2025-08" and tick.months[-1] == "2026-11" and tick.months == sorted(tick.months)
+    write_fx(landing_copy, "2026-12")  # the common case: appended by the tick's own request
+    with dg.build_sensor_context(instance_ref=ref, cursor=data.cursor, definitions=tick.defs,
+                                 resources={"paths": tick.paths}) as context:
+        data = tick.sensor.evaluate_tick(context)
+    assert [r.partition_key for r in data.run_requests] == ["2026-12"]
+    assert [list(r.partition_keys) for r in data.dynamic_partitions_requests] == [["2026-12"]]
