@@ -30,11 +30,17 @@ class Schedules:
         self.defs, self.paths = build_defs(landing, tmp_path / "out")
         self.instance = local_instance(tmp_path / "dagster_home")
 
-    def tick(self, name: str, when: dt.datetime):
+    def tick(self, name: str, when: dt.datetime) -> dg.RunRequest | dg.SkipReason:
+        """One tick as the daemon evaluates it (`evaluate_tick`: requests resolved and validated)."""
         schedule = self.defs.resolve_schedule_def(name)
-        with dg.build_schedule_context(instance=self.instance, scheduled_execution_time=when,
-                                       resources={"paths": self.paths}) as context:
-            return schedule(context)
+        with dg.build_schedule_context(instance_ref=self.instance.get_ref(), scheduled_execution_time=when,
+                                       resources={"paths": self.paths},
+                                       repository_def=self.defs.get_repository_def()) as context:
+            data = schedule.evaluate_tick(context)
+        if data.run_requests:
+            (request,) = data.run_requests
+            return request
+        return dg.SkipReason(data.skip_message)
 
     def months(self) -> list[str]:
         return list(self.instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
