@@ -73,6 +73,10 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool):
         sys.exit(2)
     console.print(f"months {report.months[0]} .. {report.months[-1]} ({len(report.months)}); "
                   f"{len(report.materialized)} asset materialisations; run {report.run_id}")
+    if report.check_failures:
+        err_console.print("[yellow]failed checks:[/]")
+        for line in report.check_failures:
+            err_console.print(f"  - {line}")
     if not report.success:
         err_console.print("[red]the run failed:[/]")
         for failure in report.failures:

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
 
+from orchestration.contract import entities
 from orchestration.resources import StrataPaths
 from orchestration.settings import load_settings
 
@@ -35,6 +36,7 @@ class RunReport:
     published: Path
     dagster_home: Path
     failures: list[str] = field(default_factory=list)
+    check_failures: list[str] = field(default_factory=list)  # failed checks, ERROR first, warnings too
     materialized: list[str] = field(default_factory=list)
 
 
@@ -97,8 +99,9 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
                         **({"config_file": str(settings_file)} if settings_file else {}))
     prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
-    from assets.ingestion.assets import register_months  # heavy imports only when running
+    from assets.ingestion.assets import landing_refusals, register_months  # heavy imports only when running
     from orchestration.definitions import build_definitions
+    from quality.summary import failed_checks
 
     instance = open_instance(out)
     # A run whose process was killed still holds the warehouse pool slot: free it (recovery.py).
@@ -123,6 +126,13 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
         success=result.success, run_id=result.run_id, months=months, warehouse=paths.warehouse,
         published=paths.published, dagster_home=dagster_home(out),
     )
+    # Folders that belong to no entity (an unknown system or entity) fail no asset: the run still
+    # loads everything else, and then fails here, naming them.
+    for refusal in landing_refusals(landing):
+        if (refusal.system, refusal.entity) not in entities():
+            report.success = False
+            report.failures.append(f"landing: {refusal.message}")
+    report.check_failures = failed_checks(result)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
