@@ -82,7 +82,7 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool):
         for failure in report.failures:
             err_console.print(f"  - {failure}")
         if "published_marts" in report.materialized:
-            err_console.print(f"The marts were published ({report.published}); a step after publishing failed.")
+            err_console.print(f"The marts were published ({report.published}); a later step failed.")
         else:
             err_console.print(f"The last good published copy (if any) is unchanged: {report.published}")
         sys.exit(1)

@@ -92,7 +92,7 @@ class BatchWriter:
         name = f"part-{self._part:04d}.{self.fmt}"
         self._path = self.dir / name
         if self.fmt == "csv":
-            self._fh = open(self._path, "w", encoding="utf-8", newline="")
+            self._fh = open(self._path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in _close_part, the writer streams part by part
             self._csv = csv.writer(self._fh, lineterminator="\n")
             self._csv.writerow(self.ent.column_names)
         elif self.fmt == "parquet":
