@@ -2,6 +2,9 @@
 -- pool and month gets units × GL amount / allocation base (Σ units of all customers, or the
 -- practical capacity in time-driven mode), multiplied before dividing and computed as an exact
 -- DECIMAL. A pool that stays unallocated (no GL, or no units) charges 0.
+-- The units keep all 12 decimals (hours and weighted lines have them: rounding them to 6 lost
+-- money, tests/reliability/test_allocation_property.py); the GL amount (cents) is taken to 6, so
+-- the product is DECIMAL(38,18) and holds units x GL up to 10^20.
 
 with units as (
 
@@ -25,7 +28,7 @@ select
     pools.rate,
     coalesce(
         {{ decimal_divide(
-            "cast(units.driver_units as decimal(38,6)) * cast(pools.gl_amount as decimal(38,6))",
+            "cast(units.driver_units as decimal(38,12)) * cast(pools.gl_amount as decimal(38,6))",
             'pools.allocation_base') }},
         {{ to_money('0') }}
     ) as allocated_amount
