@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,15 +12,32 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestration.settings import ConfigError
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| tee`) gets room for the KPI tables instead of rich's default 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=150)
+err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=150)
 
 DEMO_DIR = Path("demo")
 
 
 @click.group(help="strata: customer profitability and stratification for IT distributors.")
-def main() -> None:
+def cli() -> None:
     pass
+
+
+def main() -> None:
+    """The `strata` entry point: run the command, then leave without interpreter teardown.
+
+    DuckDB 2.0's Python bindings print pages of "nanobind: leaked instance" warnings at shutdown when
+    a library (Dagster, dbt) still holds one of its objects; the command's work and output are
+    complete by then, so flush and exit with the command's code.
+    """
+    try:
+        cli(standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _progress() -> Progress:
@@ -40,7 +58,7 @@ def _generate(out: Path, customers: int, months: int, end_month: str | None, see
                         progress=report)
 
 
-@main.command(help="Write deterministic sample extracts (ERP, CRM, PSA) into a landing folder.")
+@cli.command(help="Write deterministic sample extracts (ERP, CRM, PSA) into a landing folder.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="The landing folder to write.")
 @click.option("--customers", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option("--months", type=click.IntRange(min=1), default=36, show_default=True)
@@ -54,7 +72,7 @@ def generate(out: Path, customers: int, months: int, end_month: str | None, seed
                   f"{summary.last_month}, {summary.total_rows:,} rows in {summary.files} files")
 
 
-@main.command(help="Build the dbt manifest (run once after installing or changing dbt_project/).")
+@cli.command(help="Build the dbt manifest (run once after installing or changing dbt_project/).")
 def prepare() -> None:
     from orchestration.runner import prepare_dbt
 
@@ -90,7 +108,7 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool):
     return report
 
 
-@main.command(help="Materialise every asset for every month present in a landing folder.")
+@cli.command(help="Materialise every asset for every month present in a landing folder.")
 @click.option("--landing", type=click.Path(path_type=Path), required=True, help="The landing root.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Output folder: warehouse.duckdb, published/, dagster_home/.")
@@ -100,7 +118,7 @@ def materialize(landing: Path, out: Path, config: Path | None, verbose: bool) ->
     _materialize(landing, out, config, verbose)
 
 
-@main.command(help="Generate the sample extracts, materialise them and show the per-segment KPIs.")
+@cli.command(help="Generate the sample extracts, materialise them and show the per-segment KPIs.")
 @click.option("--dir", "demo_dir", type=click.Path(path_type=Path), default=DEMO_DIR, show_default=True)
 @click.option("--customers", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option("--months", type=click.IntRange(min=13), default=36, show_default=True)

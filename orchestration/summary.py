@@ -17,6 +17,10 @@ KPI_COLUMNS = [
 ]
 
 
+KPI_HEADERS = {"contribution_margin": "CM", "contribution_margin_pct": "CM %", "aov": "AOV",
+               "retention_rate": "retention", "upsell_cross_sell_rate": "upsell/x-sell", "cltv": "CLTV"}
+
+
 def _fmt(value, pattern: str) -> str:
     return "–" if value is None else pattern.format(float(value))
 
@@ -35,7 +39,7 @@ def kpi_table(con: duckdb.DuckDBPyConnection, segmentation: str, lcy: str) -> Ta
     table = Table(title=f"{segmentation}: {rows[0][0]} (T12M, {lcy})", title_justify="left")
     table.add_column("segment")
     for column, _ in KPI_COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+        table.add_column(KPI_HEADERS.get(column, column.replace("_", " ")), justify="right")
     for row in rows:
         table.add_row(row[1], *(_fmt(v, p) for v, (_, p) in zip(row[2:], KPI_COLUMNS, strict=True)))
     return table
