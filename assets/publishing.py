@@ -37,6 +37,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from orchestration.engines import attach_layers
 from orchestration.resources import StrataPaths
 
 # The public interface of shared/spec/marts.md, in its order, with each table's key (its grain, and
@@ -122,7 +123,8 @@ def published_tables(
         (s, t)
         for s, t in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' AND table_catalog = coalesce(?, current_database())",
+            # Views: on the Spark target the marts are views over its Parquet tables (engines.py).
+            "WHERE table_type IN ('BASE TABLE', 'VIEW') AND table_catalog = coalesce(?, current_database())",
             [catalog],
         ).fetchall()
     }
@@ -165,9 +167,9 @@ def publisher_lock(versions: Path, timeout_seconds: float | None = None) -> Iter
         os.close(fd)  # closing releases the lock
 
 
-def publish(warehouse: Path, out: Path, run_id: str) -> dict[str, int]:
+def publish(warehouse: Path, out: Path, run_id: str, dbt_target: str = "duckdb") -> dict[str, int]:
     """Export the tables into a new version folder and swap it in. Returns rows per table."""
-    return publish_version(warehouse, out, run_id).rows
+    return publish_version(warehouse, out, run_id, dbt_target=dbt_target).rows
 
 
 def publish_version(
@@ -178,11 +180,15 @@ def publish_version(
     require: Iterable[str] = (),
     keep: int = VERSIONS_KEPT,
     grace_seconds: float = GRACE_SECONDS,
+    dbt_target: str = "duckdb",
 ) -> Publication:
     """Publish the warehouse's marts and audit tables as a new current version.
 
     `require`: marts that must exist in the warehouse (the ones the dbt project defines); if one is
     missing nothing is published. Raises `PublishError`; the previous copy is then untouched.
+    `dbt_target`: the engine that built the marts (orchestration/engines.py): `duckdb` reads them
+    from the warehouse, `spark` from `<out>/spark_warehouse/marts.db/` (the audit tables always
+    come from the warehouse).
     """
     warehouse, out = Path(warehouse), Path(out)
     if not warehouse.is_file():
@@ -198,7 +204,7 @@ def publish_version(
         tmp = final.with_name(final.name + TMP_SUFFIX)
         tmp.mkdir()
         try:
-            manifest = _write_version(warehouse, tmp, run_id, set(require))
+            manifest = _write_version(warehouse, tmp, run_id, set(require), dbt_target, out)
             _seal(tmp)
             os.rename(tmp, final)
             _fsync_dir(versions)
@@ -215,12 +221,13 @@ def _safe(text: str) -> str:
     return "".join(c for c in text if c.isalnum() or c in "-_") or "run"
 
 
-def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str]) -> dict[str, Any]:
+def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str],
+                   dbt_target: str = "duckdb", out: Path | None = None) -> dict[str, Any]:
     db_file = version / PUBLISHED_DUCKDB
     tables: dict[str, Any] = {}
     with duckdb.connect() as con:  # in memory: the warehouse attached read-only, the new file read-write
         try:
-            con.execute(f"ATTACH {sql_literal(warehouse)} AS warehouse (READ_ONLY)")
+            attach_layers(con, warehouse, out or warehouse.parent, dbt_target, alias="warehouse")
         except duckdb.IOException as exc:
             raise WarehouseBusy(
                 f"cannot open the warehouse {warehouse} read-only (is a writer running?): {exc}"
@@ -229,7 +236,9 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
         missing = sorted(require - {t for s, t, _ in todo if s == "marts"})
         if missing:
             raise PublishError(
-                f"the warehouse {warehouse} lacks the marts {', '.join(missing)}: nothing published"
+                f"the warehouse {warehouse} lacks the marts {', '.join(missing)}"
+                + (f" (dbt target {dbt_target}: none in {out or warehouse.parent}/spark_warehouse)"
+                   if dbt_target != "duckdb" else "") + ": nothing published"
             )
         con.execute(
             f"ATTACH {sql_literal(db_file)} AS published "
@@ -484,7 +493,8 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
             )
         try:
             pub = publish_version(
-                paths.warehouse, paths.out, context.run.run_id, require=[k.path[-1] for k in marts]
+                paths.warehouse, paths.out, context.run.run_id, require=[k.path[-1] for k in marts],
+                dbt_target=paths.target,
             )
         except PublishError as exc:
             # A missing mart or a non-link in place of <out>/published: retrying cannot help; a

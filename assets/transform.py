@@ -3,6 +3,10 @@
 One `dbt build` runs every selected model and its tests in dependency order: dbt itself skips the
 models downstream of a failing error-severity test, and dagster-dbt turns every test into an asset
 check (error severity blocking, warn not).
+
+The engine is the `paths` resource's target (docs/spark.md): on `duckdb` dbt builds inside the
+warehouse; on `spark` this step first exports the raw layer to `<out>/raw_parquet/` (the files the
+Spark target reads), then dbt builds with `--target spark` into `<out>/spark_warehouse/`.
 """
 
 import os
@@ -11,7 +15,14 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, require_manifest
+from orchestration.engines import dbt_env, export_raw_parquet
 from orchestration.resources import StrataPaths
+
+
+def target_args(target: str) -> list[str]:
+    """The profile output dbt runs with (dbt_project/profiles.yml: duckdb or spark)."""
+    return ["--target", target]
+
 
 @dbt_assets(
     manifest=require_manifest(),
@@ -23,7 +34,13 @@ from orchestration.resources import StrataPaths
     op_tags={"dagster/concurrency_key": "warehouse_writer"},
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths):
-    # The dbt profile reads the warehouse path from the environment (dbt_project/profiles.yml);
-    # this step is the only writer of the warehouse while it runs.
-    os.environ["STRATA_WAREHOUSE"] = str(paths.warehouse)
-    yield from dbt.cli(build_args(paths.settings()), context=context).stream()
+    # The dbt profile reads the warehouse path (and on Spark the Parquet folders) from the
+    # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
+    # it runs.
+    target = paths.target
+    os.environ.update(dbt_env(target, paths.warehouse, paths.out))
+    if target == "spark":
+        rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)
+        context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
+                         f"-> {paths.raw_parquet}")
+    yield from dbt.cli([*build_args(paths.settings()), *target_args(target)], context=context).stream()

@@ -11,15 +11,22 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.engines import raw_parquet_dir, resolve_target, spark_warehouse_dir
 from orchestration.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
 
 class StrataPaths(dg.ConfigurableResource):
-    """The landing root (input), the output folder (warehouse and published copy), the settings."""
+    """The landing root (input), the output folder (warehouse and published copy), the settings,
+    and the engine dbt runs on.
+
+    `dbt_target` is the one switch between the engines (docs/spark.md): `duckdb` or `spark`; unset,
+    it is the environment variable STRATA_DBT_TARGET, else `duckdb`. Every asset asks `target`.
+    """
 
     landing_dir: str
     out_dir: str
     config_file: str = str(DEFAULT_CONFIG_FILE)
+    dbt_target: str | None = None
 
     @property
     def landing(self) -> Path:
@@ -37,6 +44,21 @@ class StrataPaths(dg.ConfigurableResource):
     def published(self) -> Path:
         return self.out / "published"
 
+    @property
+    def target(self) -> str:
+        """The dbt target (profile output) the models are built with: `duckdb` or `spark`."""
+        return resolve_target(self.dbt_target)
+
+    @property
+    def raw_parquet(self) -> Path:
+        """The raw layer exported as Parquet for the Spark target (orchestration/engines.py)."""
+        return raw_parquet_dir(self.out)
+
+    @property
+    def spark_warehouse(self) -> Path:
+        """Where the Spark target writes its tables (and keeps its catalog)."""
+        return spark_warehouse_dir(self.out)
+
     def settings(self) -> Settings:
         return load_settings(self.config_file)
 
@@ -47,4 +69,5 @@ def paths_from_env() -> StrataPaths:
         landing_dir=os.environ.get("STRATA_LANDING", "demo/landing"),
         out_dir=os.environ.get("STRATA_OUT", "demo/out"),
         config_file=os.environ.get("STRATA_CONFIG", str(DEFAULT_CONFIG_FILE)),
+        dbt_target=resolve_target(),  # STRATA_DBT_TARGET, refused at load if unknown
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.engines import open_layers
 from orchestration.resources import StrataPaths
 from orchestration.settings import Settings, load_settings
 from quality import gx_runner
@@ -34,6 +35,9 @@ class Env:
     landing: Path
     config_file: Path | None = None
     scope: BatchScope = field(default_factory=BatchScope)
+    # The engine that built the dbt models (orchestration/engines.py): on `spark` the connection
+    # shows Spark's intermediate and marts tables beside the warehouse's raw and audit schemas.
+    dbt_target: str = "duckdb"
     # What the checks of one step share: a warehouse connection, the landing scan.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -44,8 +48,13 @@ class Env:
         if shared is not None:
             yield shared
             return
-        with connect(self.warehouse) as con:
+        with self._open() as con:
             yield con
+
+    def _open(self):
+        if self.dbt_target == "duckdb":
+            return connect(self.warehouse)
+        return open_layers(self.warehouse, self.out, self.dbt_target)
 
     @contextmanager
     def shared_connection(self) -> Iterator[None]:
@@ -53,7 +62,7 @@ class Env:
         if not Path(self.warehouse).exists():
             yield
             return
-        with connect(self.warehouse) as con:
+        with self._open() as con:
             self.memo["connection"] = con
             try:
                 yield
@@ -71,6 +80,7 @@ class Env:
             landing=paths.landing,
             config_file=Path(paths.config_file),
             scope=scope or BatchScope(),
+            dbt_target=paths.target,
         )
 
 

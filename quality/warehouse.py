@@ -42,7 +42,10 @@ def connect(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return (
         con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            # Only the connection's own catalog: on the Spark target the warehouse file is attached
+            # beside it and may still hold marts an earlier DuckDB build left (orchestration/engines.py).
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = ? AND table_name = ?",
             [schema, table],
         ).fetchone()[0]
         > 0
@@ -53,7 +56,8 @@ def columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str
     return [
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_schema = ? AND table_name = ? "
             "ORDER BY ordinal_position",
             [schema, table],
         ).fetchall()

@@ -1,0 +1,204 @@
+"""The engine dbt runs on (the dbt target), and what each one needs around dbt.
+
+strata's dbt models run unchanged on two targets of `dbt_project/profiles.yml` (docs/spark.md):
+
+- `duckdb` (default): dbt reads the warehouse's `raw` schema and writes into the warehouse
+  (`<out>/warehouse.duckdb`).
+- `spark`: dbt reads `<out>/raw_parquet/<system>__<entity>/data.parquet` (exported from the raw
+  layer before every build) and writes Parquet tables `<out>/spark_warehouse/<schema>.db/<table>/`.
+
+Ingestion and the audit tables are DuckDB on both targets. One setting switches the target: the
+`paths` resource's `dbt_target`, which defaults to the environment variable `STRATA_DBT_TARGET`
+(`duckdb` or `spark`). Everything downstream of dbt (asset checks, publishing) reads the models
+through `open_layers` / `attach_layers`, a DuckDB catalog laid out like the warehouse whichever
+engine built them, so nothing else knows which engine ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+ENV_TARGET = "STRATA_DBT_TARGET"
+DBT_TARGETS = ("duckdb", "spark")
+DEFAULT_TARGET = "duckdb"
+
+RAW_PARQUET = "raw_parquet"
+SPARK_WAREHOUSE = "spark_warehouse"
+PARQUET_FILE = "data.parquet"
+EXPORT_MANIFEST = "_export.json"
+# The schemas dbt writes (staging is views only: nothing to read back on Spark).
+DBT_SCHEMAS = ("intermediate", "marts")
+# The schemas ingestion writes; always in the DuckDB warehouse.
+WAREHOUSE_SCHEMAS = ("raw", "audit")
+
+
+class EngineError(RuntimeError):
+    """The dbt target is unknown, or its output is not where it should be."""
+
+
+def resolve_target(value: str | None = None) -> str:
+    """`value`, else $STRATA_DBT_TARGET, else duckdb; refused unless it names a profile target."""
+    target = (value or os.environ.get(ENV_TARGET) or DEFAULT_TARGET).strip().lower()
+    if target not in DBT_TARGETS:
+        raise EngineError(
+            f"unknown dbt target {target!r} ({ENV_TARGET}): use one of {', '.join(DBT_TARGETS)}"
+        )
+    return target
+
+
+def raw_parquet_dir(out: Path) -> Path:
+    return Path(out) / RAW_PARQUET
+
+
+def spark_warehouse_dir(out: Path) -> Path:
+    return Path(out) / SPARK_WAREHOUSE
+
+
+def spark_table_dir(out: Path, schema: str, table: str) -> Path:
+    """Where Spark keeps a managed table of the strata catalog (spark.sql.warehouse.dir layout)."""
+    return spark_warehouse_dir(out) / f"{schema}.db" / table
+
+
+def dbt_env(target: str, warehouse: Path, out: Path) -> dict[str, str]:
+    """The environment the profile reads for `target` (dbt_project/profiles.yml).
+
+    Not STRATA_DBT_TARGET itself: dbt gets `--target`, and the process's own setting stays as the
+    user gave it (a later run in the same process must not inherit this run's target).
+    """
+    env = {"STRATA_WAREHOUSE": str(warehouse)}
+    if target == "spark":
+        env["STRATA_RAW_PARQUET"] = str(raw_parquet_dir(out))
+        env["STRATA_SPARK_WAREHOUSE"] = str(spark_warehouse_dir(out))
+    return env
+
+
+# --------------------------------------------------------------------------------------------------
+# The raw layer as Parquet (what the Spark target reads).
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: object) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def export_raw_parquet(warehouse: Path, dest: Path) -> dict[str, int]:
+    """Copy every table of the warehouse's `raw` schema to `dest/<table>/data.parquet`.
+
+    The raw layer holds only rows that passed the landing contract's rules, so the files are the
+    validated raw layer, column for column (`_extra`, DuckDB's JSON type, as text: Spark has no JSON
+    type). Each table is written beside its folder, its row count checked against the warehouse, then
+    swapped in; `dest/_export.json` lists the tables and rows. Returns rows per table.
+    """
+    warehouse, dest = Path(warehouse), Path(dest)
+    if not warehouse.is_file():
+        raise EngineError(f"the warehouse {warehouse} does not exist: no raw layer to export")
+    dest.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+        con.execute("BEGIN TRANSACTION")  # one snapshot of the raw layer for every table
+        for table in tables:
+            cols = con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+            select = ", ".join(
+                f"CAST({_quote(c)} AS VARCHAR) AS {_quote(c)}" if t == "JSON" else _quote(c) for c, t in cols
+            )
+            tmp = dest / f".{table}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            target = tmp / PARQUET_FILE
+            con.execute(f"COPY (SELECT {select} FROM raw.{_quote(table)}) TO {_literal(target)} "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+            expected = con.execute(f"SELECT count(*) FROM raw.{_quote(table)}").fetchone()[0]
+            written = con.execute(f"SELECT count(*) FROM read_parquet({_literal(target)})").fetchone()[0]
+            if expected != written:
+                raise EngineError(f"raw.{table}: {expected} rows in the warehouse but {written} in {target}")
+            final, old = dest / table, dest / f".{table}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if final.exists():
+                os.rename(final, old)
+            os.rename(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+            rows[table] = expected
+        con.execute("COMMIT")
+    manifest = {"warehouse": str(warehouse), "rows": rows}
+    (dest / EXPORT_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading the models back, whichever engine built them.
+
+
+def spark_tables(out: Path, schema: str) -> dict[str, Path]:
+    """{table: folder} of the Parquet tables Spark wrote in `schema` (folders with data files)."""
+    root = spark_warehouse_dir(out) / f"{schema}.db"
+    if not root.is_dir():
+        return {}
+    return {
+        p.name: p for p in sorted(root.iterdir())
+        if p.is_dir() and not p.name.startswith((".", "_")) and any(p.glob("*.parquet"))
+    }
+
+
+def attach_layers(con: duckdb.DuckDBPyConnection, warehouse: Path, out: Path, target: str,
+                  alias: str = "warehouse") -> None:
+    """Make catalog `alias` of `con` look like the warehouse: raw, audit, intermediate and marts.
+
+    DuckDB target: the warehouse file itself, attached read-only. Spark target: an in-memory catalog
+    whose raw and audit schemas are views over the warehouse (attached read-only as `<alias>_duckdb`)
+    and whose intermediate and marts schemas are views over Spark's Parquet tables. Raises
+    duckdb.IOException when the warehouse is locked by a writer.
+    """
+    target = resolve_target(target)
+    if target == "duckdb":
+        con.execute(f"ATTACH {_literal(warehouse)} AS {_quote(alias)} (READ_ONLY)")
+        return
+    source = f"{alias}_duckdb"
+    con.execute(f"ATTACH {_literal(warehouse)} AS {_quote(source)} (READ_ONLY)")
+    con.execute(f"ATTACH ':memory:' AS {_quote(alias)}")
+    for schema in WAREHOUSE_SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(alias)}.{_quote(schema)}")
+        for (table,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
+            "ORDER BY table_name", [source, schema]).fetchall():
+            con.execute(f"CREATE VIEW {_quote(alias)}.{_quote(schema)}.{_quote(table)} AS "
+                        f"SELECT * FROM {_quote(source)}.{_quote(schema)}.{_quote(table)}")
+    for schema in DBT_SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(alias)}.{_quote(schema)}")
+        for table, folder in spark_tables(out, schema).items():
+            con.execute(f"CREATE VIEW {_quote(alias)}.{_quote(schema)}.{_quote(table)} AS "
+                        f"SELECT * FROM read_parquet({_literal(folder / '*.parquet')})")
+
+
+@contextlib.contextmanager
+def open_layers(warehouse: Path, out: Path, target: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only DuckDB connection whose default catalog has the warehouse's schemas.
+
+    DuckDB target: the warehouse file opened read-only (exactly what readers did before there was a
+    choice). Spark target: an in-memory database laid out by `attach_layers`, its default catalog.
+    """
+    target = resolve_target(target)
+    if target == "duckdb":
+        con = duckdb.connect(str(warehouse), read_only=True)
+    else:
+        con = duckdb.connect()
+        attach_layers(con, warehouse, out, target, alias="layers")
+        con.execute("USE layers")
+    try:
+        yield con
+    finally:
+        con.close()
