@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orchestration.contract import Entity, entity
+
+# control totals are exact sums (Python's default context keeps 28 digits)
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 PARQUET_TYPES = {
     "string": pa.string(),
@@ -49,6 +52,8 @@ def format_value(value, type_: str) -> str:
         return value.isoformat()
     if type_ == "decimal" and isinstance(value, float):
         raise TypeError("decimal values must be Decimal or str, never float")
+    if isinstance(value, Decimal):  # plain digits: str() gives 0E-12 or 1E+3, which the contract refuses
+        return format(value, "f")
     return str(value)
 
 
@@ -109,7 +114,8 @@ class BatchWriter:
             values = _row_values(self.ent, row)
             for i in self.decimal_cols:
                 if values[i] is not None and values[i] != "":
-                    self.totals[self.ent.columns[i].name] += Decimal(str(values[i]))
+                    name = self.ent.columns[i].name
+                    self.totals[name] = EXACT.add(self.totals[name], Decimal(str(values[i])))
             self._rows += 1
             if self.fmt == "csv":
                 self._csv.writerow([format_value(v, t) for v, t in zip(values, types, strict=True)])
@@ -149,7 +155,7 @@ class BatchWriter:
                 col = pc.cast(col, pa.decimal128(38, 12))
             total = pc.sum(col).as_py()
             if total is not None:
-                self.totals[self.ent.columns[i].name] += total
+                self.totals[self.ent.columns[i].name] = EXACT.add(self.totals[self.ent.columns[i].name], total)
         self._rows += table.num_rows
         if table.num_rows == 0:
             return
@@ -175,7 +181,7 @@ class BatchWriter:
             manifest = {
                 "system": self.ent.system, "entity": self.ent.name, "batch": self.batch,
                 "extracted_at": self.extracted_at, "files": self.files,
-                "control_totals": {k: str(v) for k, v in self.totals.items()},
+                "control_totals": {k: format(v, "f") for k, v in self.totals.items()},
             }
             (self.dir / "_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from pathlib import Path
 
 import duckdb
@@ -27,6 +27,8 @@ from .rules import DEC12_RE, DEC_RE, raw
 
 RESEND = "re-extract the batch and deliver it again with a manifest written for exactly those files"
 
+
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # decimal sums without rounding
 
 @dataclass(frozen=True)
 class ManifestFile:
@@ -153,4 +155,8 @@ def _exact_sum(con, man: Manifest, stage_table: str, col: Column) -> Decimal:
                             f"that column are not decimals (first on line {line}: {value!r})",
                       "deliver the column with '.' as the decimal point and no thousands separators, "
                       "then deliver the batch again")
-    return Decimal(total or 0) + sum((Decimal(v) for v in long_values or ()), Decimal(0))
+    # exact: Python's default context keeps 28 digits and would round a long sum
+    exact = Decimal(total or 0)
+    for v in long_values or ():
+        exact = EXACT.add(exact, Decimal(v))
+    return exact

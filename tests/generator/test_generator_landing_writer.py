@@ -126,7 +126,8 @@ def test_wide_decimals_are_written_without_exponents(tmp_path):
         w.write_table(table_of("erp", "customers", rows, decimal=pa.decimal128(38, 12)))
     fast = (w.dir / "part-0001.csv").read_text(encoding="utf-8")
     assert ",0.000000000000," in fast and ",1000.500000000000," in fast
-    assert "E-" in (slow / "part-0001.csv").read_text(encoding="utf-8")  # str(Decimal) keeps the exponent
+    slow_text = (slow / "part-0001.csv").read_text(encoding="utf-8")  # row by row: plain digits too
+    assert ",0.000000000000," in slow_text and "E-" not in slow_text
 
 
 def test_empty_table_and_several_tables(tmp_path):
