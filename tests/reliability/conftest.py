@@ -73,3 +73,53 @@ def compiled(clean, tmp_path_factory) -> Compiled:
         [path] = (work / "dbt_target" / "compiled").rglob(f"{name}.sql")
         sql[name] = path.read_text(encoding="utf-8")
     return Compiled(warehouse=warehouse, config=config, sql=sql)
+
+
+# --------------------------------------------------------------------------------------------------
+# PostgreSQL: a throwaway database and BI role on STRATA_TEST_POSTGRES_URL (as tests/publishing),
+# published to by a real run whose environment carries a password and an alert webhook URL.
+
+SECRET_PASSWORD = "S3cr3t-pw-rel"  # noqa: S105 - fake: the local server trusts, the text must not leak
+SECRET_WEBHOOK = "https://hooks.example.invalid/services/T000/B000/rel-secret-token"
+
+
+@dataclass
+class PostgresTarget:
+    admin_url: str
+    dbname: str
+    bi_role: str
+    env: dict
+
+    def check_least_privilege(self) -> None:
+        from tests.reliability.least_privilege import check_bi_role
+
+        check_bi_role(self.admin_url, self.dbname, self.bi_role)
+
+
+@pytest.fixture(scope="session")
+def postgres_target():
+    import os
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    from tests.publishing.conftest import ADMIN_URL, postgres_unavailable
+
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        postgres_unavailable(f"PostgreSQL is not reachable: {type(exc).__name__}")
+    suffix = secrets.token_hex(4)
+    dbname, role = f"strata_rel_{suffix}", f"strata_bi_rel_{suffix}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    url = make_conninfo(ADMIN_URL, dbname=dbname, password=SECRET_PASSWORD)
+    env = {"STRATA_POSTGRES_URL": url, "STRATA_POSTGRES_BI_ROLE": role,
+           "STRATA_ALERT_WEBHOOK_URL": SECRET_WEBHOOK}
+    assert SECRET_PASSWORD not in ADMIN_URL and "STRATA_POSTGRES_URL" not in os.environ
+    yield PostgresTarget(ADMIN_URL, dbname, role, env)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
