@@ -155,7 +155,8 @@ class BatchWriter:
                 col = pc.cast(col, pa.decimal128(38, 12))
             total = pc.sum(col).as_py()
             if total is not None:
-                self.totals[self.ent.columns[i].name] = EXACT.add(self.totals[self.ent.columns[i].name], total)
+                name = self.ent.columns[i].name
+                self.totals[name] = EXACT.add(self.totals[name], total)
         self._rows += table.num_rows
         if table.num_rows == 0:
             return

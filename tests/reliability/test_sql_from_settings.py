@@ -17,6 +17,7 @@ import pytest
 from orchestration.settings import ConfigError, load_settings
 from tests.reliability.conftest import HOSTILE_SEGMENT, HOSTILE_TEXT
 
+
 def run_model(compiled, name: str, select: str) -> list[tuple]:
     con = duckdb.connect(str(compiled.warehouse), read_only=True)
     try:
