@@ -13,15 +13,31 @@ import os
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, require_manifest
 from orchestration.engines import dbt_env, export_raw_parquet
 from orchestration.resources import StrataPaths
 
+# What DuckDB says when another process holds the warehouse: the only dbt failure worth retrying.
+WAREHOUSE_LOCKED = "Could not set lock on file"
+
 
 def target_args(target: str) -> list[str]:
     """The profile output dbt runs with (dbt_project/profiles.yml: duckdb or spark)."""
     return ["--target", target]
+
+
+def failed_build(err: DagsterDbtCliRuntimeError) -> Exception:
+    """A failed `dbt build` as the retry policy should see it.
+
+    A locked warehouse is transient (the jobs' TRANSIENT_RETRY waits it out); anything else (a model
+    error, a failing blocking test, a missing FX rate, memory) fails the same way on every try, so
+    it fails the step at once instead of three retries and two minutes later.
+    """
+    if WAREHOUSE_LOCKED in str(err):
+        return err
+    return dg.Failure(description=str(err), allow_retries=False)
 
 
 @dbt_assets(
@@ -38,9 +54,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: St
     # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
     # it runs.
     target = paths.target
-    os.environ.update(dbt_env(target, paths.warehouse, paths.out))
+    os.environ.update(dbt_env(target, paths.warehouse, paths.out, paths.settings().warehouse))
     if target == "spark":
         rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)
         context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
                          f"-> {paths.raw_parquet}")
-    yield from dbt.cli([*build_args(paths.settings()), *target_args(target)], context=context).stream()
+    try:
+        yield from dbt.cli([*build_args(paths.settings()), *target_args(target)], context=context).stream()
+    except DagsterDbtCliRuntimeError as err:
+        raise failed_build(err) from err

@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -679,6 +680,8 @@ BEGIN, END = "<!-- benchmark-results:begin -->", "<!-- benchmark-results:end -->
 def newest_results() -> list[dict]:
     newest: dict[str, dict] = {}
     for path in sorted(DOCS.glob("*.json")):
+        if not re.fullmatch(r"[SML]-\d{8}T\d{4}\.json", path.name):  # e.g. spark-M-*.json is not ours
+            continue
         data = json.loads(path.read_text())
         data["_file"] = path.name
         if data.get("size") and data.get("finished_at", "") >= newest.get(data["size"], {}).get(

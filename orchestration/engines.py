@@ -66,13 +66,20 @@ def spark_table_dir(out: Path, schema: str, table: str) -> Path:
     return spark_warehouse_dir(out) / f"{schema}.db" / table
 
 
-def dbt_env(target: str, warehouse: Path, out: Path) -> dict[str, str]:
+def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> dict[str, str]:
     """The environment the profile reads for `target` (dbt_project/profiles.yml).
 
     Not STRATA_DBT_TARGET itself: dbt gets `--target`, and the process's own setting stays as the
     user gave it (a later run in the same process must not inherit this run's target).
+    `duckdb_settings` (the configuration's `warehouse:` section, orchestration/settings.py) gives
+    DuckDB's threads, memory limit and spill folder (STRATA_DUCKDB_*): always all three, so the
+    profile's fallbacks only serve a dbt run by hand.
     """
     env = {"STRATA_WAREHOUSE": str(warehouse)}
+    if target == "duckdb" and duckdb_settings is not None:
+        env["STRATA_DUCKDB_THREADS"] = str(duckdb_settings.threads or os.cpu_count() or 1)
+        env["STRATA_DUCKDB_MEMORY_LIMIT"] = duckdb_settings.memory_limit or "80%"  # DuckDB's default
+        env["STRATA_DUCKDB_TEMP_DIRECTORY"] = duckdb_settings.temp_directory or f"{warehouse}.tmp"
     if target == "spark":
         env["STRATA_RAW_PARQUET"] = str(raw_parquet_dir(out))
         env["STRATA_SPARK_WAREHOUSE"] = str(spark_warehouse_dir(out))

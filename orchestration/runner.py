@@ -185,10 +185,13 @@ def prepare_dbt(
     from dagster_dbt import DagsterDbtProjectPreparer
 
     from orchestration.dbt import dbt_project, vars_arg
+    from orchestration.engines import dbt_env, resolve_target
 
+    settings = load_settings(settings_file)
+    target = resolve_target()
     if warehouse is not None:
-        os.environ["STRATA_WAREHOUSE"] = str(warehouse)
-    args = ["parse", "--quiet", *vars_arg(load_settings(settings_file))]
+        os.environ.update(dbt_env(target, warehouse, warehouse.parent, settings.warehouse))
+    args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
     project_dir = Path(dbt_project.project_dir)
     digest = hashlib.sha256(json.dumps({
         "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),

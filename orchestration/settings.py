@@ -157,7 +157,9 @@ class Segments(Strict):
     appetite: Appetite
     maturity_segment: MaturitySegmentCuts
     playbook: dict[MaturitySegment, Play]
-    review_activity_types: list[Literal["CALL", "EMAIL", "MEETING", "QBR", "SITE_VISIT", "TRAINING", "WEBINAR"]]
+    review_activity_types: list[
+        Literal["CALL", "EMAIL", "MEETING", "QBR", "SITE_VISIT", "TRAINING", "WEBINAR"]
+    ]
 
     @field_validator("playbook")
     @classmethod
@@ -194,7 +196,29 @@ class Kpis(Strict):
     targets: list[Target]
 
 
+MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+
+
+class Warehouse(Strict):
+    """How the DuckDB warehouse may use the machine (docs/performance.md). Runtime tuning, not a
+    business setting: it is no part of the configuration's version nor of the dbt vars, so changing
+    it never changes a number or a segment assignment's config_version."""
+
+    threads: Annotated[int, Field(ge=1)] | None = None  # DuckDB threads per connection; None: one per core
+    # DuckDB's buffer memory per process (ingestion, dbt): beyond it, large joins and aggregations
+    # spill to temp_directory instead of growing; None: DuckDB's default (80 % of the machine's RAM).
+    memory_limit: Annotated[str, Field(pattern=MEMORY_SIZE)] | None = "4GB"
+    temp_directory: str | None = None  # where DuckDB spills; None: beside the warehouse (<file>.tmp)
+
+    def duckdb_config(self) -> dict[str, str]:
+        """The `config` for `duckdb.connect` (only what is set)."""
+        values = {"threads": self.threads, "memory_limit": self.memory_limit,
+                  "temp_directory": self.temp_directory}
+        return {k: str(v) for k, v in values.items() if v is not None}
+
+
 class Settings(Strict):
+    warehouse: Warehouse = Warehouse()
     currency: Currency
     cost_to_serve: CostToServe
     reconciliation: Reconciliation
@@ -204,12 +228,16 @@ class Settings(Strict):
     @property
     def version(self) -> str:
         """A short hash of the validated content: equal settings give equal versions."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(self.business(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def business(self) -> dict:
+        """Every business setting as JSON-ready data (the `warehouse` runtime section left out)."""
+        return self.model_dump(mode="json", exclude={"warehouse"})
 
     def dbt_vars(self) -> dict:
         """The settings as dbt vars (`--vars`): the models read every weight, rate and cut from here."""
-        return {"strata": self.model_dump(mode="json"), "config_version": self.version}
+        return {"strata": self.business(), "config_version": self.version}
 
 
 class ConfigError(ValueError):

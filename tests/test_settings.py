@@ -88,3 +88,18 @@ def test_dbt_vars_carry_the_settings_and_version():
     assert v["config_version"] == s.version and len(s.version) == 12
     assert v["strata"]["cost_to_serve"]["late_payment_weight"] == 5
     assert v["strata"]["reconciliation"]["tolerance_lcy"] == "1.0"  # decimals travel as exact text
+
+
+def test_warehouse_runtime_settings_are_validated_and_no_part_of_the_version(tmp_path, defaults):
+    s = load_settings()
+    assert s.warehouse.duckdb_config() == {"memory_limit": "4GB"}
+    assert "warehouse" not in s.dbt_vars()["strata"]
+    defaults["warehouse"] = {"threads": 1, "memory_limit": "512MB", "temp_directory": "/tmp/spill"}
+    tuned = load_settings(_write(tmp_path, defaults))
+    assert tuned.version == s.version  # runtime tuning changes no number and no config_version
+    assert tuned.warehouse.duckdb_config() == {"threads": "1", "memory_limit": "512MB", "temp_directory": "/tmp/spill"}
+    del defaults["warehouse"]
+    assert load_settings(_write(tmp_path, defaults)).warehouse == s.warehouse  # the section is optional
+    defaults["warehouse"] = {"memory_limit": "lots"}
+    with pytest.raises(ConfigError, match="warehouse.memory_limit"):
+        load_settings(_write(tmp_path, defaults))

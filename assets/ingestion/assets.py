@@ -113,7 +113,8 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
             context.log.warning(f"landing folder: {r.message}")
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     results: list[BatchResult] = []
-    con = duckdb.connect(str(paths.warehouse))
+    # DuckDB threads, memory limit and spill folder: the configuration's `warehouse:` section.
+    con = duckdb.connect(str(paths.warehouse), config=paths.settings().warehouse.duckdb_config())
     try:
         prepare_warehouse(con)
         audit.replace_folder_refusals(con, scan.refusals)

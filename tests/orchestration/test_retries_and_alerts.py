@@ -18,6 +18,7 @@ from dagster._core.events import DagsterEventType
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.alerts import WEBHOOK_ENV, post_alert
 from orchestration.jobs import TRANSIENT_RETRY
+from orchestration.landing import write_batch
 from tests.orchestration.helpers import WarehouseLock, build_defs, local_instance, rerun_month_job, write_fx
 
 FX = dg.AssetKey(["erp", "fx_rates"])
@@ -54,6 +55,31 @@ def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
     assert "Could not set lock" in str(retry.event_specific_data.error.to_string())
     assert elapsed >= TRANSIENT_RETRY.delay  # waited (backoff) before trying again
     assert instance.get_latest_materialization_event(FX) is not None
+
+
+def test_a_failing_dbt_build_fails_at_once_without_retries(tmp_path):
+    # An invoice line in CHF, a currency without a rate that month: the missing FX rate is a
+    # blocking dbt test (methodology §1). That fails the same way on every try, so the step must
+    # not wait out three retries (10+30+70 s).
+    defs, paths, instance = one_batch_setup(tmp_path)
+    write_batch(paths.landing, "erp", "sales_lines", "2026-10", [{
+        "document_type": "INVOICE", "document_no": "INV-1", "line_no": "1", "posting_date": "2026-10-05",
+        "order_no": "SO-1", "customer_no": "C1", "item_no": "I1", "quantity": "1", "unit_price": "100",
+        "line_discount_amount": "0", "net_amount": "100", "currency": "CHF", "cost_amount_lcy": "80",
+        "order_channel": "EDI", "is_drop_ship": "false", "warehouse_code": "W1", "return_reason": ""}])
+    sales = dg.AssetKey(["erp", "sales_lines"])
+    job = defs.resolve_job_def("rerun_month")
+    dbt_keys = list(defs.resolve_assets_def(dg.AssetKey(["marts", "fct_customer_profit_monthly"])).keys)
+    result = job.execute_in_process(instance=instance, partition_key="2026-10", asset_selection=[FX, sales, *dbt_keys],
+                                    raise_on_error=False)
+    assert not result.success
+    kinds = [e.event_type for e in result.all_events if e.step_key == "dbt_models"]
+    assert DagsterEventType.STEP_UP_FOR_RETRY not in kinds
+    assert kinds[-1] == DagsterEventType.STEP_FAILURE
+    failure = next(e for e in result.all_events
+                   if e.step_key == "dbt_models" and e.event_type == DagsterEventType.STEP_FAILURE)
+    message = failure.event_specific_data.error.to_string()
+    assert "dbt build" in message and "int_fx_missing_rates" in message  # the command, the failed test
 
 
 class Webhook:
