@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from typing import TYPE_CHECKING, Any
 
 from orchestration.contract import Entity, entities
 from quality import ranges
 from quality.ranges import ERROR, WARN
+
+if TYPE_CHECKING:  # GX is imported where a suite is built: it costs ~5 s, and loading the
+    # Dagster definitions (code server, sensors, `strata materialize`) needs only the specs.
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
 
 BATCH_END_SQL = "last_day(CAST(_batch || '-01' AS DATE))"
 
@@ -57,6 +59,8 @@ class Rule:
         return self.kwargs.get("column")
 
     def gx_expectation(self) -> gxe.Expectation:
+        import great_expectations.expectations as gxe
+
         cls = getattr(gxe, self.expectation)
         return cls(**self.kwargs, meta={"rule": self.id, "severity": self.severity, "text": self.text})
 
@@ -86,6 +90,8 @@ class SuiteSpec:
         return any(r.severity == ERROR for r in self.rules)
 
     def gx_suite(self) -> gx.ExpectationSuite:
+        import great_expectations as gx
+
         return gx.ExpectationSuite(name=self.name, expectations=[r.gx_expectation() for r in self.rules])
 
     def aggregates(self) -> list[tuple[str, str]]:
