@@ -125,3 +125,37 @@ def test_publishing_reads_spark_marts(warehouse, tmp_path):
 def test_attach_layers_refuses_unknown_target(warehouse, tmp_path):
     with duckdb.connect() as con, pytest.raises(EngineError):
         attach_layers(con, warehouse, tmp_path, "bigquery")
+
+
+def test_dbt_opens_duckdb_with_the_warehouse_settings(tmp_path):
+    # The configuration's `warehouse:` section reaches DuckDB through the profile as connection
+    # config (given once at open). Not as dbt-duckdb `settings`, which are SET again on every new
+    # cursor: once a query had spilled, DuckDB refused that SET and every later model failed
+    # ("Cannot switch temporary directory after the current one has been used", a full run at L).
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from orchestration.dbt import DBT_PROJECT_DIR
+    from orchestration.settings import Warehouse
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["strata"]["outputs"]["duckdb"]
+    assert "settings" not in profile and "config_options" in profile
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    tuned = Warehouse(threads=1, memory_limit="256MB", temp_directory=str(tmp_path / "spill"))
+    env = {**os.environ, **dbt_env("duckdb", warehouse, tmp_path, tuned)}
+    sql = ("select current_setting('threads') as t, current_setting('memory_limit') as m, "
+           "current_setting('temp_directory') as d, current_setting('preserve_insertion_order') as o")
+    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    result = subprocess.run(
+        [dbt, "show", "--inline", sql, "--output", "json", "--target", "duckdb", "--project-dir",
+         str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
+         str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--vars",
+         json.dumps({"strata": {}}), "--quiet"],
+        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    shown = json.loads(result.stdout[result.stdout.index("{"):])["show"][0]
+    assert shown == {"t": 1, "m": "244.1 MiB", "d": str(tmp_path / "spill"), "o": False}
