@@ -31,13 +31,7 @@ renamed as (
 
 versioned as (
 
-    select
-        renamed.*,
-        row_number() over (
-            partition by opportunity_id
-            order by last_modified_at desc, _batch desc, _loaded_at desc, _file desc, _line desc
-        ) as version_rank
-    from renamed
+    {{ strata_version_ranks('renamed', ['opportunity_id'], 'last_modified_at desc, _batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 

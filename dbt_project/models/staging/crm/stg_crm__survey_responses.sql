@@ -27,13 +27,7 @@ renamed as (
 
 versioned as (
 
-    select
-        renamed.*,
-        row_number() over (
-            partition by response_id, question_code
-            order by _batch desc, _loaded_at desc, _file desc, _line desc
-        ) as version_rank
-    from renamed
+    {{ strata_version_ranks('renamed', ['response_id', 'question_code'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 

@@ -26,13 +26,7 @@ renamed as (
 
 versioned as (
 
-    select
-        renamed.*,
-        row_number() over (
-            partition by period_end, account_code
-            order by _batch desc, _loaded_at desc, _file desc, _line desc
-        ) as version_rank
-    from renamed
+    {{ strata_version_ranks('renamed', ['period_end', 'account_code'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 

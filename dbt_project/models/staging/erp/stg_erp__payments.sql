@@ -27,13 +27,7 @@ renamed as (
 
 versioned as (
 
-    select
-        renamed.*,
-        row_number() over (
-            partition by payment_no, document_no
-            order by _batch desc, _loaded_at desc, _file desc, _line desc
-        ) as version_rank
-    from renamed
+    {{ strata_version_ranks('renamed', ['payment_no', 'document_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 

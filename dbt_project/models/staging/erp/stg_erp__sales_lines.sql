@@ -37,13 +37,7 @@ renamed as (
 
 versioned as (
 
-    select
-        renamed.*,
-        row_number() over (
-            partition by document_type, document_no, line_no
-            order by _batch desc, _loaded_at desc, _file desc, _line desc
-        ) as version_rank
-    from renamed
+    {{ strata_version_ranks('renamed', ['document_type', 'document_no', 'line_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 

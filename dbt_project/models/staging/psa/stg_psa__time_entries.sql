@@ -29,13 +29,7 @@ renamed as (
 
 versioned as (
 
-    select
-        renamed.*,
-        row_number() over (
-            partition by time_entry_id
-            order by _batch desc, _loaded_at desc, _file desc, _line desc
-        ) as version_rank
-    from renamed
+    {{ strata_version_ranks('renamed', ['time_entry_id'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
