@@ -53,13 +53,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: St
     # The dbt profile reads the warehouse path (and on Spark the Parquet folders) from the
     # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
     # it runs.
-    target = paths.target
-    os.environ.update(dbt_env(target, paths.warehouse, paths.out, paths.settings().warehouse))
+    target, settings = paths.target, paths.settings()
+    os.environ.update(dbt_env(target, paths.warehouse, paths.out, settings.warehouse))
     if target == "spark":
         rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)
         context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
                          f"-> {paths.raw_parquet}")
     try:
-        yield from dbt.cli([*build_args(paths.settings()), *target_args(target)], context=context).stream()
+        yield from dbt.cli([*build_args(settings), *target_args(target)], context=context).stream()
     except DagsterDbtCliRuntimeError as err:
         raise failed_build(err) from err

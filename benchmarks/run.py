@@ -136,7 +136,7 @@ def landing_rows(src: Path, months: list[str]) -> dict[str, int]:
 # The code under test
 
 
-def code_root(in_place: bool) -> tuple[Path, str]:
+def code_root(in_place: bool, worktree: Path = WORKTREE) -> tuple[Path, str]:
     """Where the pipeline runs from, and its commit.
 
     By default a git worktree of HEAD (benchmarks/.cache/worktree): other engineers edit and test in
@@ -156,19 +156,19 @@ def code_root(in_place: bool) -> tuple[Path, str]:
             text=True,
         ).stdout.strip()
         return ROOT, head[:7] + ("+dirty" if dirty else "")
-    if not (WORKTREE / ".git").exists():
+    if not (worktree / ".git").exists():
         subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)
         subprocess.run(
-            ["git", "worktree", "add", "--detach", str(WORKTREE), head],
+            ["git", "worktree", "add", "--detach", str(worktree), head],
             cwd=ROOT,
             check=True,
             capture_output=True,
         )
     else:
         subprocess.run(
-            ["git", "checkout", "--detach", "--force", head], cwd=WORKTREE, check=True, capture_output=True
+            ["git", "checkout", "--detach", "--force", head], cwd=worktree, check=True, capture_output=True
         )
-    return WORKTREE, head[:7]
+    return worktree, head[:7]
 
 
 def prepare_manifest(code: Path, warehouse: Path, logs: Path) -> dict:
@@ -455,7 +455,7 @@ def run_duckdb_baseline(landing: Path, work: Path, logs: Path, code: Path) -> di
     if m.returncode == 0:
         info = json.loads(m.stdout.strip().splitlines()[-1])
         result.update(
-            compute_seconds=round(info["compute_seconds"], 2), fct_rows=info["rows"], output=str(out)
+            compute_seconds=round(info["compute_seconds"], 2), fct_rows=info["rows"], output=repo_path(out)
         )
     log(f"baseline duckdb: {result['status']} in {m.wall:.1f} s, peak {result['peak_rss_gib']} GiB")
     return result
@@ -468,9 +468,14 @@ def run_pandas_baseline(landing: Path, work: Path, memory_gib: float, code: Path
     m = run_measured(cmd, cwd=code, memory_limit=int(memory_gib * GIB))
     result = _baseline_result(m, memory_limit_gib=memory_gib)
     if m.returncode == 0:
-        result["output"] = str(out)
+        result["output"] = repo_path(out)
     log(f"baseline pandas: {result['status']} in {m.wall:.1f} s, peak {result['peak_rss_gib']} GiB")
     return result
+
+
+def repo_path(path: Path) -> str:
+    """A path as the JSON records it: relative to the repository (the results travel between machines)."""
+    return str(path.relative_to(ROOT))
 
 
 def _baseline_result(m: Measured, **extra) -> dict:
@@ -582,11 +587,11 @@ def bench_size(size: Size, args, code: Path) -> dict:
     if not args.no_duckdb:
         result["baselines"]["duckdb"] = bl = run_duckdb_baseline(landing, work, logs, code)
         if bl["status"] == "ok":
-            result["correctness"]["duckdb"] = compare_fct(warehouse, Path(bl["output"]), cents=False)
+            result["correctness"]["duckdb"] = compare_fct(warehouse, ROOT / bl["output"], cents=False)
     if not args.no_pandas:
         result["baselines"]["pandas"] = bl = run_pandas_baseline(landing, work, args.pandas_memory_gib, code)
         if bl["status"] == "ok":
-            result["correctness"]["pandas"] = compare_fct(warehouse, Path(bl["output"]), cents=True)
+            result["correctness"]["pandas"] = compare_fct(warehouse, ROOT / bl["output"], cents=True)
     for name, c in result["correctness"].items():
         log(f"correctness {name}: {'same' if c['same'] else 'DIFFERENT'} ({c})")
         if size.name == "S" and not c["same"]:

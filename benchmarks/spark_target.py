@@ -21,9 +21,7 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.run import (
@@ -31,6 +29,7 @@ from benchmarks.run import (
     DOCS,
     ROOT,
     SIZES,
+    code_root,
     ensure_source,
     landing_rows,
     link_months,
@@ -41,20 +40,6 @@ from benchmarks.run import (
 )
 
 WORKTREE = CACHE / "spark_worktree"
-
-
-def worktree_of_head() -> tuple[Path, str]:
-    """A detached worktree of HEAD for this script alone (created, or moved to HEAD)."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
-    if not (WORKTREE / ".git").exists():
-        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)
-        subprocess.run(["git", "worktree", "add", "--detach", str(WORKTREE), head], cwd=ROOT, check=True,
-                       capture_output=True)
-    else:
-        subprocess.run(["git", "checkout", "--detach", "--force", head], cwd=WORKTREE, check=True,
-                       capture_output=True)
-    return WORKTREE, head[:7]
 
 
 def compare_published(a_out: Path, b_out: Path, tolerance: float = 1e-9) -> dict:
@@ -78,9 +63,7 @@ def compare_published(a_out: Path, b_out: Path, tolerance: float = 1e-9) -> dict
             for u, v in zip(x, y, strict=True):
                 if isinstance(u, float) and isinstance(v, float):
                     diffs += not math.isclose(u, v, rel_tol=tolerance, abs_tol=tolerance)
-                elif isinstance(u, Decimal) or isinstance(v, Decimal):
-                    diffs += not (type(u) is type(v) and u == v)
-                else:
+                else:  # DECIMAL, dates, text: exactly, and of the same type
                     diffs += not (type(u) is type(v) and u == v)
         out[mart] = {"rows": [len(ra), len(rb)], "values_differing": diffs}
     same = all(not v.get("missing") and v["rows"][0] == v["rows"][1] and v["values_differing"] == 0
@@ -98,7 +81,8 @@ def main() -> None:
     args = parser.parse_args()
     size = SIZES[args.size]
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    code, commit = (ROOT, "in-place") if args.in_place else worktree_of_head()
+    # Its own worktree, so it never moves benchmarks/run.py's under a run of that harness.
+    code, commit = code_root(args.in_place, worktree=WORKTREE)
     log(f"code under test: {code} ({commit})")
 
     src = ensure_source(size)
