@@ -422,18 +422,11 @@ def _startup_parts(m: Measured, marks: dict, run_start: float) -> dict:
 
 
 def duckdb_settings() -> dict:
-    """The warehouse settings the pipeline runs with, so the DuckDB baseline gets the same."""
-    try:
-        from orchestration.settings import load_settings
+    """The pipeline's DuckDB threads and memory limit, so the DuckDB baseline runs with the same."""
+    from orchestration.settings import load_settings
 
-        warehouse = getattr(load_settings(), "warehouse", None)
-    except Exception:  # noqa: BLE001 - the benchmark must not depend on the settings' shape
-        warehouse = None
-    if warehouse is None:
-        return {}
-    return {
-        k: v for k, v in {"threads": warehouse.threads, "memory_limit": warehouse.memory_limit}.items() if v
-    }
+    config = load_settings().warehouse.duckdb_config()
+    return {k: v for k, v in config.items() if k in ("threads", "memory_limit")}
 
 
 def run_duckdb_baseline(landing: Path, work: Path, logs: Path, code: Path) -> dict:
