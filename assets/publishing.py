@@ -39,6 +39,7 @@ import duckdb
 
 from orchestration.engines import attach_layers
 from orchestration.resources import StrataPaths
+from quality.summary import stops_the_run
 
 # The public interface of shared/spec/marts.md, in its order, with each table's key (its grain, and
 # the sort order of the published rows, so equal inputs give equal files).
@@ -431,33 +432,29 @@ class RunOutcome:
 
 
 def run_outcome(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
-    """Failed steps and failed blocking checks forbid publishing; failed non-blocking checks do not.
+    """Failed steps, and failed checks that stop the run (blocking and ERROR: `stops_the_run`),
+    forbid publishing; every other failed check is a warning and the copy is published.
 
     Dagster already skips the publishing step after either; this is the asset's own check of the
-    same rule (the stack notes warn that a blocking check has not always stopped downstream
-    assets). A check evaluation without a blocking flag counts as blocking when its severity is
-    ERROR.
+    same rule (the stack notes warn that a blocking check has not always stopped downstream assets).
     """
-    from dagster._core.events import DagsterEventType
-
     outcome = RunOutcome()
     records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION}
+        run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
     ).records
     for record in records:
         event = record.event_log_entry.dagster_event
         if event is None:
             continue
-        if event.event_type == DagsterEventType.STEP_FAILURE:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             outcome.problems.append(f"step {event.step_key} failed")
             continue
-        evaluation = event.event_specific_data
+        evaluation = event.asset_check_evaluation_data
         if evaluation.passed:
             continue
-        name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
-        severity = getattr(evaluation.severity, "value", str(evaluation.severity))
-        blocking = evaluation.blocking if evaluation.blocking is not None else severity == "ERROR"
-        (outcome.problems if blocking else outcome.warnings).append(f"{name} ({severity.lower()})")
+        severity = (evaluation.severity or dg.AssetCheckSeverity.ERROR).value.lower()
+        name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed ({severity})"
+        (outcome.problems if stops_the_run(evaluation) else outcome.warnings).append(name)
     return outcome
 
 

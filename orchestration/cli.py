@@ -91,9 +91,15 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool):
         sys.exit(2)
     console.print(f"months {report.months[0]} .. {report.months[-1]} ({len(report.months)}); "
                   f"{len(report.materialized)} asset materialisations; run {report.run_id}")
-    if report.check_failures:
-        err_console.print("[yellow]failed checks:[/]")
-        for line in report.check_failures:
+    checks = report.check_failures
+    if checks.blocking:
+        err_console.print("[red]failed checks, blocking (stopped the run):[/]")
+        for line in checks.blocking:
+            err_console.print(f"  - {line}")
+    if checks.warnings:
+        published = "published anyway" if "published_marts" in report.materialized else "did not stop the run"
+        err_console.print(f"[yellow]failed checks, warnings ({published}):[/]")
+        for line in checks.warnings:
             err_console.print(f"  - {line}")
     if not report.success:
         err_console.print("[red]the run failed:[/]")

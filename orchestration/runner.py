@@ -18,6 +18,7 @@ from dagster._core.instance.ref import InstanceRef  # public API has no from-fol
 from orchestration.contract import entities
 from orchestration.resources import StrataPaths
 from orchestration.settings import load_settings
+from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
@@ -36,7 +37,8 @@ class RunReport:
     published: Path
     dagster_home: Path
     failures: list[str] = field(default_factory=list)
-    check_failures: list[str] = field(default_factory=list)  # failed checks, ERROR first, warnings too
+    # Failed checks: those that stopped the run (blocking and ERROR) and those reported as warnings.
+    check_failures: FailedChecks = field(default_factory=FailedChecks)
     materialized: list[str] = field(default_factory=list)
 
 
@@ -101,7 +103,6 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
     from assets.ingestion.assets import landing_refusals, register_months  # heavy imports only when running
     from orchestration.definitions import build_definitions
-    from quality.summary import failed_checks
 
     instance = open_instance(out)
     # A run whose process was killed still holds the warehouse pool slot: free it (recovery.py).

@@ -217,8 +217,32 @@ class Warehouse(Strict):
         return {k: str(v) for k, v in values.items() if v is not None}
 
 
+class Quality(Strict):
+    """Thresholds of the data-quality checks that a distributor may tune (docs/quality.md). Like
+    `warehouse`, no part of the configuration's version: a check's threshold changes no number."""
+
+    # Share of a batch's rows the loader quarantined: above the warn share the run reports the batch
+    # and publishes; above the block share it stops before the marts (they would miss that much of
+    # the month). None: never block.
+    quarantine_warn_share: Share = 0.01
+    quarantine_block_share: Share | None = 0.10
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        block = self.quarantine_block_share
+        if block is not None and block < self.quarantine_warn_share:
+            raise ValueError("quarantine_block_share must not be below quarantine_warn_share")
+        return self
+
+
+# Sections that tune how strata runs and checks, not what it computes: left out of the version and
+# of the dbt vars.
+RUNTIME_SECTIONS = frozenset({"warehouse", "quality"})
+
+
 class Settings(Strict):
     warehouse: Warehouse = Warehouse()
+    quality: Quality = Quality()
     currency: Currency
     cost_to_serve: CostToServe
     reconciliation: Reconciliation
@@ -232,8 +256,8 @@ class Settings(Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def business(self) -> dict:
-        """Every business setting as JSON-ready data (the `warehouse` runtime section left out)."""
-        return self.model_dump(mode="json", exclude={"warehouse"})
+        """Every business setting as JSON-ready data (the runtime sections left out)."""
+        return self.model_dump(mode="json", exclude=set(RUNTIME_SECTIONS))
 
     def dbt_vars(self) -> dict:
         """The settings as dbt vars (`--vars`): the models read every weight, rate and cut from here."""

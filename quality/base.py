@@ -21,6 +21,7 @@ from orchestration.engines import open_layers
 from orchestration.resources import StrataPaths
 from orchestration.settings import Settings, load_settings
 from quality import gx_runner
+from quality.ranges import ERROR
 from quality.warehouse import BatchScope, connect
 
 # The checks read the warehouse: they share the writers' concurrency key so that no check opens the
@@ -92,11 +93,18 @@ class CheckDef:
     asset_key: dg.AssetKey
     name: str
     description: str
-    blocking: bool
+    # The severities a failure of this check can carry. It is blocking exactly when ERROR is among
+    # them, so the severity printed for a failure always says what it did (quality/summary.py):
+    # ERROR stops what is downstream, WARN is reported and the run publishes.
+    severities: frozenset[str]
     body: Body
     additional_deps: tuple[dg.AssetKey, ...] = ()
     model: bool = False  # a dbt model: the graph may key it [model] or ["marts", model]
     group: str | None = None  # checks of one group run in one step (a multi-asset check)
+
+    @property
+    def blocking(self) -> bool:
+        return ERROR in self.severities
 
     @property
     def key(self) -> dg.AssetCheckKey:

@@ -132,7 +132,7 @@ def freshness_check_defs() -> list[CheckDef]:
         CheckDef(
             asset_key=dg.AssetKey([system, name]),
             name="batch_freshness",
-            blocking=ranges.FRESHNESS_SEVERITY == ranges.ERROR,
+            severities=frozenset({ranges.FRESHNESS_SEVERITY}),
             body=freshness_body(system, name),
             description=f"{system}/{name} has a batch for the newest month present in the landing folder "
             "(non-blocking).",

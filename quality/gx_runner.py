@@ -351,8 +351,11 @@ def check_result(
     examples: Examples | None = None,
     metadata: dict[str, Any] | None = None,
     out: Path | None = None,
+    description: str | None = None,
 ) -> dg.AssetCheckResult:
     """The AssetCheckResult of an evaluation: passed, severity, and metadata a person can act on.
+
+    `description` replaces the generated one-line summary (a check that can say it better).
 
     `examples(rule, failing_frame_rows)` returns a few offending rows for a failed rule (e.g. raw
     rows fetched from DuckDB); without it the failing frame rows themselves are the examples.
@@ -398,7 +401,8 @@ def check_result(
         parts = [f"the validation raised ({r.id if r else 'suite'}): {m}" for r, m in ev.raised] + parts
     if out is not None and (docs_mode() == "all" or (docs_mode() == "failures" and not ev.passed)):
         md["data_docs"] = dg.MetadataValue.path(str(docs_dir(out) / "index.html"))
-    description = ev.outcome if not parts else f"{ev.outcome}: " + "; ".join(parts)
+    if description is None:
+        description = ev.outcome if not parts else f"{ev.outcome}: " + "; ".join(parts)
     return dg.AssetCheckResult(
         passed=ev.passed,
         severity=dg.AssetCheckSeverity.ERROR if ev.severity == ERROR else dg.AssetCheckSeverity.WARN,

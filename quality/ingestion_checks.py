@@ -14,8 +14,10 @@ import dagster as dg
 import pandas as pd
 
 from orchestration.contract import Entity, entities
+from orchestration.settings import Quality
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
+from quality.ranges import ERROR
 from quality.suites import Rule, SuiteSpec, q
 from quality.warehouse import table_exists
 
@@ -81,11 +83,13 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
 # --- share quarantined ----------------------------------------------------------------------------
 
 
-def quarantine_body(ent: Entity, spec: SuiteSpec):
+def quarantine_body(ent: Entity):
     def body(env: Env) -> dg.AssetCheckResult:
+        quality = env.settings().quality
+        spec = suites.quarantine_suite(ent, quality.quarantine_warn_share, quality.quarantine_block_share)
         with env.connect() as con:
             if not table_exists(con, "audit", "load_batches"):
-                return gx_runner.missing_result("audit.load_batches", spec.blocking)
+                return gx_runner.missing_result("audit.load_batches", blocking=True)
             frame = con.execute(
                 f"""SELECT batch AS _batch, sum(rows_read) AS rows, sum(rows_loaded) AS rows_loaded,
                            sum(rows_quarantined) AS rows_quarantined,
@@ -114,9 +118,34 @@ def quarantine_body(ent: Entity, spec: SuiteSpec):
 
             md = _base_metadata(env, frame, f"raw.{ent.table}")
             md["rows_quarantined"] = int(frame["rows_quarantined"].sum()) if len(frame) else 0
-            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md)
+            text = None if ev.passed or ev.raised else quarantine_text(ent, frame, quality, ev.severity)
+            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md, description=text)
 
     return body
+
+
+def quarantine_text(ent: Entity, frame: pd.DataFrame, quality: Quality, severity: str) -> str:
+    """Which batches, what share, what it does to the run, and where the rows are."""
+    over = frame[frame["quarantined_share"] > quality.quarantine_warn_share]
+    batches = "; ".join(
+        f"batch {r['_batch']}: {int(r['rows_quarantined']):,} of {int(r['rows']):,} rows "
+        f"({r['quarantined_share']:.1%})"
+        for r in over.to_dict("records")
+    )
+    if severity == ERROR:
+        effect = (
+            f"above the {quality.quarantine_block_share:.0%} block share (quality.quarantine_block_share): "
+            "the marts are not rebuilt and the last published copy stays"
+        )
+    else:
+        effect = (
+            f"above the {quality.quarantine_warn_share:.0%} warning share (quality.quarantine_warn_share): "
+            "the rest of each batch loaded and the marts are published without these rows"
+        )
+    return (
+        f"{ent.system}/{ent.name} quarantined rows, {batches}; {effect}. The rows, with their file, line and "
+        "reason, are in audit.quarantined_rows (published as audit_quarantined_rows)."
+    )
 
 
 # --- referential coverage (methodology §2) --------------------------------------------------------
@@ -272,21 +301,23 @@ def ingestion_check_defs() -> list[CheckDef]:
                 CheckDef(
                     asset_key=key,
                     name="value_ranges",
-                    blocking=spec.blocking,
+                    severities=spec.severities,
                     body=value_ranges_body(ent, spec),
                     description=f"{spec.description} Rules: " + "; ".join(r.text for r in spec.rules) + ".",
                     group="quality_value_ranges",
                 )
             )
-        spec = suites.quarantine_suite(ent)
         out.append(
             CheckDef(
                 asset_key=key,
                 name="quarantine_share",
-                blocking=spec.blocking,
-                body=quarantine_body(ent, spec),
-                description=f"{spec.description} Warns above {ranges.QUARANTINE_WARN_SHARE:.0%}, "
-                f"blocks above {ranges.QUARANTINE_ERROR_SHARE:.0%}.",
+                # ERROR above the configured block share stops the marts (the share may be configured
+                # away, so ERROR is only possible); WARN above the warning share is reported.
+                severities=frozenset({ranges.WARN, ranges.ERROR}),
+                body=quarantine_body(ent),
+                description=f"Rows of {system}/{name} quarantined per batch (audit.load_batches). Warns "
+                "above the configuration's quality.quarantine_warn_share (default 1%), blocks above "
+                "quality.quarantine_block_share (default 10%).",
                 group="quality_quarantine_share",
             )
         )
@@ -297,7 +328,7 @@ def ingestion_check_defs() -> list[CheckDef]:
             CheckDef(
                 asset_key=_key(cov.system, cov.entity),
                 name=cov.check,
-                blocking=spec.blocking,
+                severities=spec.severities,
                 body=coverage_body(cov, spec),
                 description=spec.description,
                 additional_deps=tuple(_key(*d) for d in sql.deps),
@@ -309,7 +340,7 @@ def ingestion_check_defs() -> list[CheckDef]:
         CheckDef(
             asset_key=_key("erp", "fx_rates"),
             name="fx_rate_band",
-            blocking=spec.blocking,
+            severities=spec.severities,
             body=fx_band_body(spec),
             description=spec.description,
         )

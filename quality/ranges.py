@@ -172,10 +172,8 @@ COVERAGE: tuple[Coverage, ...] = (
 
 # --- ingestion: quarantine ------------------------------------------------------------------------
 
-# Share of a batch's rows quarantined by the loader (audit.load_batches). Above the warn share the
-# check warns; above the error share it blocks: the marts would miss that much of the month.
-QUARANTINE_WARN_SHARE = 0.01
-QUARANTINE_ERROR_SHARE = 0.10
+# The shares of a batch's rows quarantined that warn and that block are configuration (the `quality`
+# section of strata.yml, orchestration/settings.py: Quality), so a distributor can tune them.
 
 # --- marts ----------------------------------------------------------------------------------------
 

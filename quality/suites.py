@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from orchestration.contract import Entity, entities
+from orchestration.settings import Quality
 from quality import ranges
 from quality.ranges import ERROR, WARN
 
@@ -85,9 +86,14 @@ class SuiteSpec:
         return {r.id: r for r in self.rules}
 
     @property
+    def severities(self) -> frozenset[str]:
+        """The severities a failure of this suite can carry (its rules')."""
+        return frozenset(r.severity for r in self.rules)
+
+    @property
     def blocking(self) -> bool:
-        """A check on this suite must be declared blocking when any rule can fail with ERROR."""
-        return any(r.severity == ERROR for r in self.rules)
+        """A check on this suite is blocking when any rule can fail with ERROR."""
+        return ERROR in self.severities
 
     def gx_suite(self) -> gx.ExpectationSuite:
         import great_expectations as gx
@@ -197,10 +203,12 @@ def value_range_suite(ent: Entity) -> SuiteSpec | None:
     )
 
 
-def quarantine_suite(ent: Entity) -> SuiteSpec:
-    """Share of each batch's rows the loader quarantined, against a warn and an error share."""
+def quarantine_suite(ent: Entity, warn_share: float, block_share: float | None) -> SuiteSpec:
+    """Share of each batch's rows the loader quarantined: WARN above `warn_share`, ERROR (blocking)
+    above `block_share` (the configuration's `quality` section; None: never ERROR)."""
+    shares = [(WARN, warn_share)] + ([(ERROR, block_share)] if block_share is not None else [])
     rules = []
-    for severity, share in ((WARN, ranges.QUARANTINE_WARN_SHARE), (ERROR, ranges.QUARANTINE_ERROR_SHARE)):
+    for severity, share in shares:
         rules.append(
             Rule(
                 id=f"quarantined_share.{severity.lower()}",
@@ -256,11 +264,14 @@ def fx_band_suite() -> SuiteSpec:
     )
 
 
-def ingestion_suites() -> dict[tuple[str, str], list[SuiteSpec]]:
-    """Every ingestion suite by (system, entity) (for docs and tests)."""
+def ingestion_suites(quality: Quality | None = None) -> dict[tuple[str, str], list[SuiteSpec]]:
+    """Every ingestion suite by (system, entity) (for docs and tests), with the configuration's
+    quality thresholds (default: strata.yml's)."""
+    quality = quality or Quality()
     out: dict[tuple[str, str], list[SuiteSpec]] = {}
     for key, ent in entities().items():
-        specs = [s for s in (value_range_suite(ent), quarantine_suite(ent)) if s is not None]
+        quarantine = quarantine_suite(ent, quality.quarantine_warn_share, quality.quarantine_block_share)
+        specs = [s for s in (value_range_suite(ent), quarantine) if s is not None]
         specs += [coverage_suite(c) for c in ranges.COVERAGE if (c.system, c.entity) == key]
         if key == ("erp", "fx_rates"):
             specs.append(fx_band_suite())

@@ -1,20 +1,45 @@
-"""The failed checks of a run, as short lines for `strata materialize` to print.
+"""The failed checks of a run, and the one rule that says which of them stop it.
 
-    from quality.summary import failed_checks
-    for line in failed_checks(result):                      # an ExecuteInProcessResult
-    for line in failed_checks(instance, run_id):            # or the instance and the run's id
+    from quality.summary import failed_checks, stops_the_run
+    checks = failed_checks(result)                     # an ExecuteInProcessResult
+    checks = failed_checks(instance, run_id)           # or the instance and the run's id
+    checks.blocking, checks.warnings                   # lines for `strata materialize` to print
 
 Covers every asset check evaluation of the run: these checks and the dbt tests alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import dagster as dg
 
-_ORDER = {"ERROR": 0, "WARN": 1}
+
+def stops_the_run(evaluation: dg.AssetCheckEvaluation) -> bool:
+    """Dagster's rule, and strata's everywhere (publishing, the printed summary): a failed check stops
+    what is downstream only when it is declared blocking **and** failed with severity ERROR. A failed
+    WARN is reported and the run goes on to publish, whether or not its check is blocking."""
+    severity = evaluation.severity or dg.AssetCheckSeverity.ERROR  # Dagster's default severity
+    return not evaluation.passed and bool(evaluation.blocking) and severity == dg.AssetCheckSeverity.ERROR
 
 
-def _evaluations(run_result_or_instance, run_id: str | None):
+@dataclass
+class FailedChecks:
+    """One line per failed check evaluation, in the group that says what it did to the run:
+    `ERROR margin_reconciliation:cost_pools_reconcile (blocking) — data failed: ...`."""
+
+    blocking: list[str] = field(default_factory=list)  # stopped what is downstream (nothing published)
+    warnings: list[str] = field(default_factory=list)  # reported; the run went on
+
+    def __bool__(self) -> bool:
+        return bool(self.blocking or self.warnings)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.blocking + self.warnings
+
+
+def _evaluations(run_result_or_instance, run_id: str | None) -> list[dg.AssetCheckEvaluation]:
     if isinstance(run_result_or_instance, dg.DagsterInstance):
         if not run_id:
             raise ValueError("give the run_id with a DagsterInstance")
@@ -29,19 +54,21 @@ def _evaluations(run_result_or_instance, run_id: str | None):
     return [e.asset_check_evaluation_data for e in events]
 
 
-def failed_checks(run_result_or_instance, run_id: str | None = None) -> list[str]:
-    """One line per failed check evaluation of the run, ERROR before WARN:
-    `ERROR margin_reconciliation:cost_pools_reconcile (blocking) — data failed: ...`."""
-    rows = []
-    for ev in _evaluations(run_result_or_instance, run_id):
+def failed_checks(run_result_or_instance, run_id: str | None = None) -> FailedChecks:
+    """The run's failed checks, each group sorted by asset and check."""
+    out = FailedChecks()
+    evaluations = _evaluations(run_result_or_instance, run_id)
+    for ev in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
         if ev.passed:
             continue
-        severity = ev.severity.value if ev.severity is not None else "ERROR"
-        blocking = " (blocking)" if ev.blocking and severity == "ERROR" else ""
+        stops = stops_the_run(ev)
+        severity = (ev.severity or dg.AssetCheckSeverity.ERROR).value
         text = (ev.description or "").strip() or _from_metadata(ev.metadata)
-        line = f"{severity} {ev.asset_key.to_user_string()}:{ev.check_name}{blocking} — {text}"
-        rows.append((_ORDER.get(severity, 2), ev.asset_key.to_user_string(), ev.check_name, line))
-    return [r[-1] for r in sorted(rows)]
+        name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+        (out.blocking if stops else out.warnings).append(
+            f"{severity} {name}{' (blocking)' if stops else ''} — {text}"
+        )
+    return out
 
 
 def _from_metadata(metadata) -> str:

@@ -103,3 +103,17 @@ def test_warehouse_runtime_settings_are_validated_and_no_part_of_the_version(tmp
     defaults["warehouse"] = {"memory_limit": "lots"}
     with pytest.raises(ConfigError, match="warehouse.memory_limit"):
         load_settings(_write(tmp_path, defaults))
+
+
+def test_quality_thresholds_are_validated_and_no_part_of_the_version(tmp_path, defaults):
+    s = load_settings(_write(tmp_path, defaults))
+    assert (s.quality.quarantine_warn_share, s.quality.quarantine_block_share) == (0.01, 0.10)
+    assert "quality" not in s.dbt_vars()["strata"]
+    defaults["quality"] = {"quarantine_warn_share": 0.05, "quarantine_block_share": None}
+    assert load_settings(_write(tmp_path, defaults)).version == s.version  # a threshold changes no number
+    defaults["quality"] = {"quarantine_warn_share": 0.2, "quarantine_block_share": 0.1}
+    with pytest.raises(ConfigError, match="quality: .*quarantine_block_share must not be below"):
+        load_settings(_write(tmp_path, defaults))
+    defaults["quality"] = {"quarantine_warn_share": 1.5}
+    with pytest.raises(ConfigError, match="quality.quarantine_warn_share"):
+        load_settings(_write(tmp_path, defaults))

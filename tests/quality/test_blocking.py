@@ -154,7 +154,7 @@ def test_clean_data_runs_and_publishes(tmp_path):
     }
     assert "published_marts" in materialized(result)
     assert (paths.out / "published.txt").exists()
-    assert failed_checks(result) == []
+    assert not failed_checks(result)
 
 
 @pytest.mark.parametrize(
@@ -174,9 +174,11 @@ def test_a_blocking_failure_stops_publishing_in_the_same_run(tmp_path, plant, ch
     assert "published_marts" not in started  # never started: its blocking dependency failed
     assert result.get_step_failure_events()[0].step_key == f"{asset}_{check}"
     assert materialized(result) == {"margin_reconciliation", "customer_segments"}
-    lines = failed_checks(result)
-    assert len(lines) == 1 and lines[0].startswith(f"ERROR {asset}:{check} (blocking) — data failed: ")
-    assert failed_checks(instance, result.run_id) == lines
+    checks = failed_checks(result)
+    assert checks.warnings == []
+    assert len(checks.blocking) == 1
+    assert checks.blocking[0].startswith(f"ERROR {asset}:{check} (blocking) — data failed: ")
+    assert failed_checks(instance, result.run_id) == checks
 
 
 def test_a_warning_lets_the_run_finish(tmp_path):
@@ -185,7 +187,8 @@ def test_a_warning_lets_the_run_finish(tmp_path):
     assert evaluations(result)["ledger_differences"] == (False, "WARN")
     assert "published_marts" in materialized(result)
     assert (paths.out / "published.txt").exists()
-    assert failed_checks(instance, result.run_id) == [
+    assert failed_checks(instance, result.run_id).blocking == []
+    assert failed_checks(instance, result.run_id).warnings == [
         "WARN margin_reconciliation:ledger_differences — data failed: revenue, COGS, rebates, services and "
         "freight agree with the ledger: 1 rows in 2026-03-31 REVENUE"
     ]
@@ -333,8 +336,9 @@ def test_a_batch_mostly_quarantined_blocks_the_dbt_build(tmp_path):
     assert not result.success
     assert not (paths.out / "built.txt").exists()
     assert "dbt_models" not in {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
-    lines = failed_checks(result)
-    assert lines == [
-        "ERROR erp/sales_lines:quarantine_share (blocking) — data failed: at most 1% of a batch's rows "
-        "quarantined: 3 rows in 2026-02; at most 10% of a batch's rows quarantined: 3 rows in 2026-02"
+    assert failed_checks(result).blocking == [
+        "ERROR erp/sales_lines:quarantine_share (blocking) — erp/sales_lines quarantined rows, batch 2026-02: "
+        "3 of 12 rows (25.0%); above the 10% block share (quality.quarantine_block_share): the marts are "
+        "not rebuilt and the last published copy stays. The rows, with their file, line and reason, are in "
+        "audit.quarantined_rows (published as audit_quarantined_rows)."
     ]

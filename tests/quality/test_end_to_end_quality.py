@@ -1,89 +1,145 @@
 """The checks in the whole pipeline: `orchestration.runner.materialize` on generated extracts.
 
-These run only once `orchestration.definitions.build_definitions` adds `quality.checks.all_checks`
-to its Definitions (until then they skip, saying so). A blocking check is planted through the
-landing folder alone: a batch with a quarter of its sales lines carrying an order channel outside
-the contract's enum, which the loader quarantines; the quarantine share blocks the dbt build and
-publishing. The warning is the generator's own planted ledger difference.
+A blocking check is planted through the landing folder alone: a batch with a quarter of its sales
+lines carrying an order channel outside the contract's enum, which the loader quarantines; the
+quarantine share above the block share stops the dbt build and publishing. A few unparseable dates
+(a share above the warning share) are a warning: the run publishes. The other warning is the
+generator's own planted ledger difference.
 """
 
 from __future__ import annotations
 
 import csv
-from functools import cache
+import shutil
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
-
-from orchestration.resources import StrataPaths
 
 pytestmark = pytest.mark.slow
 
 
-@cache
-def checks_wired() -> bool:
-    from orchestration.definitions import build_definitions
+@pytest.fixture(scope="module")
+def small_landing(tmp_path_factory):
+    """10 customers × 3 months, generated once for this module; tests copy it before planting."""
+    from orchestration.generator import generate
 
-    defs = build_definitions(StrataPaths(landing_dir="landing", out_dir="out"))
-    return any(k.name == "quarantine_share" for k in defs.resolve_asset_graph().asset_check_keys)
+    root = tmp_path_factory.mktemp("quality_small") / "landing"
+    return root, generate(root, customers=10, months=3, end_month="2026-10", seed=3)
 
 
-@pytest.fixture
-def wired():
-    if not checks_wired():
-        pytest.skip("orchestration/definitions.py does not add quality.checks.all_checks(...) yet")
+def _copy(landing: Path, to: Path) -> Path:
+    shutil.copytree(landing, to)
+    return to
+
+
+def _sales_lines(landing: Path, month: str) -> list[dict]:
+    rows = []
+    for part in sorted((landing / "erp" / "sales_lines" / month).glob("part-*.csv")):
+        with part.open(encoding="utf-8", newline="") as fh:
+            rows += [{k: (v if v != "" else None) for k, v in r.items()} for r in csv.DictReader(fh)]
+    return rows
+
+
+def _rewrite_sales_lines(landing: Path, month: str, rows: list[dict]) -> None:
+    """The month's sales lines replaced by `rows`, with a manifest that matches them."""
+    from orchestration.landing import write_batch
+
+    write_batch(landing, "erp", "sales_lines", month, rows)
+
+
+def _published_marts(out: Path) -> dict[str, pd.DataFrame]:
+    """Every published table but the audit tables, sorted by all its columns."""
+    from assets.publishing import open_published
+
+    copy = open_published(out)
+    frames = {}
+    for table in copy.tables:
+        if table.startswith("audit_"):
+            continue
+        frame = duckdb.sql(f"SELECT * FROM read_parquet('{copy.parquet(table)}')").df()
+        frames[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return frames
 
 
 def _plant_bad_channels(landing: Path, month: str, share: float = 0.25) -> int:
     """Rewrite erp/sales_lines/<month> (with its manifest) so `share` of its lines have channel FAX."""
-    from orchestration.landing import write_batch
-
-    folder = landing / "erp" / "sales_lines" / month
-    rows = []
-    for part in sorted(folder.glob("part-*.csv")):
-        with part.open(encoding="utf-8", newline="") as fh:
-            rows += list(csv.DictReader(fh))
+    rows = _sales_lines(landing, month)
     bad = int(len(rows) * share)
     for row in rows[:bad]:
         row["order_channel"] = "FAX"
-    write_batch(
-        landing,
-        "erp",
-        "sales_lines",
-        month,
-        [{k: (v if v != "" else None) for k, v in r.items()} for r in rows],
-    )
+    _rewrite_sales_lines(landing, month, rows)
     return bad
 
 
-def test_a_mostly_quarantined_batch_blocks_the_build_and_publishing(wired, tmp_path):
-    from orchestration.generator import generate
+def test_a_mostly_quarantined_batch_blocks_the_build_and_publishing(small_landing, tmp_path):
     from orchestration.runner import materialize, open_instance
     from quality.summary import failed_checks
 
-    summary = generate(tmp_path / "landing", customers=10, months=3, end_month="2026-10", seed=3)
-    month = summary.last_month
-    bad = _plant_bad_channels(tmp_path / "landing", month)
+    landing = _copy(small_landing[0], tmp_path / "landing")
+    month = small_landing[1].last_month
+    bad = _plant_bad_channels(landing, month)
     assert bad > 0
-    report = materialize(tmp_path / "landing", tmp_path / "out")
+    report = materialize(landing, tmp_path / "out")
     assert not report.success
     assert not any(m.startswith("marts/") or m == "published_marts" for m in report.materialized)
     assert not (tmp_path / "out" / "published").exists()
-    lines = failed_checks(open_instance(tmp_path / "out"), report.run_id)
+    checks = failed_checks(open_instance(tmp_path / "out"), report.run_id)
     blocking = [
-        line for line in lines if line.startswith("ERROR erp/sales_lines:quarantine_share (blocking)")
+        line for line in checks.blocking if line.startswith("ERROR erp/sales_lines:quarantine_share (blocking)")
     ]
-    assert len(blocking) == 1 and f"{bad:,} rows in {month}" in blocking[0]
+    assert len(blocking) == 1 and f"batch {month}: {bad:,} of " in blocking[0]
 
 
-def test_a_warning_lets_the_sample_run_publish(wired, quality_sample_run):
+def test_a_few_quarantined_rows_warn_and_the_marts_equal_those_without_them(small_landing, tmp_path):
+    """Above the 1 % warning share, below the 10 % block share: the run succeeds, prints the warning
+    in the group that says it did not stop anything, and publishes exactly the marts of the same folder
+    from which the bad rows were removed (the contract: quarantined rows are set aside, the rest loads)."""
+    from click.testing import CliRunner
+
+    from orchestration.cli import cli
+    from orchestration.runner import materialize
+
+    month = small_landing[1].last_month
+    rows = _sales_lines(small_landing[0], month)
+    bad = max(2, len(rows) * 5 // 100)  # 5 % of the month's lines
+    assert 0.01 < bad / len(rows) < 0.10
+    dirty = _copy(small_landing[0], tmp_path / "dirty")
+    planted = [dict(r) for r in rows]
+    for row, date in zip(planted[:bad], ["2025-02-30", "14/05/2025", "2025-5-7"] * bad, strict=False):
+        row["posting_date"] = date  # unparseable: the loader quarantines the row
+    _rewrite_sales_lines(dirty, month, planted)
+    clean = _copy(small_landing[0], tmp_path / "clean")
+    _rewrite_sales_lines(clean, month, rows[bad:])
+
+    result = CliRunner().invoke(cli, ["materialize", "--landing", str(dirty), "--out", str(tmp_path / "dirty_out")])
+    printed = result.stdout + result.stderr
+    assert result.exit_code == 0, printed
+    assert "failed checks, warnings (published anyway):" in printed
+    assert "blocking (stopped the run)" not in printed
+    assert (
+        f"WARN erp/sales_lines:quarantine_share — erp/sales_lines quarantined rows, batch {month}: "
+        f"{bad} of {len(rows)} rows" in " ".join(printed.split())
+    )
+    report = materialize(clean, tmp_path / "clean_out")
+    assert report.success
+    dirty_marts, clean_marts = _published_marts(tmp_path / "dirty_out"), _published_marts(tmp_path / "clean_out")
+    assert sorted(dirty_marts) == sorted(clean_marts) and "fct_customer_profit_monthly" in dirty_marts
+    for table, frame in clean_marts.items():
+        pd.testing.assert_frame_equal(dirty_marts[table], frame, obj=table)
+
+
+def test_a_warning_lets_the_sample_run_publish(quality_sample_run):
     from orchestration.runner import open_instance
     from quality.summary import failed_checks
 
     summary, report = quality_sample_run
     assert report.success
     assert "published_marts" in report.materialized
-    lines = failed_checks(open_instance(report.warehouse.parent), report.run_id)
+    checks = failed_checks(open_instance(report.warehouse.parent), report.run_id)
+    assert checks.blocking == []
+    lines = checks.warnings
     assert not [line for line in lines if line.startswith("ERROR")]
     planted = {p.month for p in summary.planted_differences}
     ledger = [line for line in lines if ":ledger_differences" in line]

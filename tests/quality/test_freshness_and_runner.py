@@ -106,8 +106,11 @@ def test_a_check_whose_own_code_raises_reports_it():
     def broken(env):
         raise RuntimeError("boom")
 
-    for blocking, severity in ((True, dg.AssetCheckSeverity.ERROR), (False, dg.AssetCheckSeverity.WARN)):
-        check = CheckDef(dg.AssetKey(["x"]), "c", "", blocking, broken)
+    for severities, severity in (
+        (frozenset({"WARN", "ERROR"}), dg.AssetCheckSeverity.ERROR),
+        (frozenset({"WARN"}), dg.AssetCheckSeverity.WARN),
+    ):
+        check = CheckDef(dg.AssetKey(["x"]), "c", "", severities, broken)
         result = check.run(None)
         assert not result.passed and result.severity == severity
         assert meta(result, "outcome") == "check raised"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import dagster as dg
+import yaml
 
 from orchestration.contract import entity
+from orchestration.settings import DEFAULT_CONFIG_FILE
 from quality import gx_runner, ingestion_checks, ranges, suites
 from quality.ingestion_checks import coverage_body, fx_band_body, quarantine_body, value_ranges_body
 from tests.quality.conftest import failed_rules, meta
@@ -178,9 +181,9 @@ def test_missing_raw_table_is_reported_not_raised(wh):
 # --- quarantine share -----------------------------------------------------------------------------
 
 
-def run_quarantine(wh, first, last=None):
-    ent = entity("erp", "sales_lines")
-    return quarantine_body(ent, suites.quarantine_suite(ent))(wh.env(first, last))
+def run_quarantine(wh, first, last=None, config_file=None):
+    env = dataclasses.replace(wh.env(first, last), config_file=config_file)
+    return quarantine_body(entity("erp", "sales_lines"))(env)
 
 
 def test_quarantine_share_passes_below_the_warn_share(wh):
@@ -209,6 +212,36 @@ def test_quarantine_share_warns_then_blocks(wh):
     assert result.severity == dg.AssetCheckSeverity.ERROR
     assert failed_rules(result) == ["quarantined_share.warn", "quarantined_share.error"]
     assert meta(result, "failed_expectations")[1]["failing"] == ["2026-02"]
+
+
+def test_quarantine_warning_names_the_batch_the_share_and_the_table(wh):
+    # 3 of 284 rows: 1.056...% > 1% (warn), < 10% (block): reported, the run publishes.
+    wh.load_batch("erp", "sales_lines", "2026-07", read=284, quarantined=3)
+    result = run_quarantine(wh, "2026-07")
+    assert result.severity == dg.AssetCheckSeverity.WARN
+    assert result.description == (
+        "erp/sales_lines quarantined rows, batch 2026-07: 3 of 284 rows (1.1%); above the 1% warning "
+        "share (quality.quarantine_warn_share): the rest of each batch loaded and the marts are published "
+        "without these rows. The rows, with their file, line and reason, are in audit.quarantined_rows "
+        "(published as audit_quarantined_rows)."
+    )
+
+
+def test_quarantine_shares_come_from_the_configuration(wh, tmp_path):
+    # 30 of 100 rows quarantined: above the default 10% block share, an ERROR that stops the run ...
+    wh.load_batch("erp", "sales_lines", "2026-02", read=100, quarantined=30)
+    result = run_quarantine(wh, "2026-02")
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    assert "above the 10% block share (quality.quarantine_block_share)" in result.description
+    # ... but with the block share configured away (null) it is a warning, and 30% < 40% passes.
+    base = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text())
+    for shares, passed in (({"quarantine_warn_share": 0.01, "quarantine_block_share": None}, False),
+                           ({"quarantine_warn_share": 0.40, "quarantine_block_share": 0.50}, True)):
+        config = tmp_path / "strata.yml"
+        config.write_text(yaml.safe_dump({**base, "quality": shares}))
+        result = run_quarantine(wh, "2026-02", config_file=config)
+        assert result.passed is passed
+        assert result.severity == dg.AssetCheckSeverity.WARN
 
 
 def test_refused_batches_do_not_count(wh):

@@ -106,4 +106,6 @@ def test_blocking_follows_severity():
         and suites.fx_complete_suite().blocking
     )
     assert not suites.ledger_suite().blocking and not suites.mom_suite().blocking
-    assert suites.quarantine_suite(entities()[("erp", "items")]).blocking
+    items = entities()[("erp", "items")]
+    assert suites.quarantine_suite(items, 0.01, 0.10).blocking
+    assert not suites.quarantine_suite(items, 0.01, None).blocking  # configured never to block
