@@ -54,6 +54,8 @@ class ProgressView:
                 SpinnerColumn(), TextColumn("{task.description:<11}"), BarColumn(bar_width=28),
                 MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                 console=self.console, transient=False, refresh_per_second=5,
+                # sys.stdout and sys.stderr go to the log file (run_log.py): rich must not take them over.
+                redirect_stdout=False, redirect_stderr=False,
             )
             self._progress.start()
 
