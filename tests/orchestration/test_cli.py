@@ -155,3 +155,21 @@ def test_months_materialises_exactly_those_months_with_a_short_output_and_the_fu
     text = log.read_text(encoding="utf-8")
     assert "Running with dbt=" in text and "Completed successfully" in text
     assert " - dagster - INFO - materialize_all - " in text
+
+
+def test_the_progress_phases_of_the_materialize_job(tmp_path):
+    from orchestration.run_events import plan, step_phases
+    from tests.orchestration.helpers import build_defs
+
+    defs, _ = build_defs(tmp_path / "landing", tmp_path / "out")
+    phases = step_phases(defs)
+    assert sum(1 for p in phases.values() if p == "ingestion") == 16  # one op per contract entity
+    assert phases["erp__sales_lines"] == "ingestion" and phases["dbt_models"] == "dbt"
+    assert {op for op, p in phases.items() if p == "publishing"} == {
+        "published_marts", "postgres_marts", "segment_report", "finance_export"}
+    job = defs.resolve_job_def("materialize_all")
+    full = plan(job, phases, ingestion_only=False)
+    checks = len(job.graph.nodes) - 16 - 1 - 4  # every other op is an asset check
+    assert {n: p.total for n, p in full.items()} == {"ingestion": 16, "checks": checks, "dbt": 1, "publishing": 4}
+    partial = plan(job, phases, ingestion_only=True)
+    assert {n: p.total for n, p in partial.items()} == {"ingestion": 16, "checks": None}
