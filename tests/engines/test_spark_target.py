@@ -50,10 +50,15 @@ def _require_spark() -> None:
         pytest.skip("Java is not installed: the Spark target needs Java 17")
 
 
-@pytest.fixture(scope="module")
-def runs(sample_run, tmp_path_factory):
-    """(DuckDB run, Spark run) over the same landing folder."""
+@pytest.fixture(scope="session")
+def spark_available() -> None:
+    """Session-scoped and listed first, so it is decided before `sample_run` spends minutes on a run."""
     _require_spark()
+
+
+@pytest.fixture(scope="module")
+def runs(spark_available, sample_run, tmp_path_factory):
+    """(DuckDB run, Spark run) over the same landing folder."""
     from orchestration.runner import materialize
 
     _, duck = sample_run
