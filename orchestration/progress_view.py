@@ -21,9 +21,14 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 
 if TYPE_CHECKING:
     from orchestration.run_events import RunProgress
+
+
+# spinner 1, phase 11, bar 20, steps 5, elapsed 7, and a space between the six columns
+FIXED_WIDTH = 1 + 11 + 20 + 5 + 7 + 5
 
 
 def _clock(seconds: float) -> str:
@@ -50,9 +55,15 @@ class ProgressView:
         self._progress: Progress | None = None
         self._tasks: dict[tuple[str, str], int] = {}
         if self.live:
+            # Fixed widths for the counts and the bar; the detail gets what is left and is cut.
             self._progress = Progress(
-                SpinnerColumn(), TextColumn("{task.description:<11}"), BarColumn(bar_width=28),
-                MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                SpinnerColumn(table_column=Column(width=1, no_wrap=True)),
+                TextColumn("{task.description}", table_column=Column(width=11, no_wrap=True)),
+                BarColumn(bar_width=20, table_column=Column(width=20, no_wrap=True)),
+                MofNCompleteColumn(table_column=Column(width=5, no_wrap=True, justify="right")),
+                TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
+                TextColumn("{task.fields[detail]}", table_column=Column(
+                    max_width=max(10, self.console.width - FIXED_WIDTH), no_wrap=True, overflow="ellipsis")),
                 console=self.console, transient=False, refresh_per_second=5,
                 # sys.stdout and sys.stderr go to the log file (run_log.py): rich must not take them over.
                 redirect_stdout=False, redirect_stderr=False,
@@ -70,7 +81,7 @@ class ProgressView:
         phase = progress.phases[name]
         parts = []
         if name == "ingestion":
-            parts += [months_text(progress.months), f"{progress.rows_loaded:,} rows"]
+            parts += [f"{progress.rows_loaded:,} rows", months_text(progress.months)]
         if phase.failed:
             parts.append(f"[red]{phase.failed} failed[/]")
         if phase.running:
