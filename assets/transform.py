@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, require_manifest
-from orchestration.engines import dbt_env, export_raw_parquet
+from orchestration.engines import EngineError, dbt_env, export_raw_parquet, require_adapter
 from orchestration.resources import StrataPaths
 
 # What DuckDB says when another process holds the warehouse: the only dbt failure worth retrying.
@@ -54,6 +54,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: St
     # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
     # it runs.
     target, settings = paths.target, paths.settings()
+    try:
+        require_adapter(target)
+    except EngineError as err:  # an install to fix, not a transient failure
+        raise dg.Failure(description=str(err), allow_retries=False) from err
     os.environ.update(dbt_env(target, paths.warehouse, paths.out, settings.warehouse))
     if target == "spark":
         rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestration.settings import ConfigError
+if TYPE_CHECKING:
+    from quality.summary import FailedChecks
 
 # Piped output (CI logs, `| tee`) gets room for the KPI tables instead of rich's default 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -20,6 +24,7 @@ DEMO_DIR = Path("demo")
 
 
 @click.group(help="strata: customer profitability and stratification for IT distributors.")
+@click.version_option(package_name="strata", message="strata %(version)s")
 def cli() -> None:
     pass
 
@@ -80,48 +85,135 @@ def prepare() -> None:
     console.print("[green]dbt manifest ready[/]")
 
 
-def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool):
-    from orchestration.runner import MaterializeError, materialize
+def _months_option(_ctx, _param, value: str | None) -> list[str] | None:
+    from orchestration.preflight import parse_months
 
-    console.print(f"materialising [bold]{landing}[/] into [bold]{out}[/] ...")
+    if value is None:
+        return None
     try:
-        report = materialize(landing, out, config_file=config, verbose=verbose)
-    except (ConfigError, MaterializeError) as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        return parse_months(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
+                 months: list[str] | None = None):
+    # Only light imports before the landing folder is checked: a wrong one is refused at once, before
+    # pydantic, Dagster or dbt load (`python -X importtime -m orchestration.cli`).
+    from orchestration.preflight import MaterializeError, check_landing
+
+    try:
+        check_landing(landing.resolve())
+    except MaterializeError as exc:
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         sys.exit(2)
-    console.print(f"months {report.months[0]} .. {report.months[-1]} ({len(report.months)}); "
-                  f"{len(report.materialized)} asset materialisations; run {report.run_id}")
-    checks = report.check_failures
+    from orchestration.run_log import capture_output, log_path
+    from orchestration.settings import ConfigError, load_settings
+
+    try:
+        load_settings(config)
+    except ConfigError as exc:
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        sys.exit(2)
+    run_id = str(uuid.uuid4())
+    log = log_path(out.resolve(), run_id)
+    console.print(f"materialising [bold]{landing}[/] into [bold]{out}[/] (full log: {log})", soft_wrap=True)
+    started = time.monotonic()
+    report = error = None
+    followed: dict = {}
+    with capture_output(log, echo=verbose) as captured:
+        from orchestration.engines import EngineError
+        from orchestration.progress_view import ProgressView
+        from orchestration.runner import materialize
+
+        view = None if verbose else ProgressView(captured.terminal)
+
+        def on_progress(progress) -> None:
+            followed[progress.run_id] = progress
+            if view is not None:
+                view.update(progress)
+
+        try:
+            report = materialize(landing, out, config_file=config, verbose=True, months=months, run_id=run_id,
+                                 on_progress=on_progress)
+        except (ConfigError, MaterializeError, EngineError) as exc:
+            error = exc
+        finally:
+            if view is not None:
+                for progress in followed.values():
+                    view.finish(progress)
+                view.close()
+    if error is not None:
+        err_console.print(f"[red]error:[/] {error}", soft_wrap=True)
+        err_console.print(f"full log: {log}", soft_wrap=True)
+        sys.exit(2)
+    _print_run_summary(report, followed, time.monotonic() - started, log)
+    return report
+
+
+def _print_failed_checks(checks: FailedChecks, log: Path, published: bool) -> None:
+    """Failed checks in the group that says what they did: the blocking ones one by one, the warnings
+    counted per check with one example each (every line goes to the log)."""
+    if not checks:
+        return
+    with open(log, "a", encoding="utf-8") as f:
+        f.write("\nfailed checks:\n" + "".join(f"  - {line}\n" for line in checks.lines))
     if checks.blocking:
         err_console.print("[red]failed checks, blocking (stopped the run):[/]")
         for line in checks.blocking:
-            err_console.print(f"  - {line}")
+            err_console.print(f"  - {line}", soft_wrap=True, highlight=False)
     if checks.warnings:
-        published = "published anyway" if "published_marts" in report.materialized else "did not stop the run"
-        err_console.print(f"[yellow]failed checks, warnings ({published}):[/]")
+        by_check: dict[str, list[str]] = {}
         for line in checks.warnings:
-            err_console.print(f"  - {line}")
+            by_check.setdefault(line.split(" — ", 1)[0].split(" ", 1)[1].rsplit(":", 1)[-1], []).append(line)
+        effect = "published anyway" if published else "did not stop the run"
+        err_console.print(f"[yellow]failed checks, warnings ({effect}):[/] each one in the log")
+        for check, lines in sorted(by_check.items()):
+            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            err_console.print(f"  - {check} ×{len(lines)}: {lines[0]}{more}", soft_wrap=True, highlight=False)
+
+
+def _print_run_summary(report, followed: dict, seconds: float, log: Path) -> None:
+    from orchestration.progress_view import months_text
+
+    rows = sum(p.rows_loaded for p in followed.values())
+    minutes, secs = divmod(int(seconds), 60)
+    _print_failed_checks(report.check_failures, log, published="published_marts" in report.materialized)
     if not report.success:
-        err_console.print("[red]the run failed:[/]")
+        err_console.print(f"[red]the run failed[/] after {minutes}:{secs:02d} (run {report.run_id}):")
         for failure in report.failures:
-            err_console.print(f"  - {failure}")
+            err_console.print(f"  - {failure}", soft_wrap=True)
         if "published_marts" in report.materialized:
             err_console.print(f"The marts were published ({report.published}); a later step failed.")
         else:
             err_console.print(f"The last good published copy (if any) is unchanged: {report.published}")
+        err_console.print(f"full log: {log}", soft_wrap=True)
         sys.exit(1)
-    console.print(f"[green]done[/]: warehouse {report.warehouse}; published marts {report.published}")
-    return report
+    console.print(f"[green]done[/] in {minutes}:{secs:02d}: {months_text(report.months)}, {rows:,} rows "
+                  f"loaded, {len(report.materialized)} asset materialisations; run {report.run_id}",
+                  soft_wrap=True)
+    out = report.warehouse.parent
+    for label, path in (("warehouse", report.warehouse), ("published", report.published),
+                        ("finance", out / "finance" / "finance.xlsx"),
+                        ("report", out / "report" / "index.html"), ("log", log)):
+        if path.exists():
+            console.print(f"  {label:<10} {path}", soft_wrap=True)
 
 
-@cli.command(help="Materialise every asset for every month present in a landing folder.")
+@cli.command(help="Materialise every asset for every month in a landing folder (or only some months).")
 @click.option("--landing", type=click.Path(path_type=Path), required=True, help="The landing root.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Output folder: warehouse.duckdb, published/, dagster_home/.")
+              help="Output folder: warehouse.duckdb, published/, logs/, dagster_home/.")
 @click.option("--config", type=click.Path(path_type=Path), default=None, help="Business settings (YAML).")
-@click.option("--verbose", is_flag=True, help="Show every asset's log lines.")
-def materialize(landing: Path, out: Path, config: Path | None, verbose: bool) -> None:
-    _materialize(landing, out, config, verbose)
+@click.option("--months", metavar="LIST", callback=_months_option, default=None,
+              help="Load only these months' batches: YYYY-MM, comma-separated, YYYY-MM..YYYY-MM for a range "
+                   "(e.g. 2025-01,2025-03..2025-06). dbt, checks and publishing run as always.")
+@click.option("--verbose", is_flag=True,
+              help="Print the full log (dbt's and Dagster's) as it is written instead of the progress view; "
+                   "it is always kept in <out>/logs/<run>.log.")
+def materialize(landing: Path, out: Path, config: Path | None, months: list[str] | None,
+                verbose: bool) -> None:
+    _materialize(landing, out, config, verbose, months)
 
 
 @cli.command(help="Generate the sample extracts, materialise them and show the per-segment KPIs.")

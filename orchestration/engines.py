@@ -17,6 +17,7 @@ engine built them, so nothing else knows which engine ran.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -51,6 +52,15 @@ def resolve_target(value: str | None = None) -> str:
             f"unknown dbt target {target!r} ({ENV_TARGET}): use one of {', '.join(DBT_TARGETS)}"
         )
     return target
+
+
+def require_adapter(target: str) -> None:
+    """Refuse a target whose dbt adapter is not installed (Spark's is an optional dependency group)."""
+    if target == "spark" and importlib.util.find_spec("dbt.adapters.spark") is None:
+        raise EngineError(
+            "the spark dbt target needs dbt-spark and pyspark, which are not installed: "
+            "run `uv sync --group spark` (and install Java 17), see docs/spark.md"
+        )
 
 
 def raw_parquet_dir(out: Path) -> Path:

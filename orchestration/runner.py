@@ -3,19 +3,21 @@
 The run goes through the same `Definitions` that `dagster dev` loads (`build_definitions`), on a
 persistent Dagster instance in `<out>/dagster_home`, so the Dagster UI can show what it did
 (`DAGSTER_HOME=<out>/dagster_home dagster dev -w workspace.yaml`). All months present in the
-landing folder are loaded in one run (a partition range), then dbt, the checks and publishing.
+landing folder are loaded in one run (a partition range), then dbt, the checks and publishing. The
+landing folder is checked first (orchestration/preflight.py), before anything is imported or built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
 
-from orchestration.contract import entities
+from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks
 from orchestration.resources import StrataPaths
 from orchestration.settings import load_settings
 from quality.summary import FailedChecks, failed_checks
@@ -23,9 +25,7 @@ from quality.summary import FailedChecks, failed_checks
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 
-
-class MaterializeError(RuntimeError):
-    """The run could not start, or finished with failures; the message says what and where."""
+__all__ = ["MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
 
 
 @dataclass
@@ -40,6 +40,7 @@ class RunReport:
     # Failed checks: those that stopped the run (blocking and ERROR) and those reported as warnings.
     check_failures: FailedChecks = field(default_factory=FailedChecks)
     materialized: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)  # every run, in order (several for months with gaps)
 
 
 def dagster_home(out: Path) -> Path:
@@ -85,24 +86,30 @@ def _sqlite_without_fsync() -> None:
 
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
-                months: Sequence[str] | None = None) -> RunReport:
+                months: Sequence[str] | None = None, run_id: str | None = None,
+                on_progress: Callable | None = None) -> RunReport:
     """Materialise every asset for every month in `landing`, writing under `out`.
 
-    `months` (optional) loads only those months' batches: the partition range from the earliest to
-    the latest of them (e.g. the month that just landed); dbt and publishing run as always.
+    `months` (optional) loads only those months' batches, exactly: one run per stretch of
+    consecutive months, the ingestion assets alone for all but the last, whose run also builds dbt,
+    the checks and publishing as always. `run_id` names the (last) run; `on_progress` receives an
+    `orchestration.run_events.RunProgress` after every change while a run executes.
     """
     landing, out = Path(landing).resolve(), Path(out).resolve()
-    if not landing.is_dir():
-        raise MaterializeError(f"landing folder {landing} does not exist or is not a folder")
+    check_landing(landing)  # cheap: before any Dagster or dbt work
     settings_file = Path(config_file).resolve() if config_file else None
     load_settings(settings_file)  # refuse an invalid configuration before anything runs
     out.mkdir(parents=True, exist_ok=True)
 
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
                         **({"config_file": str(settings_file)} if settings_file else {}))
+    from orchestration.engines import require_adapter
+
+    require_adapter(paths.target)
     prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
-    from assets.ingestion.assets import landing_refusals, register_months  # heavy imports only when running
+    from assets.ingestion.assets import ingestion_assets, register_months  # heavy imports only when running
     from orchestration.definitions import build_definitions
+    from orchestration.run_events import RunProgress, follow_run, plan, step_phases
 
     instance = open_instance(out)
     # A run whose process was killed still holds the warehouse pool slot: free it (recovery.py).
@@ -113,46 +120,55 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     if not registered:
         raise MaterializeError(
             f"no batches found in {landing}: expected <system>/<entity>/<YYYY-MM>/ folders "
-            "(see the landing contract, shared/spec/extracts.md)"
+            "(docs/ingestion.md describes the landing folder)"
         )
-    months = _run_months(registered, months, landing)
-    job = build_definitions(paths).resolve_job_def("materialize_all")
-    result = job.execute_in_process(
-        instance=instance,
-        tags={PARTITION_RANGE_START: months[0], PARTITION_RANGE_END: months[-1]},
-        raise_on_error=False,
-        run_config=_console_logging(verbose),
-    )
+    blocks = contiguous_blocks(_run_months(registered, months, landing), registered)
+    defs = build_definitions(paths)
+    job = defs.resolve_job_def("materialize_all")
+    phases_by_step = step_phases(defs)
+    run_ids = [str(uuid.uuid4()) for _ in blocks[:-1]] + [run_id or str(uuid.uuid4())]
     report = RunReport(
-        success=result.success, run_id=result.run_id, months=months, warehouse=paths.warehouse,
-        published=paths.published, dagster_home=dagster_home(out),
+        success=True, run_id=run_ids[-1], months=[m for b in blocks for m in b], warehouse=paths.warehouse,
+        published=paths.published, dagster_home=dagster_home(out), run_ids=run_ids,
     )
-    # Folders that belong to no entity (an unknown system or entity) fail no asset: the run still
-    # loads everything else, and then fails here, naming them.
-    for refusal in landing_refusals(landing):
-        if (refusal.system, refusal.entity) not in entities():
-            report.success = False
-            report.failures.append(f"landing: {refusal.message}")
-    report.check_failures = failed_checks(result)
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "failed"
-            report.failures.append(f"{event.step_key}: {message}")
-        elif event.is_step_materialization and event.asset_key is not None:
-            report.materialized.append(event.asset_key.to_user_string())
+    for i, (block, rid) in enumerate(zip(blocks, run_ids, strict=True)):
+        last = i == len(blocks) - 1
+        progress = RunProgress(run_id=rid, months=block, phases=plan(job, phases_by_step, not last),
+                               step_phase=phases_by_step,
+                               label=f"run {i + 1} of {len(blocks)}" if len(blocks) > 1 else "")
+        with follow_run(lambda: open_instance(out), progress, on_progress or (lambda _: None)):
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=rid,
+                tags={PARTITION_RANGE_START: block[0], PARTITION_RANGE_END: block[-1]},
+                raise_on_error=False,
+                run_config=_console_logging(verbose),
+                asset_selection=None if last else [a.key for a in ingestion_assets],
+            )
+        report.success = report.success and result.success
+        report.check_failures += failed_checks(result)
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                message = error.message.strip() if error else "failed"
+                report.failures.append(f"{event.step_key}: {message}")
+            elif event.is_step_materialization and event.asset_key is not None:
+                report.materialized.append(event.asset_key.to_user_string())
+        if not result.success:
+            break  # a later stretch of months would build on a failed load
     return report
 
 
 def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:
-    """The months the run loads: all registered ones, or the range spanning `wanted`."""
+    """The months the run loads: all registered ones, or exactly `wanted`."""
     wanted = sorted(set(wanted or ()))
     if not wanted:
         return registered
     unknown = [m for m in wanted if m not in registered]
     if unknown:
-        raise MaterializeError(f"month(s) {', '.join(unknown)} neither in {landing} nor loaded before")
-    return [m for m in registered if wanted[0] <= m <= wanted[-1]]
+        raise MaterializeError(f"month(s) {', '.join(unknown)} neither in {landing} nor loaded before: "
+                               f"the landing folder has {registered[0]} .. {registered[-1]}")
+    return wanted
 
 
 def _console_logging(verbose: bool) -> dict:

@@ -70,7 +70,8 @@ def print_summary(console: Console, report, landing: Path, lcy: str) -> None:
     console.rule("where to look")
     console.print(f"  warehouse (DuckDB):   {report.warehouse}")
     console.print(f"  published marts:      {report.published}/<table>/*.parquet  (and marts.duckdb)")
-    for extra, what in (("report/index.html", "segment report"), ("finance", "finance export (CSV)")):
+    for extra, what in (("report/index.html", "segment report"), ("finance/finance.xlsx", "finance workbook"),
+                        ("finance", "finance CSV files")):
         if (out / extra).exists():
             console.print(f"  {what + ':':<21} {out / extra}")
     console.print("  Dagster UI on this run:")

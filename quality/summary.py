@@ -38,6 +38,12 @@ class FailedChecks:
     def lines(self) -> list[str]:
         return self.blocking + self.warnings
 
+    def __iadd__(self, other: FailedChecks) -> FailedChecks:
+        """Another run's failed checks added (a materialisation of several runs)."""
+        self.blocking += other.blocking
+        self.warnings += other.warnings
+        return self
+
 
 def _evaluations(run_result_or_instance, run_id: str | None) -> list[dg.AssetCheckEvaluation]:
     if isinstance(run_result_or_instance, dg.DagsterInstance):

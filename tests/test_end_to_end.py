@@ -114,23 +114,28 @@ def test_cli_exits_nonzero_naming_a_refused_batch(sample_run, tmp_path):
     shutil.copytree(summary.landing_root, landing)
     part = landing / "crm" / "activities" / summary.months[0] / "part-0001.csv"
     part.write_bytes(part.read_bytes().replace(b",", b";"))  # a European export
-    stray = landing / "hr" / "employees" / summary.months[0]  # a system the contract does not know
-    stray.mkdir(parents=True)
-    (stray / "part-0001.csv").write_text("employee_no\nE1\n")
     result = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "materialize", "--landing", str(landing), "--out", str(tmp_path / "out")],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 1
     assert "crm/activities" in result.stderr and "part-0001.csv" in result.stderr
-    assert "landing: " in result.stderr and "hr" in result.stderr
     assert not (tmp_path / "out" / "published").exists()  # nothing half-built was published
+    # A folder of a system the contract does not know is refused before any work (exit 2, nothing
+    # written); tests/orchestration/test_cli.py has the messages.
+    stray = landing / "hr" / "employees" / summary.months[0]
+    stray.mkdir(parents=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "materialize", "--landing", str(landing), "--out", str(tmp_path / "out2")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2 and "'hr'" in result.stderr and not (tmp_path / "out2").exists()
 
 
 def test_cli_refuses_an_invalid_configuration_before_running(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("currency: {lcy: usd}\n")
-    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "erp" / "sales_lines" / "2025-01").mkdir(parents=True)  # passes the landing check
     result = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "materialize", "--landing", str(tmp_path / "landing"),
          "--out", str(tmp_path / "out"), "--config", str(bad)],

@@ -6,6 +6,7 @@ import re
 import shutil
 
 import duckdb
+import openpyxl
 import pytest
 from psycopg import sql
 
@@ -54,9 +55,21 @@ def test_the_run_publishes_the_copy_the_report_and_the_finance_files(e2e_run):
         ("margin_reconciliation.csv", "margin_reconciliation"),
         ("customer_profit_waterfall.csv", "fct_customer_profit_monthly"),
     ):
-        with open(out / "finance" / file_name, newline="", encoding="utf-8") as f:
+        with open(out / "finance" / file_name, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
         assert len(rows) - 1 == copy.tables[table]["rows"]
+
+    # The workbook's waterfall total is the reconciliation's revenue, up to each customer's rounding
+    # to cents (at most half a cent per row).
+    book = openpyxl.load_workbook(out / "finance" / "finance.xlsx", read_only=True, data_only=True)
+    rows = list(book["Profit waterfall"].iter_rows(values_only=True))
+    header, customers, total = rows[0], rows[1:-1], rows[-1]
+    assert total[0] == "Total" and all(r[header.index("customer_no")] for r in customers)
+    with duckdb.connect() as con:
+        revenue = con.execute(
+            f"SELECT pipeline_amount FROM read_parquet({sql_literal(copy.parquet('margin_reconciliation'))}) "
+            "WHERE line_item = 'REVENUE' ORDER BY month DESC LIMIT 1").fetchone()[0]
+    assert abs(total[header.index("net_revenue")] - float(revenue)) <= 0.005 * len(customers) + 1e-6
 
 
 def con_newest_segment_month(copy) -> str:
