@@ -112,7 +112,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     if not registered:
         raise MaterializeError(
             f"no batches found in {landing}: expected <system>/<entity>/<YYYY-MM>/ folders "
-            "(see the landing contract, shared/spec/extracts.md)"
+            "(see the landing contract, docs/landing-contract.md)"
         )
     months = _run_months(registered, months, landing)
     job = build_definitions(paths).resolve_job_def("materialize_all")
