@@ -13,7 +13,9 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from assets.transform import failed_build
 from orchestration.dbt import require_manifest, vars_arg
 from orchestration.engines import dbt_env
 from orchestration.resources import StrataPaths
@@ -72,7 +74,10 @@ def dbt_docs(
     built.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(require_manifest(), built / "manifest.json")
     try:
-        dbt.cli(docs_args(target, vars_arg(settings)), raise_on_error=True, target_path=built).wait()
+        try:
+            dbt.cli(docs_args(target, vars_arg(settings)), raise_on_error=True, target_path=built).wait()
+        except DagsterDbtCliRuntimeError as err:
+            raise failed_build(err) from err  # retried only when another process holds the warehouse
         page = install_site(built, paths.out / DOCS_DIR)
     finally:
         shutil.rmtree(built, ignore_errors=True)
