@@ -6,7 +6,7 @@ live warehouse. How the copy stays consistent:
 
 - Every publication is written into a new version folder `<out>/.published/<stamp>-<run>.tmp`,
   checked (row counts of both copies against the warehouse), described in `_publication.json`
-  (run id, tables, keys, columns, rows), flushed to disk, renamed to its final name and only then
+  (run id, tables, keys, columns, rows, descriptions), flushed to disk, renamed to its final name and only then
   made current by repointing the symbolic link `<out>/published` with one `os.replace`. A reader
   sees the old copy or the new one, never a mix; a failed or killed publication leaves the link on
   the last good copy (its `.tmp` folder is removed by the next publication).
@@ -16,6 +16,9 @@ live warehouse. How the copy stays consistent:
 - A superseded version is kept while a reader may still be on it: the newest `VERSIONS_KEPT`
   versions always, older ones until `GRACE_SECONDS` after they were superseded.
 - One publisher at a time (an exclusive `flock` on `<out>/.published/.lock`).
+
+Every table and column carries its description from the dbt manifest (assets/descriptions.py) as a
+comment in `marts.duckdb`.
 
 A reader that wants several tables consistent resolves the link once (`open_published(out)`, or
 `os.path.realpath`) and reads every table from that folder, or reads `marts.duckdb`.
