@@ -2,11 +2,14 @@
 
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 
 from assets.dbt_docs import DOCS_PAGE, STATIC_PAGE, docs_args, install_site
 from assets.publishing import MART_KEYS, open_published
+from tests.publishing.conftest import in_ci
 
 
 def test_docs_are_generated_static_without_compiling_and_without_a_spark_catalog():
@@ -83,3 +86,43 @@ def test_the_exposures_name_the_report_the_finance_export_and_the_postgres_marts
     assert needs("postgres_marts") == set(MART_KEYS)  # every published mart (MART_KEYS grows with them)
     assert {"customer_segments", "segment_kpis", "margin_reconciliation"} <= needs("segment_report")
     assert {"margin_reconciliation", "fct_customer_profit_monthly"} <= needs("finance_export")
+
+
+@pytest.mark.slow
+def test_the_docs_site_renders_offline_in_a_browser(e2e_run, tmp_path):
+    """Headless Chromium opens the page from the file system, with no network, and renders a mart's
+    columns with their descriptions (outside dbt's inlined JSON)."""
+    browser = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
+    )
+    if browser is None:
+        if in_ci():
+            pytest.fail("CI=true and chromium is missing (.ci/run installs it)", pytrace=False)
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    _, report = e2e_run
+    out = report.warehouse.parent
+    manifest = json.loads((out / "docs" / "manifest.json").read_text(encoding="utf-8"))
+    [kpis] = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == "segment_kpis"
+    ]
+    dom = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--proxy-server=127.0.0.1:9",  # no network
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            f"{(out / 'docs' / 'index.html').as_uri()}#!/model/{kpis['unique_id']}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout
+    rendered = re.sub(r"<script.*?</script>", "", dom, flags=re.S)  # what the page drew, not its data
+    assert "<h5>Description</h5>" in rendered
+    for column in ("aov", "retention_rate", "cltv"):
+        assert kpis["columns"][column]["description"].split(",")[0][:30] in rendered, column
