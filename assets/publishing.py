@@ -6,8 +6,8 @@ live warehouse. How the copy stays consistent:
 
 - Every publication is written into a new version folder `<out>/.published/<stamp>-<run>.tmp`,
   checked (row counts of both copies against the warehouse), described in `_publication.json`
-  (run id, tables, keys, columns, rows, descriptions), flushed to disk, renamed to its final name and only then
-  made current by repointing the symbolic link `<out>/published` with one `os.replace`. A reader
+  (run id, tables, keys, columns, rows, descriptions), flushed to disk, renamed to its final name
+  and only then made current by repointing the symbolic link `<out>/published` with one `os.replace`. A reader
   sees the old copy or the new one, never a mix; a failed or killed publication leaves the link on
   the last good copy (its `.tmp` folder is removed by the next publication).
 - A version folder is never written again once it is current, so readers (read-only) never meet a
