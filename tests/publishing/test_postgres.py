@@ -11,7 +11,7 @@ import duckdb
 import psycopg
 import pytest
 from psycopg import errors, sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from assets.postgres_publish import (
     ENV_URL,
@@ -227,28 +227,6 @@ def test_a_failed_load_leaves_the_old_marts(pg_database, published, tmp_path):
     with pg_database.connect() as conn:
         assert counts(conn) == before
         assert "pg-run-1" in conn.execute("SELECT obj_description('marts'::regnamespace)").fetchone()[0]
-
-
-@pytest.fixture
-def analyst(pg_database):
-    """An analyst's login: the BI role plus CREATE on a schema of its own (where dashboards' views
-    live). Yields its connection string; the schema and the login are dropped afterwards."""
-    name = f"analyst_{pg_database.dbname.removeprefix('strata_test_')}"
-    with pg_database.connect(autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [pg_database.bi_role]).fetchone():
-            admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(pg_database.bi_role)))
-        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
-        admin.execute(
-            sql.SQL("GRANT {} TO {}").format(sql.Identifier(pg_database.bi_role), sql.Identifier(name))
-        )
-        admin.execute(
-            sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(name), sql.Identifier(name))
-        )
-        try:
-            yield make_conninfo(pg_database.url, user=name)
-        finally:
-            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 PROFIT_VIEW = (  # an analyst's dashboard view: one row, so a test can compare it with the files
