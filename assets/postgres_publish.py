@@ -1,22 +1,27 @@
 """PostgreSQL publishing: the published marts as a `marts` schema for BI tools that speak PostgreSQL.
 
 On when the environment variable `STRATA_POSTGRES_URL` holds a libpq connection string (URL or
-`key=value`); off (the asset materialises nothing) when it is unset. What one publication does:
+`key=value`); off (the asset materialises nothing) when it is unset. The mart tables are created
+once and then keep their identity: analysts build views on them (in schemas of their own), and a
+view must survive every publication. What one publication does:
 
 1. Loads every mart of the current published copy (`<out>/published`, resolved once, so PostgreSQL
-   gets exactly what the files hold) into a fresh schema `marts_new`: the marts' column types
-   (DECIMAL(p,s) → numeric(p,s), DOUBLE → double precision, DATE, VARCHAR → text, BOOLEAN, BIGINT,
-   …), NOT NULL where the mart's contract has it, bulk-loaded with `COPY ... FROM STDIN` (CSV that
-   DuckDB writes: exact decimal text), then the primary keys (the grains of marts.md) and ANALYZE.
-   That is one transaction; the row counts are checked against the publication's manifest.
-2. Swaps it in with ONE short transaction: lock the old tables, drop them and the old schema (no
-   CASCADE: a view someone built on a mart stops the swap with a message instead of vanishing),
-   rename `marts_new` to `marts`, re-grant the read-only role. A reader sees the old marts or the
-   new ones, never half: a query waiting on a lock re-resolves the names once the swap commits. A
-   reader that needs several tables consistent reads them in one (READ COMMITTED) transaction; the
-   swap then waits for it. If the locks cannot be had within `lock_timeout`, the swap is rolled back
+   gets exactly what the files hold) into a scratch schema `marts_new` that no reader can see: the
+   marts' column types (DECIMAL(p,s) → numeric(p,s), DOUBLE → double precision, DATE, VARCHAR →
+   text, BOOLEAN, BIGINT, …), NOT NULL where the mart's contract has it, bulk-loaded with
+   `COPY ... FROM STDIN` (CSV that DuckDB writes: exact decimal text), row counts checked against
+   the publication's manifest, then the primary keys (the grains of docs/marts.md).
+2. Replaces the data of every mart in ONE transaction: lock the existing mart tables (in the marts'
+   order), compare their columns with the new ones, TRUNCATE them, add new columns in place (ALTER
+   TABLE ... ADD COLUMN), create a mart that is new, INSERT the rows from `marts_new`, write the
+   dbt project's descriptions as comments, commit. Readers see the old data or the new, never a mix
+   of marts from two publications; a reader waits while the rows are copied (the copy is inside
+   the server). If the locks cannot be had within `lock_timeout`, the transaction is rolled back
    and retried (a reader always wins over the publisher).
-3. The read-only role (`strata_bi`, NOLOGIN unless `STRATA_POSTGRES_BI_LOGIN=true`) gets USAGE on
+3. A change that would break what is built on a mart (a column's type changed, a column no longer
+   published) is made in place when nothing uses that column; when a view (or another object) does,
+   nothing is published and the message names the objects (`pg_depend` / `pg_rewrite`).
+4. The read-only role (`strata_bi`, NOLOGIN unless `STRATA_POSTGRES_BI_LOGIN=true`) gets USAGE on
    the schema and SELECT on its tables (plus default privileges for tables created in it), nothing
    else.
 
@@ -219,7 +224,8 @@ def publish_postgres(
     target: PostgresTarget,
     log: Callable[[str], None] = lambda _: None,
 ) -> PostgresPublication:
-    """Load the published copy's marts into `<schema>_new` and swap it in as `<schema>`."""
+    """Load the published copy's marts into `<schema>_new`, then replace the data of `<schema>`'s
+    tables with it in one transaction (the tables themselves, and what is built on them, stay)."""
     tables = mart_tables(copy)
     if not tables:
         raise PostgresPublishError(f"the published copy {copy.version} holds no marts")
@@ -229,8 +235,13 @@ def publish_postgres(
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"strata-publish:{target.schema}"])
             conn.commit()
             _ensure_role(conn, target, log)
+            _ensure_schema(conn, target)
             _load_staging(conn, copy, tables, target, log)
-            attempts = _swap(conn, tables, target, copy, log)
+            attempts = _replace(conn, tables, target, copy, log)
+            for name in tables:  # fresh statistics for the planner; outside the readers' wait
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(target.schema, name)))
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(target.staging_schema)))
+            conn.commit()
     except psycopg.Error as exc:
         raise PostgresPublishError(
             f"publishing to PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}",
@@ -275,6 +286,20 @@ def _ensure_role(conn: psycopg.Connection, target: PostgresTarget, log: Callable
         log(f"could not grant CONNECT on the database to {target.bi_role} (not its owner); relying on PUBLIC")
 
 
+def _ensure_schema(conn: psycopg.Connection, target: PostgresTarget) -> None:
+    """The published schema, readable by the BI role only (usage, and SELECT on its tables)."""
+    schema, role = sql.Identifier(target.schema), sql.Identifier(target.bi_role)
+    exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [target.schema]).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+    conn.execute(
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(schema, role)
+    )
+    conn.commit()
+
+
 def _load_staging(
     conn: psycopg.Connection,
     copy: PublishedCopy,
@@ -282,14 +307,11 @@ def _load_staging(
     target: PostgresTarget,
     log: Callable[[str], None],
 ) -> None:
+    """Every mart into `<schema>_new` (no reader can see it), checked, before any lock is taken."""
     staging = sql.Identifier(target.staging_schema)
-    role = sql.Identifier(target.bi_role)
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))  # a failed run's leftovers
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
     conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(staging))
-    conn.execute(
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(staging, role)
-    )
     with tempfile.TemporaryDirectory(prefix="strata-pg-") as tmp, duckdb.connect() as duck:
         for name, table in tables.items():
             columns = table["columns"]
@@ -302,7 +324,8 @@ def _load_staging(
                 )
                 for c in columns
             )
-            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, definitions))
+            # UNLOGGED: a scratch copy, dropped after the publication; no WAL to write twice.
+            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(ident, definitions))
             csv_file = Path(tmp) / f"{name}.csv"
             quoted = [c["name"] for c in columns if pg_type(c["type"]) in _QUOTED]
             options = "FORMAT csv, HEADER false" + (
@@ -328,7 +351,7 @@ def _load_staging(
                     f"{name}: {loaded} rows loaded into PostgreSQL, the copy has {table['rows']}"
                 )
             key = [c for c in table["key"] if any(col["name"] == c for col in columns)]
-            if key:
+            if key:  # after the load: faster, and a duplicate key fails before anything is visible
                 conn.execute(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
                         ident,
@@ -336,63 +359,148 @@ def _load_staging(
                         sql.SQL(", ").join(sql.Identifier(c) for c in key),
                     )
                 )
-            conn.execute(
-                sql.SQL("COMMENT ON TABLE {} IS {}").format(
-                    ident,
-                    sql.Literal(f"strata mart {name}; published copy {copy.version.name}, run {copy.run_id}"),
-                )
-            )
-            conn.execute(sql.SQL("ANALYZE {}").format(ident))
             log(f"loaded {name}: {loaded} rows")
     conn.commit()
 
 
-def _swap(
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    type: str  # as PostgreSQL spells it (format_type), so both sides compare exactly
+    not_null: bool
+    number: int
+
+
+def _table_columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, _Column]:
+    rows = conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attnum "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        [schema, table],
+    ).fetchall()
+    return {r[0]: _Column(*r) for r in rows}
+
+
+@dataclass
+class _Plan:
+    """How one existing mart table takes the new data without being replaced."""
+
+    table: str
+    added: list[_Column] = field(default_factory=list)
+    retyped: list[tuple[_Column, _Column]] = field(default_factory=list)  # (published, new)
+    dropped: list[_Column] = field(default_factory=list)
+    null_changes: list[_Column] = field(default_factory=list)  # new NOT NULL flag differs
+
+    def breaking_columns(self) -> list[_Column]:
+        return [old for old, _ in self.retyped] + self.dropped
+
+
+def _plan(conn: psycopg.Connection, target: PostgresTarget, table: str) -> _Plan:
+    old = _table_columns(conn, target.schema, table)
+    new = _table_columns(conn, target.staging_schema, table)
+    plan = _Plan(table)
+    for name, column in new.items():
+        if name not in old:
+            plan.added.append(column)
+        elif old[name].type != column.type:
+            plan.retyped.append((old[name], column))
+        elif old[name].not_null != column.not_null:
+            plan.null_changes.append(column)
+    plan.dropped = [c for name, c in old.items() if name not in new]
+    return plan
+
+
+def dependents(
+    conn: psycopg.Connection, schema: str, table: str, columns: list[int] | None = None
+) -> list[str]:
+    """What is built on a table (or on some of its columns, by number): views and materialized
+    views through their rewrite rules, anything else (a foreign key, a function) as PostgreSQL
+    describes it. These are the objects a type change or a dropped column would break."""
+    rows = conn.execute(
+        "SELECT DISTINCT CASE WHEN d.classid = 'pg_rewrite'::regclass THEN "
+        "  (SELECT CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END "
+        "          || format('%%I.%%I', vn.nspname, v.relname) "
+        "   FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class "
+        "   JOIN pg_namespace vn ON vn.oid = v.relnamespace WHERE r.oid = d.objid) "
+        "ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END "
+        "FROM pg_depend d "
+        "WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n' "
+        "AND d.refobjid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "                  WHERE n.nspname = %s AND c.relname = %s) "
+        "AND (%s::int[] IS NULL OR d.refobjsubid = ANY(%s::int[])) "
+        "ORDER BY 1",
+        [schema, table, columns, columns],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _describe(plan: _Plan) -> str:
+    parts = [f"{old.name} changes type ({old.type} → {new.type})" for old, new in plan.retyped]
+    parts += [f"{c.name} is no longer published" for c in plan.dropped]
+    return ", ".join(parts)
+
+
+def _replace(
     conn: psycopg.Connection,
     tables: dict[str, dict[str, Any]],
     target: PostgresTarget,
     copy: PublishedCopy,
     log: Callable[[str], None],
 ) -> int:
-    schema, staging, role = (
-        sql.Identifier(target.schema),
-        sql.Identifier(target.staging_schema),
-        sql.Identifier(target.bi_role),
-    )
+    """Replace the data of every mart in ONE transaction; the tables stay, so views on them do too.
+
+    Existing tables are locked at once, in the marts' order (readers reading several marts in that
+    order never deadlock with it), then truncated and refilled from `<schema>_new`; a new column is
+    added in place; a new mart is created. A column whose type changed, or that is gone, is changed
+    in place unless something is built on it: then nothing is published and the message names it.
+    """
+    schema, role = sql.Identifier(target.schema), sql.Identifier(target.bi_role)
     for attempt in range(1, target.swap_attempts + 1):
         try:
             with conn.transaction():
                 conn.execute(
                     sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{target.lock_timeout_ms}ms"))
                 )
-                old = [
+                existing = {
                     r[0]
                     for r in conn.execute(
                         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+                        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p')",
                         [target.schema],
                     ).fetchall()
-                ]
-                exists = conn.execute(
-                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", [target.schema]
-                ).fetchone()
-                if old:
-                    # Every old table at once, in the marts' order, before anything is dropped.
-                    ordered = [t for t in tables if t in old] + [t for t in old if t not in tables]
+                }
+                kept = [t for t in tables if t in existing]
+                if kept:
                     conn.execute(
                         sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in ordered)
+                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in kept)
                         )
                     )
+                plans = [_plan(conn, target, t) for t in kept]
+                _refuse_breaking_changes(conn, plans, target)
+                if kept:
                     conn.execute(
-                        sql.SQL("DROP TABLE {}").format(
-                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in ordered)
+                        sql.SQL("TRUNCATE {}").format(
+                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in kept)
                         )
                     )
-                if exists:
-                    conn.execute(sql.SQL("DROP SCHEMA {}").format(schema))
-                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(staging, schema))
-                conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+                for plan in plans:
+                    _alter(conn, target, plan, log)
+                for name, table in tables.items():
+                    ident, staged = (
+                        sql.Identifier(target.schema, name),
+                        sql.Identifier(target.staging_schema, name),
+                    )
+                    if name not in existing:
+                        conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(ident, staged))
+                        log(f"created {target.schema}.{name}")
+                    names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in table["columns"])
+                    conn.execute(
+                        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(ident, names, names, staged)
+                    )
+                    _comment(conn, target, name, table, copy)
                 conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))
                 conn.execute(
                     sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
@@ -400,22 +508,99 @@ def _swap(
                         sql.Literal(f"strata published marts: copy {copy.version.name}, run {copy.run_id}"),
                     )
                 )
-            log(f"swapped {target.staging_schema} in as {target.schema} (attempt {attempt})")
+            others = sorted(existing - set(tables))
+            if others:
+                log(f"left alone in {target.schema} (not in this publication): {', '.join(others)}")
+            log(f"replaced the data of {len(tables)} marts in {target.schema} (attempt {attempt})")
             return attempt
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             log(f"readers hold the marts (attempt {attempt} of {target.swap_attempts}); retrying")
             time.sleep(min(0.2 * attempt, 2.0))
-        except errors.DependentObjectsStillExist as exc:
+        except errors.DependentObjectsStillExist as exc:  # an object kind `dependents` missed
+            detail = target.scrub(exc.diag.message_detail or str(exc))
             raise PostgresPublishError(
-                f"other objects depend on the published marts, so they cannot be replaced: "
-                f"{target.scrub(exc.diag.message_detail or str(exc))} — build views on them in a schema "
-                f"strata does not replace only after removing the dependency, or drop them"
+                f"other objects depend on the published marts: {detail}; "
+                f"nothing was published and {target.schema} keeps the previous publication"
             ) from None
     raise PostgresPublishError(
-        f"readers held the marts' locks through {target.swap_attempts} attempts; the new copy is loaded "
-        f"in {target.staging_schema} and the old {target.schema} is unchanged",
+        f"readers held the marts' locks through {target.swap_attempts} attempts; "
+        f"{target.schema} keeps the previous publication",
         transient=True,
     )
+
+
+def _refuse_breaking_changes(conn: psycopg.Connection, plans: list[_Plan], target: PostgresTarget) -> None:
+    problems = []
+    for plan in plans:
+        breaking = plan.breaking_columns()
+        if not breaking:
+            continue
+        built_on = dependents(conn, target.schema, plan.table, [c.number for c in breaking])
+        if built_on:
+            problems.append(f"{target.schema}.{plan.table}: {_describe(plan)}, used by {', '.join(built_on)}")
+    if problems:
+        raise PostgresPublishError(
+            "the published marts changed in a way that would break what is built on them: "
+            + "; ".join(problems)
+            + f". Nothing was published; {target.schema} keeps the previous publication. Drop or rewrite "
+            "those objects so they no longer use these columns, run again, then recreate them."
+        )
+
+
+def _alter(conn: psycopg.Connection, target: PostgresTarget, plan: _Plan, log: Callable[[str], None]) -> None:
+    """Bring an (empty, locked) mart table to the new columns, in place."""
+    ident = sql.Identifier(target.schema, plan.table)
+    for column in plan.dropped:
+        conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN {}").format(ident, sql.Identifier(column.name)))
+    for old, new in plan.retyped:  # the table is empty: no value to convert
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
+                ident, sql.Identifier(old.name), sql.SQL(new.type)
+            )
+        )
+    for column in plan.added:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN {} {}{}").format(
+                ident,
+                sql.Identifier(column.name),
+                sql.SQL(column.type),
+                sql.SQL(" NOT NULL" if column.not_null else ""),
+            )
+        )
+    for column in plan.null_changes + [new for _, new in plan.retyped]:  # a retyped column keeps its old flag
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} {} NOT NULL").format(
+                ident, sql.Identifier(column.name), sql.SQL("SET" if column.not_null else "DROP")
+            )
+        )
+    if plan.added or plan.retyped or plan.dropped:
+        log(
+            f"{target.schema}.{plan.table}: "
+            + ", ".join(
+                [f"added {c.name}" for c in plan.added]
+                + ([_describe(plan)] if plan.breaking_columns() else [])
+            )
+        )
+
+
+def _comment(
+    conn: psycopg.Connection, target: PostgresTarget, name: str, table: dict[str, Any], copy: PublishedCopy
+) -> None:
+    """The mart's and its columns' descriptions (the dbt project's), where BI tools show them."""
+    ident = sql.Identifier(target.schema, name)
+    about = f"Published copy {copy.version.name}, run {copy.run_id}."
+    description = (table.get("description") or "").strip()
+    conn.execute(
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(
+            ident, sql.Literal(f"{description}\n\n{about}" if description else f"strata mart {name}. {about}")
+        )
+    )
+    for column in table["columns"]:
+        conn.execute(
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                ident, sql.Identifier(column["name"]), sql.Literal(column.get("description") or None)
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,8 +611,8 @@ def _swap(
     name="postgres_marts",
     group_name="publishing",
     deps=[dg.AssetKey("published_marts")],
-    description="The published marts in PostgreSQL (schema `marts`, read-only role for BI tools), "
-    f"replaced in one transaction; only when {ENV_URL} is set.",
+    description="The published marts in PostgreSQL (schema `marts`, read-only role for BI tools): "
+    f"their data replaced in one transaction, views built on them kept; only when {ENV_URL} is set.",
     owners=["team:data-engineering"],
     kinds={"postgres"},
     output_required=False,

@@ -6,8 +6,8 @@ live warehouse. How the copy stays consistent:
 
 - Every publication is written into a new version folder `<out>/.published/<stamp>-<run>.tmp`,
   checked (row counts of both copies against the warehouse), described in `_publication.json`
-  (run id, tables, keys, columns, rows), flushed to disk, renamed to its final name and only then
-  made current by repointing the symbolic link `<out>/published` with one `os.replace`. A reader
+  (run id, tables, keys, columns, rows, descriptions), flushed to disk, renamed to its final name
+  and only then made current by repointing the symbolic link `<out>/published` with one `os.replace`. A reader
   sees the old copy or the new one, never a mix; a failed or killed publication leaves the link on
   the last good copy (its `.tmp` folder is removed by the next publication).
 - A version folder is never written again once it is current, so readers (read-only) never meet a
@@ -16,6 +16,9 @@ live warehouse. How the copy stays consistent:
 - A superseded version is kept while a reader may still be on it: the newest `VERSIONS_KEPT`
   versions always, older ones until `GRACE_SECONDS` after they were superseded.
 - One publisher at a time (an exclusive `flock` on `<out>/.published/.lock`).
+
+Every table and column carries its description from the dbt manifest (assets/descriptions.py) as a
+comment in `marts.duckdb`.
 
 A reader that wants several tables consistent resolves the link once (`open_published(out)`, or
 `os.path.realpath`) and reads every table from that folder, or reads `marts.duckdb`.
@@ -37,11 +40,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from assets.descriptions import TableDescription, load_table_descriptions
 from orchestration.engines import attach_layers
 from orchestration.resources import StrataPaths
 from quality.summary import stops_the_run
 
-# The public interface of shared/spec/marts.md, in its order, with each table's key (its grain, and
+# The public interface of docs/marts.md, in its order, with each table's key (its grain, and
 # the sort order of the published rows, so equal inputs give equal files).
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "fct_customer_profit_monthly": ("month", "customer_no"),
@@ -109,6 +113,20 @@ class Publication:
     rows: dict[str, int]
     manifest: dict[str, Any]
     pruned: list[str] = field(default_factory=list)
+
+    @property
+    def undescribed(self) -> list[str]:
+        """`table` or `table.column` of everything published without a description."""
+        return [
+            name if not column else f"{name}.{column}"
+            for name, t in self.manifest["tables"].items()
+            for column in [None, *(c["name"] for c in t["columns"])]
+            if not (t.get("description") if column is None else _column(t, column).get("description"))
+        ]
+
+
+def _column(table: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in table["columns"] if c["name"] == name)
 
 
 def published_name(schema: str, table: str) -> str:
@@ -182,6 +200,7 @@ def publish_version(
     keep: int = VERSIONS_KEPT,
     grace_seconds: float = GRACE_SECONDS,
     dbt_target: str = "duckdb",
+    descriptions: dict[tuple[str, str], TableDescription] | None = None,
 ) -> Publication:
     """Publish the warehouse's marts and audit tables as a new current version.
 
@@ -190,6 +209,9 @@ def publish_version(
     `dbt_target`: the engine that built the marts (orchestration/engines.py): `duckdb` reads them
     from the warehouse, `spark` from `<out>/spark_warehouse/marts.db/` (the audit tables always
     come from the warehouse).
+    `descriptions`: the tables' and columns' descriptions, (schema, table) → text; by default the
+    dbt manifest's (assets/descriptions.py). They become comments in `marts.duckdb` and are kept
+    in `_publication.json` for PostgreSQL.
     """
     warehouse, out = Path(warehouse), Path(out)
     if not warehouse.is_file():
@@ -205,7 +227,9 @@ def publish_version(
         tmp = final.with_name(final.name + TMP_SUFFIX)
         tmp.mkdir()
         try:
-            manifest = _write_version(warehouse, tmp, run_id, set(require), dbt_target, out)
+            if descriptions is None:
+                descriptions = load_table_descriptions()
+            manifest = _write_version(warehouse, tmp, run_id, set(require), dbt_target, out, descriptions)
             _seal(tmp)
             os.rename(tmp, final)
             _fsync_dir(versions)
@@ -223,7 +247,8 @@ def _safe(text: str) -> str:
 
 
 def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str],
-                   dbt_target: str = "duckdb", out: Path | None = None) -> dict[str, Any]:
+                   dbt_target: str = "duckdb", out: Path | None = None,
+                   descriptions: dict[tuple[str, str], TableDescription] | None = None) -> dict[str, Any]:
     db_file = version / PUBLISHED_DUCKDB
     tables: dict[str, Any] = {}
     with duckdb.connect() as con:  # in memory: the warehouse attached read-only, the new file read-write
@@ -260,6 +285,8 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
             )
             con.execute(f"CREATE TABLE published.main.{sql_ident(name)} ({ddl})")
             con.execute(f"INSERT INTO published.main.{sql_ident(name)} {select}")
+            described = (descriptions or {}).get((schema, table))
+            _describe(con, name, columns, described)
             expected = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
             in_parquet = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(target)})").fetchone()[
                 0
@@ -277,6 +304,7 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
                 "key": list(key),
                 "rows": expected,
                 "path": f"{name}/{PARQUET_FILE}",
+                "description": described.description if described else "",
                 "columns": columns,
             }
         con.execute("COMMIT")
@@ -296,6 +324,19 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
     }
     (version / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return manifest
+
+
+def _describe(con: duckdb.DuckDBPyConnection, name: str, columns: list[dict[str, Any]],
+              described: TableDescription | None) -> None:
+    """Comments on the published table and its columns; each column dict gets its `description`."""
+    table = f"published.main.{sql_ident(name)}"
+    for column in columns:
+        column["description"] = described.columns.get(column["name"], "") if described else ""
+        if column["description"]:
+            text = sql_literal(column["description"])
+            con.execute(f"COMMENT ON COLUMN {table}.{sql_ident(column['name'])} IS {text}")
+    if described and described.description:
+        con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(described.description)}")
 
 
 def _seal(version: Path) -> None:
@@ -498,6 +539,9 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
             # warehouse locked by another process may be free on the next try.
             raise dg.Failure(str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from exc
         context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name}")
+        if pub.undescribed:  # the copy is right; its documentation is not (dbt YAML, docs/marts.md)
+            context.log.warning("published without a description (add one in the model's dbt YAML): "
+                                + ", ".join(pub.undescribed))
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(paths.published)),
@@ -507,6 +551,7 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
                 **{f"rows/{t}": n for t, n in pub.rows.items()},
                 "pruned_versions": dg.MetadataValue.json(pub.pruned),
                 "failed_non_blocking_checks": dg.MetadataValue.json(outcome.warnings),
+                "undescribed_columns": dg.MetadataValue.json(pub.undescribed),
             }
         )
 

@@ -1,8 +1,8 @@
 """The landing contract (extracts.yml) as Python objects.
 
-`orchestration/extracts.yml` is a copy of the specification's `extracts.yml`; a test keeps the two
-equal. Everything that needs to know an entity's columns (the generator, the loader, the raw-layer
-DDL, the data-quality suites) reads it from here, so the contract is written down exactly once.
+`orchestration/extracts.yml` is the contract (docs/landing-contract.md explains it). Everything
+that needs to know an entity's columns (the generator, the loader, the raw-layer DDL, the
+data-quality suites) reads it from here, so the contract is written down exactly once.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     if not registered:
         raise MaterializeError(
             f"no batches found in {landing}: expected <system>/<entity>/<YYYY-MM>/ folders "
-            "(docs/ingestion.md describes the landing folder)"
+            "(see the landing contract, docs/landing-contract.md)"
         )
     blocks = contiguous_blocks(_run_months(registered, months, landing), registered)
     defs = build_definitions(paths)

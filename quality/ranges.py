@@ -140,7 +140,7 @@ class Coverage:
     severity: str = WARN
 
 
-# The spec: a reference that points nowhere loads and is flagged (its money goes to UNASSIGNED, so
+# The landing contract: a reference that points nowhere loads and is flagged (its money goes to UNASSIGNED, so
 # totals still reconcile). WARN therefore; the shares say how much the customer view is missing.
 COVERAGE: tuple[Coverage, ...] = (
     Coverage(

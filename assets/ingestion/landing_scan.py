@@ -1,6 +1,6 @@
 """Finding batches in the landing folder, and refusing folders and paths that break the layout.
 
-The layout (shared/spec/extracts.md): `<root>/<system>/<entity>/<YYYY-MM>/part-*.csv|parquet`
+The layout (docs/landing-contract.md): `<root>/<system>/<entity>/<YYYY-MM>/part-*.csv|parquet`
 plus an optional `_manifest.json`. Names starting with `_` or `.` are metadata (the generator's
 `_generator.json`, `.DS_Store`, ...) and are ignored at every level, except the batch's own
 `_manifest.json`. Everything else that does not fit the layout is a *folder refusal*: an unknown
@@ -161,7 +161,7 @@ def check_names(system: str, entity: str, batch: str) -> None:
     where = f"{system}/{entity}/{batch}"
     if (system, entity) not in entities():
         raise Refused(where, f"unknown system/entity {system}/{entity}",
-                      "use a system and entity of the landing contract (shared/spec/extracts.yml)")
+                      "use a system and entity of the landing contract (orchestration/extracts.yml)")
     if not is_month(batch):
         raise Refused(where, f"batch {batch!r} is not a month", MONTH_HINT)
 

@@ -66,7 +66,7 @@ class Conditional:
     empty_when: tuple[str, ...]
 
 
-# extracts.md: return_reason is required on a credit memo line, and wanted on no invoice line.
+# docs/landing-contract.md: return_reason is required on a credit memo line, and wanted on no invoice line.
 CONDITIONALS: dict[tuple[str, str], tuple[Conditional, ...]] = {
     ("erp", "sales_lines"): (Conditional("return_reason", "document_type", ("CREDIT_MEMO",), ("INVOICE",)),),
 }

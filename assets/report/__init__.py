@@ -325,8 +325,8 @@ def render_html(copy: PublishedCopy, settings: Settings, report: Report, reconci
 <main>
 <nav>{nav}</nav>
 {"".join(sections)}
-<footer>Built by strata from the published marts (shared/spec/marts.md); definitions in
-shared/spec/methodology.md. Cuts and targets drawn from the configuration in force when the report was built.
+<footer>Built by strata from the published marts (<a href="../docs/index.html">what each column means</a>);
+definitions in docs/methodology.md. Cuts and targets: the configuration in force when the report was built.
 </footer>
 </main>
 </body>

@@ -1,4 +1,4 @@
-"""A generated folder is exactly what the landing contract (extracts.md / extracts.yml) describes."""
+"""A generated folder is exactly what the landing contract (docs/landing-contract.md, orchestration/extracts.yml) describes."""
 
 from __future__ import annotations
 

@@ -66,10 +66,10 @@ def test_every_job_schedule_and_sensor_resolves(defs):
 
 
 def test_every_warehouse_step_is_in_the_one_writer_pool_and_retried(defs):
-    """Ingestion, dbt and the publisher open warehouse.duckdb; the other publishing assets read the
-    published copy."""
+    """Ingestion, dbt, the publisher and the docs site (dbt's catalog) open warehouse.duckdb; the other
+    publishing assets read the published copy."""
     job = defs.resolve_job_def("nightly_refresh")
-    warehouse_steps = {f"{s}__{e}" for s, e in entities()} | {"dbt_models", "published_marts"}
+    warehouse_steps = {f"{s}__{e}" for s, e in entities()} | {"dbt_models", "published_marts", "dbt_docs"}
     nodes = {node.name: node for node in job.graph.node_defs}
     assert warehouse_steps <= nodes.keys()
     for name in warehouse_steps:

@@ -86,6 +86,28 @@ def pg_database() -> PgTestDatabase:
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
+@pytest.fixture
+def analyst(pg_database):
+    """An analyst's login: the BI role plus CREATE on a schema of its own (where dashboards' views
+    live). Yields its connection string; the schema and the login are dropped afterwards."""
+    name = f"analyst_{pg_database.dbname.removeprefix('strata_test_')}"
+    with pg_database.connect(autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [pg_database.bi_role]).fetchone():
+            admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(pg_database.bi_role)))
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("GRANT {} TO {}").format(sql.Identifier(pg_database.bi_role), sql.Identifier(name))
+        )
+        admin.execute(
+            sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(name), sql.Identifier(name))
+        )
+        try:
+            yield make_conninfo(pg_database.url, user=name)
+        finally:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
 # --------------------------------------------------------------------------------------------------
 # A whole real run (generator → Dagster → marts → publishing), shared with the other suites when the
 # root conftest offers one (`sample_run`), else built here on a small generated landing folder.

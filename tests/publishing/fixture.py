@@ -1,4 +1,4 @@
-"""Small DuckDB warehouses with the marts of shared/spec/marts.md, for the publishing tests.
+"""Small DuckDB warehouses with the marts of docs/marts.md, for the publishing tests.
 
 `build_marts_warehouse(path)` writes `marts.<name>` for the eight published marts (exactly the
 columns and types of marts.md, in its order) and the two audit tables, filled with deterministic,

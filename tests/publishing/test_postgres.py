@@ -229,19 +229,176 @@ def test_a_failed_load_leaves_the_old_marts(pg_database, published, tmp_path):
         assert "pg-run-1" in conn.execute("SELECT obj_description('marts'::regnamespace)").fetchone()[0]
 
 
-def test_a_view_on_a_mart_stops_the_swap_instead_of_vanishing(pg_database, published):
+PROFIT_VIEW = (  # an analyst's dashboard view: one row, so a test can compare it with the files
+    "CREATE VIEW {}.profit_overview AS "
+    "SELECT count(*) AS customer_months, sum(net_revenue) AS net_revenue, sum(contribution_margin) AS cm "
+    "FROM marts.fct_customer_profit_monthly"
+)
+
+
+def profit_overview(copy) -> tuple:
+    """What the analyst's view must show for a published copy, computed from its Parquet file."""
+    with duckdb.connect() as con:
+        return con.execute(
+            "SELECT count(*), sum(net_revenue), sum(contribution_margin) "
+            f"FROM read_parquet({sql_literal(copy.parquet('fct_customer_profit_monthly'))})"
+        ).fetchone()
+
+
+def relation_oid(conn, name: str) -> int:
+    return conn.execute("SELECT %s::regclass::oid", [name]).fetchone()[0]
+
+
+def test_an_analysts_view_survives_every_publication_and_reads_fresh_numbers(
+    pg_database, published, small_copy, analyst, monkeypatch
+):
+    monkeypatch.setenv(ENV_URL, pg_database.url)
+    monkeypatch.setenv("STRATA_POSTGRES_BI_ROLE", pg_database.bi_role)
+    assert _run_asset(published.version.parent.parent).success
+    schema = conninfo_to_dict(analyst)["user"]
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        conn.execute(sql.SQL(PROFIT_VIEW).format(sql.Identifier(schema)))
+        view = f"{schema}.profit_overview"
+        oids = relation_oid(conn, view), relation_oid(conn, "marts.fct_customer_profit_monthly")
+        assert conn.execute(f"SELECT * FROM {view}").fetchone() == profit_overview(published)
+        # strata runs twice more, with other numbers and back: the view shows each run's numbers.
+        for copy in (small_copy, published):
+            assert _run_asset(copy.version.parent.parent).success
+            assert conn.execute(f"SELECT * FROM {view}").fetchone() == profit_overview(copy)
+        assert profit_overview(small_copy) != profit_overview(published)
+        # the same view and table, not look-alikes: their data was replaced, not the objects
+        assert (relation_oid(conn, view), relation_oid(conn, "marts.fct_customer_profit_monthly")) == oids
+
+
+def test_readers_with_the_bi_role_see_no_error_while_strata_publishes(
+    pg_database, published, small_copy, analyst
+):
     target = pg_database.target()
     publish_postgres(published, target)
-    with pg_database.connect(autocommit=True) as conn:
-        conn.execute("CREATE VIEW public.core_customers AS SELECT * FROM marts.customer_segments")
-        try:
-            with pytest.raises(PostgresPublishError, match="depend") as refused:
-                publish_postgres(published, target)
-            assert not refused.value.transient  # the jobs must not retry it
-            assert conn.execute("SELECT count(*) FROM public.core_customers").fetchone()[0] > 0
-        finally:
-            conn.execute("DROP VIEW public.core_customers")
+    schema = conninfo_to_dict(analyst)["user"]
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        conn.execute(sql.SQL(PROFIT_VIEW).format(sql.Identifier(schema)))
+    expected = {profit_overview(published), profit_overview(small_copy)}
+    seen, problems, stop = [], [], threading.Event()
+
+    def reader() -> None:
+        with psycopg.connect(analyst, autocommit=True) as conn:
+            while not stop.is_set():
+                try:
+                    seen.append(conn.execute(f"SELECT * FROM {schema}.profit_overview").fetchone())
+                    conn.execute("SELECT count(*) FROM marts.segment_kpis").fetchone()
+                except psycopg.Error as exc:
+                    problems.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(6):
+            publish_postgres(small_copy if i % 2 == 0 else published, target)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert problems == []
+    assert len(seen) > 20
+    assert set(seen) == expected  # one publication or the other, both seen, never an empty mart
+
+
+def _republish(warehouse: Path, out: Path, run_id: str, *statements: str):
+    """The fixture warehouse changed by `statements`, published again: the new current copy."""
+    with duckdb.connect(str(warehouse)) as con:
+        for statement in statements:
+            con.execute(statement)
+    publish(warehouse, out, run_id)
+    return open_published(out)
+
+
+def test_a_new_column_is_added_in_place(pg_database, published, warehouse, out_dir, analyst):
+    target = pg_database.target()
     publish_postgres(published, target)
+    schema = conninfo_to_dict(analyst)["user"]
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        conn.execute(sql.SQL(PROFIT_VIEW).format(sql.Identifier(schema)))
+        before = relation_oid(conn, "marts.fct_customer_profit_monthly")
+    grown = _republish(
+        warehouse,
+        out_dir,
+        "grown",
+        "ALTER TABLE marts.fct_customer_profit_monthly ADD COLUMN region VARCHAR",
+        "UPDATE marts.fct_customer_profit_monthly SET region = 'EMEA'",
+    )
+    publish_postgres(grown, target)
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        assert relation_oid(conn, "marts.fct_customer_profit_monthly") == before
+        assert conn.execute(f"SELECT * FROM {schema}.profit_overview").fetchone() == profit_overview(grown)
+        assert conn.execute(
+            "SELECT count(*), count(DISTINCT region), min(region) FROM marts.fct_customer_profit_monthly"
+        ).fetchone() == (grown.tables["fct_customer_profit_monthly"]["rows"], 1, "EMEA")
+
+
+def test_a_type_change_under_a_view_is_refused_naming_the_view(
+    pg_database, published, warehouse, out_dir, analyst
+):
+    target = pg_database.target()
+    publish_postgres(published, target)
+    schema = conninfo_to_dict(analyst)["user"]
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        conn.execute(sql.SQL(PROFIT_VIEW).format(sql.Identifier(schema)))
+    with pg_database.connect() as conn:
+        before = counts(conn)
+    retyped = _republish(
+        warehouse,
+        out_dir,
+        "retyped",
+        "ALTER TABLE marts.fct_customer_profit_monthly ALTER COLUMN net_revenue TYPE DOUBLE",
+    )
+    with pytest.raises(PostgresPublishError) as refused:
+        publish_postgres(retyped, target)
+    message = str(refused.value)
+    assert f"view {schema}.profit_overview" in message
+    assert "net_revenue changes type (numeric(18,2) → double precision)" in message
+    assert not refused.value.transient  # the jobs must not retry it
+    with pg_database.connect() as conn:  # nothing changed: the previous publication, the view reads it
+        assert counts(conn) == before
+        assert "pg-run-1" in conn.execute("SELECT obj_description('marts'::regnamespace)").fetchone()[0]
+        assert conn.execute(f"SELECT * FROM {schema}.profit_overview").fetchone() == profit_overview(
+            published
+        )
+
+    # A dropped column the view uses is refused the same way.
+    dropped = _republish(
+        warehouse,
+        out_dir,
+        "dropped",
+        "ALTER TABLE marts.fct_customer_profit_monthly ALTER COLUMN net_revenue TYPE DECIMAL(18,2)",
+        "ALTER TABLE marts.fct_customer_profit_monthly DROP COLUMN contribution_margin",
+    )
+    with pytest.raises(
+        PostgresPublishError, match=f"contribution_margin is no longer published, used by view {schema}"
+    ):
+        publish_postgres(dropped, target)
+
+
+def test_a_type_change_no_view_uses_is_made_in_place(pg_database, published, warehouse, out_dir, analyst):
+    target = pg_database.target()
+    publish_postgres(published, target)
+    schema = conninfo_to_dict(analyst)["user"]
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        conn.execute(sql.SQL(PROFIT_VIEW).format(sql.Identifier(schema)))  # uses 3 columns, not cogs
+    retyped = _republish(
+        warehouse,
+        out_dir,
+        "retyped",
+        "ALTER TABLE marts.fct_customer_profit_monthly ALTER COLUMN cogs TYPE DECIMAL(38,12)",
+    )
+    publish_postgres(retyped, target)
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        assert conn.execute(
+            "SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'fct_customer_profit_monthly' AND column_name = 'cogs'"
+        ).fetchone() == ("numeric", 38, 12)
+        assert conn.execute(f"SELECT * FROM {schema}.profit_overview").fetchone() == profit_overview(retyped)
 
 
 def test_the_bi_role_can_read_the_marts_and_nothing_else(pg_database, published):

@@ -1,7 +1,7 @@
 """Small DuckDB warehouses for the quality checks, built by hand in temporary folders.
 
 The raw layer comes from `orchestration.contract.create_raw_tables`; audit and mart tables are
-shaped as docs/architecture.md and shared/spec/marts.md describe them. Rows are inserted as dicts of
+shaped as docs/architecture.md and docs/marts.md describe them. Rows are inserted as dicts of
 contract columns; bookkeeping columns (`_batch`, `_file`, `_line`, `_loaded_at`) are filled in.
 """
 

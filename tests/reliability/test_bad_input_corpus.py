@@ -2,7 +2,7 @@
 with its expected outcome, through the real loader (`assets.ingestion.load_batch`), as ONE
 parametrised test; then the same corpus through the Dagster ingestion asset.
 
-Outcomes (shared/spec/extracts.md):
+Outcomes (docs/landing-contract.md):
 - REFUSED: nothing of the delivery loads, the previous version of the batch stays, the audit row and
   the message name the file and the reason;
 - n rows QUARANTINED: kept with file, line and reason in audit.quarantined_rows, the rest loads;

@@ -1,0 +1,87 @@
+"""The dbt docs site: every model, source, column description and the lineage, as one offline page.
+
+`dbt docs generate --static` writes `static_index.html` with the manifest and the catalog (the
+warehouse's column types) inlined, so the page opens from the file system without a web server
+(dbt's plain `index.html` fetches `manifest.json` and cannot). The asset copies it to
+`<out>/docs/index.html` (replaced atomically), next to the `manifest.json` and `catalog.json` it
+was made from, for tools that read dbt's artifacts. The segment report links to it.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
+
+from assets.transform import failed_build
+from orchestration.dbt import require_manifest, vars_arg
+from orchestration.engines import dbt_env
+from orchestration.resources import StrataPaths
+
+DOCS_DIR = "docs"
+DOCS_PAGE = "index.html"
+STATIC_PAGE = "static_index.html"  # what `dbt docs generate --static` writes into its target folder
+ARTIFACTS = ("manifest.json", "catalog.json")
+
+
+def docs_args(target: str, vars_: list[str]) -> list[str]:
+    """`dbt docs generate` for the published site.
+
+    `--no-compile`: the models' SQL as written is what the site shows; compiling it again would
+    only add time. Without compiling, dbt writes no manifest and `--static` inlines the one it
+    finds in its target folder: the run's prepared manifest is copied there first. On Spark the
+    catalog would start a second Spark session for the column types: `--empty-catalog` keeps the
+    descriptions and lineage and leaves the types out.
+    """
+    args = ["docs", "generate", "--static", "--no-compile", *vars_, "--target", target]
+    return args + (["--empty-catalog"] if target == "spark" else [])
+
+
+def install_site(built: Path, docs: Path) -> Path:
+    """Copy the static page (as index.html) and the artifacts from dbt's target folder into `docs`;
+    each file is replaced atomically, so a reader never opens half a page."""
+    page = built / STATIC_PAGE
+    if not page.is_file():
+        raise dg.Failure(f"dbt docs generate wrote no {STATIC_PAGE} into {built}; see the dbt log above")
+    docs.mkdir(parents=True, exist_ok=True)
+    for source, name in [(page, DOCS_PAGE), *((built / a, a) for a in ARTIFACTS)]:
+        if source.is_file():
+            tmp = docs / f".{name}.tmp"
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, docs / name)
+    return docs / DOCS_PAGE
+
+
+@dg.asset(
+    name="dbt_docs",
+    group_name="publishing",
+    deps=[dg.AssetKey("published_marts")],
+    description="The dbt docs site of the published marts and audit tables (descriptions, columns, "
+    "lineage) as one offline page, <out>/docs/index.html.",
+    owners=["team:data-engineering"],
+    kinds={"dbt", "html"},
+    # The catalog reads the warehouse file, which a writer holds exclusively: same pool as the writers.
+    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+)
+def dbt_docs(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths
+) -> dg.MaterializeResult:
+    target, settings = paths.target, paths.settings()
+    os.environ.update(dbt_env(target, paths.warehouse, paths.out, settings.warehouse))
+    built = Path(require_manifest()).parent / f"docs-{context.run_id[:8]}"
+    built.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(require_manifest(), built / "manifest.json")
+    try:
+        try:
+            dbt.cli(docs_args(target, vars_arg(settings)), raise_on_error=True, target_path=built).wait()
+        except DagsterDbtCliRuntimeError as err:
+            raise failed_build(err) from err  # retried only when another process holds the warehouse
+        page = install_site(built, paths.out / DOCS_DIR)
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+    context.log.info(f"dbt docs site: {page}")
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(page)), "bytes": page.stat().st_size}
+    )
