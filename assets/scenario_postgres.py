@@ -30,11 +30,14 @@ def _grant(conn: psycopg.Connection, target: PostgresTarget, log: Log) -> None:
         conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(role))
         log(f"created the read-only role {target.bi_role} (NOLOGIN)")
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), role))
-    conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), role))
+    conn.execute(
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), role)
+    )
 
 
-def publish_scenario_postgres(folder: Path, name: str, log: Log = lambda _: None,
-                              target: PostgresTarget | None = None) -> str | None:
+def publish_scenario_postgres(
+    folder: Path, name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
+) -> str | None:
     """Replace scenario `name`'s rows in PostgreSQL from its published folder; None when not configured.
 
     Returns where it went (`postgresql://user@host/db` schema scenarios, password masked).
@@ -55,33 +58,58 @@ def publish_scenario_postgres(folder: Path, name: str, log: Log = lambda _: None
                 ident = sql.Identifier(SCHEMA, table)
                 columns = sql.SQL(", ").join(
                     sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"])))
-                    for c in spec["columns"])
+                    for c in spec["columns"]
+                )
                 key = sql.SQL(", ").join(sql.Identifier(k) for k in spec["key"])
-                conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
-                    ident, columns, key))
+                conn.execute(
+                    sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
+                        ident, columns, key
+                    )
+                )
                 conn.execute(sql.SQL("DELETE FROM {} WHERE scenario = %s").format(ident), [name])
                 names = [c["name"] for c in spec["columns"]]
                 parquet = str(Path(folder) / spec["path"]).replace("'", "''")
+                held = {
+                    s
+                    for (s,) in duck.execute(
+                        f"SELECT DISTINCT scenario FROM read_parquet('{parquet}')"
+                    ).fetchall()
+                }
+                if held - {name}:
+                    raise PostgresPublishError(
+                        f"{folder / spec['path']} holds the rows of scenario {', '.join(sorted(held))}, "
+                        f"not {name}"
+                    )
                 rows = duck.execute(f"SELECT * FROM read_parquet('{parquet}')").fetchall()
-                with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
-                        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names))) as copy:
+                with conn.cursor().copy(
+                    sql.SQL("COPY {} ({}) FROM STDIN").format(
+                        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
+                    )
+                ) as copy:
                     for row in rows:
                         copy.write_row(row)
-                loaded = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE scenario = %s").format(ident),
-                                      [name]).fetchone()[0]
+                loaded = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {} WHERE scenario = %s").format(ident), [name]
+                ).fetchone()[0]
                 if loaded != spec["rows"]:
-                    raise PostgresPublishError(f"{table}: {loaded} rows loaded for {name}, the folder has {spec['rows']}")
+                    raise PostgresPublishError(
+                        f"{table}: {loaded} rows loaded for {name}, the folder has {spec['rows']}"
+                    )
             _grant(conn, target, log)
             conn.commit()
     except psycopg.Error as exc:
         raise PostgresPublishError(
-            f"publishing scenario {name} to PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}",
-            transient=isinstance(exc, psycopg.OperationalError)) from None
+            f"publishing scenario {name} to PostgreSQL at {target.display} failed: "
+            f"{target.scrub(str(exc)).strip()}",
+            transient=isinstance(exc, psycopg.OperationalError),
+        ) from None
     log(f"scenario {name}: replaced its rows in {target.display} schema {SCHEMA}")
     return f"{target.display} schema {SCHEMA}"
 
 
-def drop_scenario_postgres(name: str, log: Log = lambda _: None, target: PostgresTarget | None = None) -> bool:
+def drop_scenario_postgres(
+    name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
+) -> bool:
     """Delete scenario `name`'s rows; False when PostgreSQL is not configured or has no such tables."""
     check_name(name)
     target = target or PostgresTarget.from_env()
@@ -89,16 +117,24 @@ def drop_scenario_postgres(name: str, log: Log = lambda _: None, target: Postgre
         return False
     try:
         with connect(target) as conn:
-            existing = {t for (t,) in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [SCHEMA]).fetchall()}
+            existing = {
+                t
+                for (t,) in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [SCHEMA]
+                ).fetchall()
+            }
             for table in TABLES:
                 if table in existing:
-                    conn.execute(sql.SQL("DELETE FROM {} WHERE scenario = %s").format(sql.Identifier(SCHEMA, table)),
-                                 [name])
+                    conn.execute(
+                        sql.SQL("DELETE FROM {} WHERE scenario = %s").format(sql.Identifier(SCHEMA, table)),
+                        [name],
+                    )
             conn.commit()
     except psycopg.Error as exc:
         raise PostgresPublishError(
-            f"removing scenario {name} from PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}",
-            transient=isinstance(exc, psycopg.OperationalError)) from None
+            f"removing scenario {name} from PostgreSQL at {target.display} failed: "
+            f"{target.scrub(str(exc)).strip()}",
+            transient=isinstance(exc, psycopg.OperationalError),
+        ) from None
     log(f"scenario {name}: its rows removed from {target.display} schema {SCHEMA}")
     return bool(existing & set(TABLES))

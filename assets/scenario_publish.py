@@ -38,8 +38,14 @@ from orchestration.settings import Settings
 TMP_SUFFIX = ".tmp"
 
 
-def publish_scenario(con: duckdb.DuckDBPyConnection, out: Path, name: str, description: dict[str, Any],
-                     scenario: Settings, production: Settings) -> tuple[Path, dict[str, int]]:
+def publish_scenario(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    name: str,
+    description: dict[str, Any],
+    scenario: Settings,
+    production: Settings,
+) -> tuple[Path, dict[str, int]]:
     """Write the comparison tables of `con` (temp tables named TABLES) and the report as the
     scenario's current result. Returns the scenario's folder (the link) and rows per table."""
     from assets.report.scenario_report import write_scenario_report
@@ -57,20 +63,32 @@ def publish_scenario(con: duckdb.DuckDBPyConnection, out: Path, name: str, descr
         for table in TABLES:
             (tmp / table).mkdir()
             target = tmp / table / PARQUET_FILE
-            con.execute(f"COPY {sql_ident(table)} TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(
+                f"COPY {sql_ident(table)} TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
+            )
             rows = con.execute(f"SELECT count(*) FROM {sql_ident(table)}").fetchone()[0]
             written = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(target)})").fetchone()[0]
             if rows != written:
                 raise ScenarioError(f"{table}: {rows} rows computed but {written} written to {target}")
-            columns = [{"name": n, "type": t} for n, t, *_ in con.execute(f"DESCRIBE {sql_ident(table)}").fetchall()]
-            tables[table] = {"rows": rows, "key": list(TABLE_KEYS[table]), "path": f"{table}/{PARQUET_FILE}",
-                             "columns": columns}
+            columns = [
+                {"name": n, "type": t} for n, t, *_ in con.execute(f"DESCRIBE {sql_ident(table)}").fetchall()
+            ]
+            tables[table] = {
+                "rows": rows,
+                "key": list(TABLE_KEYS[table]),
+                "path": f"{table}/{PARQUET_FILE}",
+                "columns": columns,
+            }
         write_scenario_report(con, tmp / "report", description, lcy=production.currency.lcy)
         (tmp / SCENARIO_CONFIG).write_text(
             f"# scenario {name}: the configuration it ran with (version {scenario.version})\n"
-            + yaml.safe_dump(scenario.business(), sort_keys=False), encoding="utf-8")
+            + yaml.safe_dump(scenario.business(), sort_keys=False),
+            encoding="utf-8",
+        )
         manifest = {**description, "tables": tables, "version": final.name}
-        (tmp / SCENARIO_MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        (tmp / SCENARIO_MANIFEST).write_text(
+            json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+        )
         _seal(tmp)
         os.rename(tmp, final)
     except BaseException:

@@ -139,7 +139,8 @@ def demo(demo_dir: Path, customers: int, months: int, config: Path | None) -> No
 # `strata scenario`: what-if runs (docs/scenarios.md). Kept as its own group, apart from the commands above.
 
 OUT_OPTION = click.option(
-    "--out", type=click.Path(path_type=Path), envvar="STRATA_OUT", default=DEMO_DIR / "out", show_default=True,
+    "--out", type=click.Path(path_type=Path), envvar="STRATA_OUT", default=DEMO_DIR / "out",
+    show_default=True,
     help="The output folder production materialises into (warehouse.duckdb); $STRATA_OUT if set.")
 
 
@@ -164,7 +165,8 @@ def _scenario_job(out: Path, job: str, op_config: dict, production_config: Path 
 @click.option("--config", "config_file", type=click.Path(path_type=Path), required=True,
               help="The scenario's configuration (a copy of production's, changed).")
 @click.option("--name", required=True, help="The scenario's name: lower-case letters, digits, underscores.")
-@click.option("--month", metavar="YYYY-MM", default=None, help="Compare at this segment month (default: newest).")
+@click.option("--month", metavar="YYYY-MM", default=None,
+              help="Compare at this segment month (default: the newest).")
 @OUT_OPTION
 @click.option("--production-config", type=click.Path(path_type=Path), envvar="STRATA_CONFIG", default=None,
               help="The configuration production runs with (default: $STRATA_CONFIG, else the built-in one).")
@@ -188,7 +190,8 @@ def scenario_run(config_file: Path, name: str, month: str | None, out: Path, pro
     folder = Path(result.output_for_node("scenario"))
     summary = json.loads((folder / "_scenario.json").read_text(encoding="utf-8"))
     console.print(f"scenario [bold]{name}[/] at {summary['month'][:7]}: settings changed: "
-                  f"{', '.join(summary['changed_settings']) or 'none'}; {len(summary['models_rebuilt'])} models "
+                  f"{', '.join(summary['changed_settings']) or 'none'}; "
+                  f"{len(summary['models_rebuilt'])} models "
                   f"rebuilt; {summary['customers_changed']} customer(s) change")
     console.print(f"[green]published[/] {folder} (report: {folder / 'report' / 'index.html'})")
 
@@ -204,7 +207,8 @@ def scenario_list(out: Path) -> None:
         return
     for s in found:
         console.print(f"[bold]{s['scenario']}[/]  month {s['month'][:7]}  created {s['created_at']}  "
-                      f"{s['customers_changed']} customer(s) change  settings: {', '.join(s['changed_settings']) or 'none'}")
+                      f"{s['customers_changed']} customer(s) change  "
+                      f"settings: {', '.join(s['changed_settings']) or 'none'}")
 
 
 @scenario.command("drop", help="Remove a scenario: its warehouse schemas, its folder, its PostgreSQL rows.")
@@ -220,7 +224,8 @@ def scenario_drop(name: str, out: Path) -> None:
         sys.exit(2)
     result = _scenario_job(out, "scenario_drop", {"name": name}, None)
     removed = result.output_for_node("scenario_drop")
-    console.print(f"scenario {name}: " + (f"removed {len(removed)} item(s)" if removed else "nothing to remove"))
+    console.print(f"scenario {name}: "
+                  + (f"removed {len(removed)} item(s)" if removed else "nothing to remove"))
 
 if __name__ == "__main__":
     main()

@@ -120,8 +120,13 @@ class ScenarioPlan:
         return bool(self.roots)
 
 
-def plan_scenario(name: str, production: Mapping[str, Any], scenario: Mapping[str, Any],
-                  manifest: Mapping[str, Any], rebuild_all: bool = False) -> ScenarioPlan:
+def plan_scenario(
+    name: str,
+    production: Mapping[str, Any],
+    scenario: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    rebuild_all: bool = False,
+) -> ScenarioPlan:
     """What the scenario `name` rebuilds. `rebuild_all`: every model that reads any setting (a check
     of the scenario machinery: with production's own configuration nothing may change)."""
     check_name(name)
@@ -149,9 +154,19 @@ def build_args(plan: ScenarioPlan, dbt_vars: Mapping[str, Any], state_dir: str, 
     """
     selection = [f"{model}+" for model in plan.roots]
     return [
-        "build", "--select", *selection, "--exclude-resource-type", "unit_test",
-        "--defer", "--favor-state", "--state", state_dir,
-        "--vars", _json(scenario_vars(plan, dbt_vars)), "--target-path", target_dir,
+        "build",
+        "--select",
+        *selection,
+        "--exclude-resource-type",
+        "unit_test",
+        "--defer",
+        "--favor-state",
+        "--state",
+        state_dir,
+        "--vars",
+        _json(scenario_vars(plan, dbt_vars)),
+        "--target-path",
+        target_dir,
     ]
 
 

@@ -17,6 +17,7 @@ the `warehouse_writer` pool, so a scenario waits for production runs and they wa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ WORK_DIR = ".work"
 VERSIONS_DIR = ".versions"
 SCENARIO_MANIFEST = "_scenario.json"
 SCENARIO_CONFIG = "scenario.yml"
+STATE_STAMP = "strata_state_fingerprint"
 TABLES = ("scenario_customers", "scenario_migrations", "scenario_segments")
 TABLE_KEYS = {
     "scenario_customers": ("scenario", "month", "customer_no"),
@@ -68,7 +71,9 @@ def work_dir(out: Path) -> Path:
     return scenarios_root(out) / WORK_DIR
 
 
-def load_scenario_config(name: str, out: Path, *, text: str | None = None, file: Path | None = None) -> Settings:
+def load_scenario_config(
+    name: str, out: Path, *, text: str | None = None, file: Path | None = None
+) -> Settings:
     """The scenario's configuration, validated exactly like production's (the error names the key).
 
     Given as YAML text (the Dagster launchpad), it is kept as `<out>/scenarios/.work/<name>.yml`,
@@ -105,25 +110,36 @@ def baseline_month(con: duckdb.DuckDBPyConnection, month: str | None, production
     """
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-        "AND table_name = 'customer_segments'").fetchone()[0]
+        "AND table_name = 'customer_segments'"
+    ).fetchone()[0]
     if not exists:
         raise ScenarioError("the warehouse has no production marts yet: run `strata materialize` first")
-    months = [m for (m,) in con.execute(
-        "SELECT DISTINCT month FROM marts.customer_segments ORDER BY month").fetchall()]
+    months = [
+        m
+        for (m,) in con.execute(
+            "SELECT DISTINCT month FROM marts.customer_segments ORDER BY month"
+        ).fetchall()
+    ]
     if not months:
         raise ScenarioError("production's customer_segments is empty: no segment month to compare at")
     chosen = months[-1] if month is None else month_end(month)
     if chosen not in months:
         raise ScenarioError(
             f"month {month} has no segments in production; segment months are "
-            f"{months[0]:%Y-%m} .. {months[-1]:%Y-%m}")
-    versions = [v for (v,) in con.execute(
-        "SELECT DISTINCT config_version FROM marts.customer_segments WHERE month = ?", [chosen]).fetchall()]
+            f"{months[0]:%Y-%m} .. {months[-1]:%Y-%m}"
+        )
+    versions = [
+        v
+        for (v,) in con.execute(
+            "SELECT DISTINCT config_version FROM marts.customer_segments WHERE month = ?", [chosen]
+        ).fetchall()
+    ]
     if versions != [production.version]:
         raise ScenarioError(
             f"production's marts were built with configuration version {', '.join(versions)}, but the "
             f"production configuration given has version {production.version}: pass the file production "
-            "runs with (--production-config, or STRATA_CONFIG)")
+            "runs with (--production-config, or STRATA_CONFIG)"
+        )
     return chosen
 
 
@@ -131,24 +147,60 @@ def baseline_month(con: duckdb.DuckDBPyConnection, month: str | None, production
 # dbt: production's manifest (what unselected refs defer to) and the scenario's build.
 
 
-def _dbt(args: list[str], warehouse: Path, production: Settings, log_dir: Path) -> subprocess.CompletedProcess:
+def _dbt(
+    args: list[str], warehouse: Path, production: Settings, log_dir: Path
+) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, **dbt_env("duckdb", warehouse, warehouse.parent, production.warehouse),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [str(dbt if dbt.exists() else "dbt"), *args, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target", "duckdb", "--log-path", str(log_dir)]
+    env = {
+        **os.environ,
+        **dbt_env("duckdb", warehouse, warehouse.parent, production.warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    cmd = [
+        str(dbt if dbt.exists() else "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        "duckdb",
+        "--log-path",
+        str(log_dir),
+    ]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
 
 
 def production_manifest(warehouse: Path, production: Settings, state_dir: Path) -> dict[str, Any]:
-    """Parse the dbt project with production's vars and warehouse: the relations to defer to."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    result = _dbt(state_parse_args(production.dbt_vars(), str(state_dir)), warehouse, production,
-                  state_dir / "logs")
-    if result.returncode != 0:
-        raise ScenarioError(f"dbt could not parse the project with production's configuration:\n"
-                            f"{(result.stdout + result.stderr)[-4000:]}")
-    return json.loads((state_dir / "manifest.json").read_text(encoding="utf-8"))
+    """Parse the dbt project with production's vars and warehouse: the relations to defer to.
+
+    The parse (~15 s, most of it dbt starting) is skipped while its inputs are unchanged: the
+    project's files, dbt's version, production's vars and the warehouse path (STATE_STAMP).
+    """
+    args = state_parse_args(production.dbt_vars(), str(state_dir))
+    fingerprint = _state_fingerprint(args, warehouse)
+    stamp, manifest_file = state_dir / STATE_STAMP, state_dir / "manifest.json"
+    if not (manifest_file.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == fingerprint):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        result = _dbt(args, warehouse, production, state_dir / "logs")
+        if result.returncode != 0:
+            raise ScenarioError(
+                f"dbt could not parse the project with production's configuration:\n"
+                f"{(result.stdout + result.stderr)[-4000:]}"
+            )
+        stamp.write_text(fingerprint, encoding="utf-8")
+    return json.loads(manifest_file.read_text(encoding="utf-8"))
+
+
+def _state_fingerprint(args: list[str], warehouse: Path) -> str:
+    digest = hashlib.sha256(
+        json.dumps([args, str(warehouse), version("dbt-core"), version("dbt-duckdb")]).encode()
+    )
+    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+        rel = path.relative_to(DBT_PROJECT_DIR)
+        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def descendants(manifest: dict[str, Any], roots: list[str]) -> list[str]:
@@ -164,22 +216,39 @@ def descendants(manifest: dict[str, Any], roots: list[str]) -> list[str]:
     return sorted(manifest["nodes"][uid]["name"] for uid in seen)
 
 
-def build_scenario_models(plan: ScenarioPlan, scenario: Settings, warehouse: Path, production: Settings,
-                          state_dir: Path, target_dir: Path) -> dict[str, Any]:
+def build_scenario_models(
+    plan: ScenarioPlan,
+    scenario: Settings,
+    warehouse: Path,
+    production: Settings,
+    state_dir: Path,
+    target_dir: Path,
+) -> dict[str, Any]:
     """`dbt build` of the plan into the scenario's schemas; returns run_results.json.
 
     A failing model or blocking test fails the scenario, naming them.
     """
-    result = _dbt(build_args(plan, scenario.dbt_vars(), str(state_dir), str(target_dir)), warehouse,
-                  production, target_dir / "logs")
+    result = _dbt(
+        build_args(plan, scenario.dbt_vars(), str(state_dir), str(target_dir)),
+        warehouse,
+        production,
+        target_dir / "logs",
+    )
     results_file = target_dir / "run_results.json"
-    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {"results": []}
-    failed = [f"{r['unique_id']}: {r['status']}" for r in results["results"]
-              if r["status"] in ("error", "fail", "skipped", "runtime error")]
+    results = (
+        json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {"results": []}
+    )
+    failed = [
+        f"{r['unique_id']}: {r['status']}"
+        for r in results["results"]
+        if r["status"] in ("error", "fail", "skipped", "runtime error")
+    ]
     if result.returncode != 0:
         raise ScenarioError(
-            f"the scenario's dbt build failed ({', '.join(failed) or 'see below'}); production is unchanged:\n"
-            f"{result.stdout[-4000:]}{result.stderr[-2000:]}")
+            f"the scenario's dbt build failed ({', '.join(failed) or 'see below'}); "
+            "production is unchanged:\n"
+            f"{result.stdout[-4000:]}{result.stderr[-2000:]}"
+        )
     return results
 
 
@@ -187,7 +256,9 @@ def drop_scenario_schemas(warehouse: Path, name: str) -> list[str]:
     """Drop the scenario's own schemas (exact names: scenario `a` never touches scenario `a_b`)."""
     con = duckdb.connect(str(warehouse))
     try:
-        existing = {s for (s,) in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
+        existing = {
+            s for (s,) in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()
+        }
         dropped = [s for s in scenario_schemas(name) if s in existing]
         for schema in dropped:
             con.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -199,17 +270,30 @@ def drop_scenario_schemas(warehouse: Path, name: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 # The comparison (methodology §14; marts.md: scenario_customers, scenario_migrations, scenario_segments)
 
-SEGMENTATIONS = ("stratum", "profitability_quadrant", "revenue_tier", "maturity_tier", "maturity_segment",
-                 "needs_group")
-CUSTOMER_COLUMNS = ("stratum", "maturity_segment", "profitability_quadrant", "revenue_tier",
-                    "cost_to_serve_t12m", "contribution_margin_t12m")
+SEGMENTATIONS = (
+    "stratum",
+    "profitability_quadrant",
+    "revenue_tier",
+    "maturity_tier",
+    "maturity_segment",
+    "needs_group",
+)
+CUSTOMER_COLUMNS = (
+    "stratum",
+    "maturity_segment",
+    "profitability_quadrant",
+    "revenue_tier",
+    "cost_to_serve_t12m",
+    "contribution_margin_t12m",
+)
 # A customer with a segment on one side only (possible when the window or the first segment month
 # changes): as in segment_transitions, NEW where the baseline has none, INACTIVE where the scenario has none.
 NO_BASELINE, NO_SCENARIO = "NEW", "INACTIVE"
 
 
-def compare(con: duckdb.DuckDBPyConnection, name: str, month: dt.date, scenario_marts: str,
-            kpi_marts: str) -> None:
+def compare(
+    con: duckdb.DuckDBPyConnection, name: str, month: dt.date, scenario_marts: str, kpi_marts: str
+) -> None:
     """Create temp tables scenario_customers, scenario_migrations and scenario_segments.
 
     `con` has the warehouse as its default catalog (read-only). The baseline is `marts`; the
@@ -219,35 +303,47 @@ def compare(con: duckdb.DuckDBPyConnection, name: str, month: dt.date, scenario_
     pairs = ", ".join(f"b.{c} AS baseline_{c}, s.{c} AS scenario_{c}" for c in CUSTOMER_COLUMNS)
     changed = " OR ".join(f"b.{c} IS DISTINCT FROM s.{c}" for c in CUSTOMER_COLUMNS)
     both = ", ".join(f"b.{c} AS b_{c}, s.{c} AS s_{c}" for c in SEGMENTATIONS)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE TEMP TABLE joined AS
         SELECT coalesce(b.customer_no, s.customer_no) AS customer_no, b.customer_no IS NOT NULL AS in_b,
                s.customer_no IS NOT NULL AS in_s, {pairs}, {both}, ({changed}) AS changed
         FROM (SELECT * FROM marts.customer_segments WHERE month = $month) b
         FULL OUTER JOIN (SELECT * FROM "{scenario_marts}".customer_segments WHERE month = $month) s
           ON b.customer_no = s.customer_no
-    """, {"month": month})
-    con.execute(f"""
+    """,
+        {"month": month},
+    )
+    con.execute(
+        f"""
         CREATE TEMP TABLE scenario_customers AS
         SELECT CAST($name AS VARCHAR) AS scenario, CAST($month AS DATE) AS month, customer_no,
                {", ".join(f"baseline_{c}, scenario_{c}" for c in CUSTOMER_COLUMNS)},
                CAST(changed AS BOOLEAN) AS changed
         FROM joined ORDER BY customer_no
-    """, {"name": name, "month": month})
+    """,
+        {"name": name, "month": month},
+    )
     unpivot = " UNION ALL ".join(
-        f"SELECT '{c}' AS segmentation, CASE WHEN in_b THEN b_{c} ELSE '{NO_BASELINE}' END AS baseline_segment, "
+        f"SELECT '{c}' AS segmentation, "
+        f"CASE WHEN in_b THEN b_{c} ELSE '{NO_BASELINE}' END AS baseline_segment, "
         f"CASE WHEN in_s THEN s_{c} ELSE '{NO_SCENARIO}' END AS scenario_segment FROM joined"
-        for c in SEGMENTATIONS)
-    con.execute(f"""
+        for c in SEGMENTATIONS
+    )
+    con.execute(
+        f"""
         CREATE TEMP TABLE scenario_migrations AS
         SELECT CAST($name AS VARCHAR) AS scenario, CAST($month AS DATE) AS month, segmentation,
                baseline_segment, scenario_segment, CAST(count(*) AS BIGINT) AS customers
         FROM ({unpivot}) m
         GROUP BY segmentation, baseline_segment, scenario_segment
         ORDER BY segmentation, baseline_segment, scenario_segment
-    """, {"name": name, "month": month})
+    """,
+        {"name": name, "month": month},
+    )
     money = "CAST(0 AS DECIMAL(18,2))"
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE TEMP TABLE scenario_segments AS
         WITH b AS (SELECT * FROM marts.segment_kpis WHERE month = $month),
              s AS (SELECT * FROM "{kpi_marts}".segment_kpis WHERE month = $month),
@@ -267,12 +363,15 @@ def compare(con: duckdb.DuckDBPyConnection, name: str, month: dt.date, scenario_
                scenario_customers - baseline_customers AS customers_difference,
                CAST(scenario_contribution_margin - baseline_contribution_margin AS DECIMAL(18,2))
                    AS contribution_margin_difference,
-               CAST(scenario_cost_to_serve - baseline_cost_to_serve AS DECIMAL(18,2)) AS cost_to_serve_difference
+               CAST(scenario_cost_to_serve - baseline_cost_to_serve AS DECIMAL(18,2))
+                   AS cost_to_serve_difference
         FROM j
         -- a segment that had customers only at M-12 has a KPI row with 0 customers: no comparison
         WHERE baseline_customers > 0 OR scenario_customers > 0
         ORDER BY segmentation, segment
-    """, {"name": name, "month": month})
+    """,
+        {"name": name, "month": month},
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -293,8 +392,17 @@ class ScenarioResult:
     postgres: str | None = None
 
 
-def run_scenario(out: Path, name: str, scenario: Settings, production: Settings, *, month: str | None = None,
-                 rebuild_all: bool = False, run_id: str = "", log: Log = lambda _: None) -> ScenarioResult:
+def run_scenario(
+    out: Path,
+    name: str,
+    scenario: Settings,
+    production: Settings,
+    *,
+    month: str | None = None,
+    rebuild_all: bool = False,
+    run_id: str = "",
+    log: Log = lambda _: None,
+) -> ScenarioResult:
     """Recompute, compare and publish the scenario `name` (see the module's docstring)."""
     from assets.scenario_publish import publish_scenario
 
@@ -318,8 +426,10 @@ def run_scenario(out: Path, name: str, scenario: Settings, production: Settings,
     seconds["parse"] = time.monotonic() - tick
     plan = plan_scenario(name, production.business(), scenario.business(), manifest, rebuild_all)
     rebuilt = descendants(manifest, plan.roots)
-    log(f"scenario {name}: {len(plan.changed)} setting(s) differ from production "
-        f"({', '.join(plan.changed) or 'none'}); rebuilding {len(rebuilt)} model(s)")
+    log(
+        f"scenario {name}: {len(plan.changed)} setting(s) differ from production "
+        f"({', '.join(plan.changed) or 'none'}); rebuilding {len(rebuilt)} model(s)"
+    )
 
     dropped = drop_scenario_schemas(warehouse, name)
     if dropped:
@@ -333,34 +443,60 @@ def run_scenario(out: Path, name: str, scenario: Settings, production: Settings,
     tick = time.monotonic()
     scenario_marts = plan.prefix + "marts"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        compare(con, name, chosen,
-                scenario_marts if "customer_segments" in rebuilt else "marts",
-                scenario_marts if "segment_kpis" in rebuilt else "marts")
+        compare(
+            con,
+            name,
+            chosen,
+            scenario_marts if "customer_segments" in rebuilt else "marts",
+            scenario_marts if "segment_kpis" in rebuilt else "marts",
+        )
         seconds["compare"] = time.monotonic() - tick
         customers_changed = con.execute("SELECT count(*) FROM scenario_customers WHERE changed").fetchone()[0]
         description = {
-            "scenario": name, "month": chosen.isoformat(), "run_id": run_id,
+            "scenario": name,
+            "month": chosen.isoformat(),
+            "run_id": run_id,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "config_version": scenario.version, "production_config_version": production.version,
-            "changed_settings": plan.changed, "rebuild_all": rebuild_all, "rebuilt_from": plan.roots,
-            "models_rebuilt": rebuilt, "customers_changed": customers_changed,
-            "schemas": [s for (s,) in con.execute(
-                "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN "
-                "(SELECT unnest($schemas)) ORDER BY schema_name", {"schemas": scenario_schemas(name)}).fetchall()],
+            "config_version": scenario.version,
+            "production_config_version": production.version,
+            "changed_settings": plan.changed,
+            "rebuild_all": rebuild_all,
+            "rebuilt_from": plan.roots,
+            "models_rebuilt": rebuilt,
+            "customers_changed": customers_changed,
+            "schemas": [
+                s
+                for (s,) in con.execute(
+                    "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN "
+                    "(SELECT unnest($schemas)) ORDER BY schema_name",
+                    {"schemas": scenario_schemas(name)},
+                ).fetchall()
+            ],
             "seconds": {k: round(v, 1) for k, v in seconds.items()},
         }
         tick = time.monotonic()
         folder, rows = publish_scenario(con, out, name, description, scenario, production)
     seconds["publish"] = time.monotonic() - tick
-    result = ScenarioResult(name=name, month=chosen, changed=plan.changed, roots=plan.roots, rebuilt=rebuilt,
-                            folder=folder, rows=rows, customers_changed=customers_changed, seconds=seconds)
+    result = ScenarioResult(
+        name=name,
+        month=chosen,
+        changed=plan.changed,
+        roots=plan.roots,
+        rebuilt=rebuilt,
+        folder=folder,
+        rows=rows,
+        customers_changed=customers_changed,
+        seconds=seconds,
+    )
 
     from assets.scenario_postgres import publish_scenario_postgres
 
     result.postgres = publish_scenario_postgres(folder, name, log=log)
     seconds["total"] = time.monotonic() - started
-    log(f"scenario {name} at {chosen:%Y-%m}: {customers_changed} customer(s) changed; published {folder} "
-        f"in {seconds['total']:.1f} s")
+    log(
+        f"scenario {name} at {chosen:%Y-%m}: {customers_changed} customer(s) changed; published {folder} "
+        f"in {seconds['total']:.1f} s"
+    )
     return result
 
 

@@ -83,8 +83,10 @@ def whale_chart(baseline: list[Decimal], scenario: list[Decimal]) -> bytes:
 
 
 def _matrix(con: duckdb.DuckDBPyConnection) -> str:
-    rows = con.execute("SELECT baseline_segment, scenario_segment, customers FROM scenario_migrations "
-                       "WHERE segmentation = 'stratum'").fetchall()
+    rows = con.execute(
+        "SELECT baseline_segment, scenario_segment, customers FROM scenario_migrations "
+        "WHERE segmentation = 'stratum'"
+    ).fetchall()
     counts = {(b, s): n for b, s, n in rows}
     seen = {b for b, _, _ in rows} | {s for _, s, _ in rows}
     order = [s for s in STRATA if s in seen] + sorted(seen - set(STRATA))
@@ -97,7 +99,7 @@ def _matrix(con: duckdb.DuckDBPyConnection) -> str:
             css = "diag" if b == s else ("moved" if n else "")
             cells.append(f'<td class="{css}">{n}</td>')
         body.append(f'<tr><th class="label">{html.escape(b)}</th>{"".join(cells)}</tr>')
-    return (f'<table><tr><th class="label">baseline ↓ / scenario →</th>{head}</tr>{"".join(body)}</table>')
+    return f'<table><tr><th class="label">baseline ↓ / scenario →</th>{head}</tr>{"".join(body)}</table>'
 
 
 def _top_segments(con: duckdb.DuckDBPyConnection, lcy: str) -> str:
@@ -107,35 +109,51 @@ def _top_segments(con: duckdb.DuckDBPyConnection, lcy: str) -> str:
         FROM scenario_segments WHERE segment <> 'ALL'
         ORDER BY abs(contribution_margin_difference) DESC, segmentation, segment LIMIT {TOP_SEGMENTS}
     """).fetchall()
-    head = ("<tr><th class='label'>segmentation</th><th class='label'>segment</th><th>customers</th>"
-            "<th>contribution margin (baseline → scenario)</th><th>CM difference</th><th>CTS difference</th></tr>")
+    head = (
+        "<tr><th class='label'>segmentation</th><th class='label'>segment</th><th>customers</th>"
+        "<th>contribution margin (baseline → scenario)</th><th>CM difference</th><th>CTS difference</th></tr>"
+    )
     body = "".join(
         f"<tr><td class='label'>{html.escape(sg)}</td><td class='label'>{html.escape(seg)}</td>"
         f"<td>{bc} → {sc}</td><td>{_money(bcm, lcy)} → {_money(scm, lcy)}</td><td>{_money(d, lcy)}</td>"
         f"<td>{_money(dc, lcy)}</td></tr>"
-        for sg, seg, bc, sc, bcm, scm, d, dc in rows)
+        for sg, seg, bc, sc, bcm, scm, d, dc in rows
+    )
     return f"<table>{head}{body}</table>"
 
 
-def write_scenario_report(con: duckdb.DuckDBPyConnection, folder: Path, description: dict[str, Any],
-                          lcy: str) -> Path:
+def write_scenario_report(
+    con: duckdb.DuckDBPyConnection, folder: Path, description: dict[str, Any], lcy: str
+) -> Path:
     """Write index.html and its chart into `folder`; returns the page."""
     folder.mkdir(parents=True, exist_ok=True)
-    baseline = [v for (v,) in con.execute(
-        "SELECT baseline_contribution_margin_t12m FROM scenario_customers "
-        "WHERE baseline_contribution_margin_t12m IS NOT NULL").fetchall()]
-    scenario = [v for (v,) in con.execute(
-        "SELECT scenario_contribution_margin_t12m FROM scenario_customers "
-        "WHERE scenario_contribution_margin_t12m IS NOT NULL").fetchall()]
+    baseline = [
+        v
+        for (v,) in con.execute(
+            "SELECT baseline_contribution_margin_t12m FROM scenario_customers "
+            "WHERE baseline_contribution_margin_t12m IS NOT NULL"
+        ).fetchall()
+    ]
+    scenario = [
+        v
+        for (v,) in con.execute(
+            "SELECT scenario_contribution_margin_t12m FROM scenario_customers "
+            "WHERE scenario_contribution_margin_t12m IS NOT NULL"
+        ).fetchall()
+    ]
     (folder / WHALE_PNG).write_bytes(whale_chart(baseline, scenario))
-    total, changed = con.execute("SELECT count(*), count(*) FILTER (WHERE changed) FROM scenario_customers").fetchone()
+    total, changed = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE changed) FROM scenario_customers"
+    ).fetchone()
     all_row = con.execute(
         "SELECT baseline_contribution_margin, scenario_contribution_margin, baseline_cost_to_serve, "
         "scenario_cost_to_serve FROM scenario_segments WHERE segmentation = 'stratum' AND segment = 'ALL'"
     ).fetchone() or (None, None, None, None)
     name = html.escape(description["scenario"])
-    settings = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in description["changed_settings"]) \
+    settings = (
+        "".join(f"<li><code>{html.escape(s)}</code></li>" for s in description["changed_settings"])
         or "<li>none: the scenario's configuration equals production's</li>"
+    )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>strata scenario {name}</title>
 <style>{STYLE}</style></head><body>

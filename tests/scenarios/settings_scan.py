@@ -16,7 +16,10 @@ from typing import Any
 # The macros that look a setting up by a path given as their first argument, and the prefix they
 # put before it. Their own bodies read var('strata') generically and are not scanned.
 LOOKUPS = {
-    "strata_setting": "", "strata_decimal": "", "strata_string": "", "segments_strata_setting": "",
+    "strata_setting": "",
+    "strata_decimal": "",
+    "strata_string": "",
+    "segments_strata_setting": "",
     "segments_setting": "segments.",
 }
 LITERAL_CALL = re.compile(r"\b(" + "|".join(LOOKUPS) + r")\(\s*'([^']+)'")
@@ -57,7 +60,9 @@ def settings_read(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
                 continue
             seen.add(uid)
             macro = macros[uid]
-            if macro["name"] in LOOKUPS or macro["package_name"] != manifest["metadata"].get("project_name", "strata"):
+            if macro["name"] in LOOKUPS or macro["package_name"] != manifest["metadata"].get(
+                "project_name", "strata"
+            ):
                 continue
             found |= _paths_in(macro["macro_sql"], macro["original_file_path"])
             todo += macro["depends_on"]["macros"]

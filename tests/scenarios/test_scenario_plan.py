@@ -57,7 +57,9 @@ def test_every_model_declares_exactly_the_settings_its_sql_reads(manifest):
 def test_changed_settings_name_the_leaves(production):
     assert changed_settings(production, production) == []
     weights = changed(production, "segments.strata.profitability.weights.contribution_margin", 0.9)
-    assert changed_settings(production, weights) == ["segments.strata.profitability.weights.contribution_margin"]
+    assert changed_settings(production, weights) == [
+        "segments.strata.profitability.weights.contribution_margin"
+    ]
     target = changed(production, "kpis.targets.1.low", 0.25)
     assert changed_settings(production, target) == ["kpis.targets.1.low"]
     fewer = changed(production, "kpis.targets", production["kpis"]["targets"][:2])
@@ -73,12 +75,25 @@ def test_a_strata_weight_rebuilds_segments_but_not_cost_allocation(manifest, pro
     scenario = changed(production, "segments.strata.profitability.weights.contribution_margin", 0.9)
     plan = plan_scenario("cm_heavy", production, scenario, manifest)
     # the model that reads the weight, and the four that stamp the configuration's version
-    assert plan.roots == ["int_segment_customers", "int_segment_strata", "kpi_target_status", "segment_kpis",
-                          "segment_transitions"]
+    assert plan.roots == [
+        "int_segment_customers",
+        "int_segment_strata",
+        "kpi_target_status",
+        "segment_kpis",
+        "segment_transitions",
+    ]
     rebuilt = descendants(manifest, plan.roots)
-    assert rebuilt == ["account_playbook", "customer_segments", "int_segment_assignments", "int_segment_customers",
-                       "int_segment_maturity", "int_segment_strata", "kpi_target_status", "segment_kpis",
-                       "segment_transitions"]
+    assert rebuilt == [
+        "account_playbook",
+        "customer_segments",
+        "int_segment_assignments",
+        "int_segment_customers",
+        "int_segment_maturity",
+        "int_segment_strata",
+        "kpi_target_status",
+        "segment_kpis",
+        "segment_transitions",
+    ]
     assert not any(m.startswith(("stg_", "int_cost", "fct_")) for m in rebuilt)
 
 
@@ -87,8 +102,14 @@ def test_an_order_entry_channel_weight_rebuilds_cost_to_serve_and_everything_aft
     plan = plan_scenario("phone_3x", production, scenario, manifest)
     assert "int_cost_driver_units" in plan.roots
     rebuilt = descendants(manifest, plan.roots)
-    assert {"int_cost_allocation", "int_customer_profit_monthly", "fct_cost_to_serve_monthly",
-            "margin_reconciliation", "customer_segments", "segment_kpis"} <= set(rebuilt)
+    assert {
+        "int_cost_allocation",
+        "int_customer_profit_monthly",
+        "fct_cost_to_serve_monthly",
+        "margin_reconciliation",
+        "customer_segments",
+        "segment_kpis",
+    } <= set(rebuilt)
     # what the channel weights do not reach: staging, currency, sales lines, the crosswalks
     assert not {"int_sales_lines", "int_fx_rates", "int_customers", "int_payments"} & set(rebuilt)
     assert not any(m.startswith("stg_") for m in rebuilt)
@@ -100,15 +121,22 @@ def test_build_args_defer_every_other_ref_to_production(manifest, production):
     args = build_args(plan, {"strata": scenario, "config_version": "x"}, "/state", "/target")
     assert args[:2] == ["build", "--select"]
     assert "int_segment_strata+" in args
-    assert ["--defer", "--favor-state", "--state", "/state"] == args[args.index("--defer"):args.index("--defer") + 4]
+    assert args[
+        args.index("--defer") : args.index("--defer") + 4
+    ] == ["--defer", "--favor-state", "--state", "/state"]
     dbt_vars = json.loads(args[args.index("--vars") + 1])
     assert dbt_vars["strata_schema_prefix"] == "scenario_tight_"
-    assert scenario_schemas("tight") == ["scenario_tight_staging", "scenario_tight_intermediate",
-                                         "scenario_tight_marts", "scenario_tight_main"]
+    assert scenario_schemas("tight") == [
+        "scenario_tight_staging",
+        "scenario_tight_intermediate",
+        "scenario_tight_marts",
+        "scenario_tight_main",
+    ]
 
 
-@pytest.mark.parametrize("name", ["", "Phone", "1st", "a-b", "a b", "x;drop schema marts", "../published",
-                                  "é", "a" * 41, None])
+@pytest.mark.parametrize(
+    "name", ["", "Phone", "1st", "a-b", "a b", "x;drop schema marts", "../published", "é", "a" * 41, None]
+)
 def test_bad_names_are_refused_before_they_reach_a_schema_or_a_path(name):
     with pytest.raises(ScenarioError, match="lower-case letters, digits and underscores"):
         check_name(name)
