@@ -223,7 +223,7 @@ def scenario_drop(name: str, out: Path) -> None:
         err_console.print(f"[red]error:[/] {exc}")
         sys.exit(2)
     result = _scenario_job(out, "scenario_drop", {"name": name}, None)
-    removed = result.output_for_node("scenario_drop")
+    removed = result.output_for_node("drop")
     console.print(f"scenario {name}: "
                   + (f"removed {len(removed)} item(s)" if removed else "nothing to remove"))
 

@@ -89,7 +89,7 @@ def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths
     )
 
 
-@dg.op(name="scenario_drop", tags=WAREHOUSE_POOL_TAGS)
+@dg.op(name="drop", tags=WAREHOUSE_POOL_TAGS)
 def scenario_drop_op(
     context: dg.OpExecutionContext, config: ScenarioDropConfig, paths: StrataPaths
 ) -> list[str]:
@@ -150,7 +150,7 @@ def execute(
     instance = open_instance(out)
     release_dead_runs(instance)
     job = dg.Definitions(jobs=SCENARIO_JOBS, resources={"paths": paths}).resolve_job_def(job_name)
-    op = "scenario" if job_name == "scenario_run" else "scenario_drop"
+    op = "scenario" if job_name == "scenario_run" else "drop"
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,
