@@ -33,7 +33,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
 th { background: #f3f3f3; } td.label, th.label { text-align: left; }
 td.diag { background: #eef6ee; } td.moved { background: #fdeee4; font-weight: bold; }
-.neg { color: #b00020; } code { background: #f3f3f3; padding: 0 0.2em; }
+.neg { color: #b00020; } span { white-space: nowrap; } code { background: #f3f3f3; padding: 0 0.2em; }
 """
 
 
