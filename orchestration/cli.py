@@ -184,6 +184,10 @@ def scenario_run(config_file: Path, name: str, month: str | None, out: Path, pro
     except (ScenarioError, ConfigError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         sys.exit(2)
+    if not (Path(out) / "warehouse.duckdb").is_file():
+        err_console.print(f"[red]error:[/] no warehouse in {out}: run `strata materialize` first "
+                          "(or pass --out)")
+        sys.exit(2)
     op_config = {"name": name, "config_file": str(Path(config_file).resolve()), "rebuild_all": rebuild_all,
                  **({"month": month} if month else {})}
     result = _scenario_job(out, "scenario_run", op_config, production_config)

@@ -254,7 +254,13 @@ def build_scenario_models(
 
 def drop_scenario_schemas(warehouse: Path, name: str) -> list[str]:
     """Drop the scenario's own schemas (exact names: scenario `a` never touches scenario `a_b`)."""
-    con = duckdb.connect(str(warehouse))
+    try:
+        con = duckdb.connect(str(warehouse))
+    except duckdb.IOException as exc:
+        raise ScenarioError(
+            f"the warehouse {warehouse} is held by another process (a run outside Dagster?); "
+            f"try again when it has finished: {exc}"
+        ) from None
     try:
         existing = {
             s for (s,) in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()
@@ -489,9 +495,15 @@ def run_scenario(
         seconds=seconds,
     )
 
+    from assets.postgres_publish import PostgresPublishError
     from assets.scenario_postgres import publish_scenario_postgres
 
-    result.postgres = publish_scenario_postgres(folder, name, log=log)
+    try:
+        result.postgres = publish_scenario_postgres(folder, name, log=log)
+    except PostgresPublishError as exc:
+        raise ScenarioError(
+            f"the scenario is published in {folder}, but PostgreSQL was not updated: {exc}"
+        ) from None
     seconds["total"] = time.monotonic() - started
     log(
         f"scenario {name} at {chosen:%Y-%m}: {customers_changed} customer(s) changed; published {folder} "

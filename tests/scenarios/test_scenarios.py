@@ -275,6 +275,13 @@ def test_invalid_scenario_files_are_refused_naming_the_key(production):
     assert not job.success
     failure = next(e for e in job.all_events if e.is_step_failure)
     assert "segments.strata.topline.weights.order_count" in failure.step_failure_data.error.message
+    # an output folder without a warehouse: refused before anything is created there
+    empty = production["configs"] / "no_out"
+    result = CliRunner().invoke(cli, ["scenario", "run", "--config", str(bad), "--name", "x", "--out", str(empty)])
+    assert result.exit_code == 2 and "segments.strata.topline.weights.order_count" in result.output
+    result = CliRunner().invoke(cli, ["scenario", "run", "--config", str(write_config(production["configs"] / "same.yml")),
+                                      "--name", "x", "--out", str(empty)])
+    assert result.exit_code == 2 and "run `strata materialize` first" in result.output and not empty.exists()
     # an unknown month names the segment months there are
     result = run(production, "same", write_config(production["configs"] / "same.yml"), "--month", "2024-01")
     assert result.exit_code == 2 and "segment months are 2025-12 .. 2026-01" in result.output
