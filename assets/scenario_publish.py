@@ -54,6 +54,8 @@ def publish_scenario(
     root = scenarios_root(out)
     versions = root / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
+    for leftover in versions.glob(f"{name}-*{TMP_SUFFIX}"):  # a killed run's half-written version
+        shutil.rmtree(leftover, ignore_errors=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     final = versions / f"{name}-{stamp}"
     tmp = final.with_name(final.name + TMP_SUFFIX)
@@ -129,7 +131,7 @@ def _versions_of(versions: Path, name: str) -> list[Path]:
         return []
     found = []
     for p in versions.iterdir():
-        base, _, stamp = p.name.rpartition("-")
+        base, _, _stamp = p.name.rpartition("-")
         if p.is_dir() and base == name and not p.name.endswith(TMP_SUFFIX):
             found.append(p)
     return sorted(found)
@@ -137,14 +139,7 @@ def _versions_of(versions: Path, name: str) -> list[Path]:
 
 def _prune(versions: Path, name: str, keep: int) -> None:
     for old in _versions_of(versions, name)[:-keep]:
-        _remove_tree(old)
-
-
-def _remove_tree(path: Path) -> None:
-    for root, dirs, _files in os.walk(path):  # sealed files live in writable folders; make sure
-        for d in dirs:
-            os.chmod(os.path.join(root, d), stat.S_IRWXU)
-    shutil.rmtree(path)
+        shutil.rmtree(old)
 
 
 def remove_scenario_folder(out: Path, name: str) -> list[str]:
@@ -157,7 +152,7 @@ def remove_scenario_folder(out: Path, name: str) -> list[str]:
         link.unlink()
         removed.append(str(link))
     for version in _versions_of(root / VERSIONS_DIR, name):
-        _remove_tree(version)
+        shutil.rmtree(version)
         removed.append(str(version))
     return removed
 
