@@ -37,12 +37,13 @@ td.diag { background: #eef6ee; } td.moved { background: #fdeee4; font-weight: bo
 """
 
 
-def _money(value: Any, lcy: str) -> str:
+def _money(value: Any, lcy: str = "") -> str:
+    """`-1234.5` → `−1,234.50` in red (with the currency before it when given)."""
     if value is None:
         return "–"
     text = f"{Decimal(value):,.2f}"
     css = ' class="neg"' if text.startswith("-") else ""
-    return f"<span{css}>{html.escape(lcy)} {text.replace('-', '−')}</span>"
+    return f"<span{css}>{html.escape(lcy + ' ' if lcy else '')}{text.replace('-', '−')}</span>"
 
 
 def whale_points(values: list[Decimal]) -> tuple[list[float], list[float]]:
@@ -111,12 +112,13 @@ def _top_segments(con: duckdb.DuckDBPyConnection, lcy: str) -> str:
     """).fetchall()
     head = (
         "<tr><th class='label'>segmentation</th><th class='label'>segment</th><th>customers</th>"
-        "<th>contribution margin (baseline → scenario)</th><th>CM difference</th><th>CTS difference</th></tr>"
+        f"<th>CM baseline ({html.escape(lcy)})</th><th>CM scenario</th><th>CM difference</th>"
+        "<th>CTS difference</th></tr>"
     )
     body = "".join(
         f"<tr><td class='label'>{html.escape(sg)}</td><td class='label'>{html.escape(seg)}</td>"
-        f"<td>{bc} → {sc}</td><td>{_money(bcm, lcy)} → {_money(scm, lcy)}</td><td>{_money(d, lcy)}</td>"
-        f"<td>{_money(dc, lcy)}</td></tr>"
+        f"<td>{bc} → {sc}</td><td>{_money(bcm)}</td><td>{_money(scm)}</td><td>{_money(d)}</td>"
+        f"<td>{_money(dc)}</td></tr>"
         for sg, seg, bc, sc, bcm, scm, d, dc in rows
     )
     return f"<table>{head}{body}</table>"
