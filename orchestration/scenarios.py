@@ -81,7 +81,10 @@ def load_scenario_config(
     """
     check_name(name)
     if (text is None) == (file is None):
-        raise ScenarioError("give the scenario's configuration either as a file or as YAML text, not both")
+        raise ScenarioError(
+            "give the scenario's configuration exactly once: as a file (config_file) "
+            "or as YAML text (config_yaml)"
+        )
     if text is not None:
         file = work_dir(out) / f"{name}.yml"
         file.parent.mkdir(parents=True, exist_ok=True)
