@@ -145,3 +145,28 @@ def test_bad_names_are_refused_before_they_reach_a_schema_or_a_path(name):
 def test_good_names():
     assert check_name("phone_3x") == "phone_3x"
     assert check_name("a" * 40) == "a" * 40
+
+
+def test_a_scenario_given_as_text_is_validated_like_a_file(tmp_path):
+    from orchestration.scenarios import load_scenario_config
+    from orchestration.settings import DEFAULT_CONFIG_FILE, ConfigError
+
+    text = DEFAULT_CONFIG_FILE.read_text(encoding="utf-8").replace("late_payment_weight: 5", "late_payment_weight: -1")
+    with pytest.raises(ConfigError, match="cost_to_serve.late_payment_weight: Input should be greater than"):
+        load_scenario_config("negative", tmp_path, text=text)
+    assert (tmp_path / "scenarios" / ".work" / "negative.yml").read_text(encoding="utf-8") == text
+    with pytest.raises(ScenarioError, match="exactly once"):
+        load_scenario_config("negative", tmp_path)
+    with pytest.raises(ScenarioError, match="lower-case"):
+        load_scenario_config("../x", tmp_path, text=text)
+
+
+def test_months_are_month_ends():
+    from datetime import date
+
+    from orchestration.scenarios import month_end
+
+    assert (month_end("2026-02"), month_end("2024-02"), month_end("2025-12")) == (
+        date(2026, 2, 28), date(2024, 2, 29), date(2025, 12, 31))
+    with pytest.raises(ScenarioError, match="not of the form YYYY-MM"):
+        month_end("2026-13")
