@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -231,6 +232,102 @@ def demo(demo_dir: Path, customers: int, months: int, config: Path | None) -> No
 
     print_summary(console, report, landing, lcy=load_settings(config).currency.lcy)
 
+
+# --------------------------------------------------------------------------------------------------
+# `strata scenario`: what-if runs (docs/scenarios.md). Kept as its own group, apart from the commands above.
+
+OUT_OPTION = click.option(
+    "--out", type=click.Path(path_type=Path), envvar="STRATA_OUT", default=DEMO_DIR / "out",
+    show_default=True,
+    help="The output folder production materialises into (warehouse.duckdb); $STRATA_OUT if set.")
+
+
+@cli.group(help="What-if scenarios: see what a changed configuration would do, without changing production.")
+def scenario() -> None:
+    pass
+
+
+def _scenario_job(out: Path, job: str, op_config: dict, production_config: Path | None):
+    from orchestration.scenario_jobs import execute
+
+    result = execute(out, job, op_config, production_config)
+    if not result.success:
+        failures = [e.step_failure_data.error.message.strip() for e in result.all_events
+                    if e.is_step_failure and e.step_failure_data.error]
+        err_console.print("[red]error:[/] " + ("\n".join(failures) or f"run {result.run_id} failed"))
+        sys.exit(2)
+    return result
+
+
+@scenario.command("run", help="Recompute what a scenario file changes, compare with production, publish it.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True,
+              help="The scenario's configuration (a copy of production's, changed).")
+@click.option("--name", required=True, help="The scenario's name: lower-case letters, digits, underscores.")
+@click.option("--month", metavar="YYYY-MM", default=None,
+              help="Compare at this segment month (default: the newest).")
+@OUT_OPTION
+@click.option("--production-config", type=click.Path(path_type=Path), envvar="STRATA_CONFIG", default=None,
+              help="The configuration production runs with (default: $STRATA_CONFIG, else the built-in one).")
+@click.option("--rebuild-all", is_flag=True,
+              help="Recompute every model that reads any setting, not only what the scenario changes.")
+def scenario_run(config_file: Path, name: str, month: str | None, out: Path, production_config: Path | None,
+                 rebuild_all: bool) -> None:
+    from orchestration.scenario_plan import ScenarioError, check_name
+
+    try:  # refuse a bad name or file before any run starts
+        check_name(name)
+        from orchestration.settings import load_settings
+
+        load_settings(config_file)
+    except (ScenarioError, ConfigError) as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    if not (Path(out) / "warehouse.duckdb").is_file():
+        err_console.print(f"[red]error:[/] no warehouse in {out}: run `strata materialize` first "
+                          "(or pass --out)")
+        sys.exit(2)
+    op_config = {"name": name, "config_file": str(Path(config_file).resolve()), "rebuild_all": rebuild_all,
+                 **({"month": month} if month else {})}
+    result = _scenario_job(out, "scenario_run", op_config, production_config)
+    folder = Path(result.output_for_node("scenario"))
+    summary = json.loads((folder / "_scenario.json").read_text(encoding="utf-8"))
+    console.print(f"scenario [bold]{name}[/] at {summary['month'][:7]}: settings changed: "
+                  f"{', '.join(summary['changed_settings']) or 'none'}; "
+                  f"{len(summary['models_rebuilt'])} models "
+                  f"rebuilt; {summary['customers_changed']} customer(s) change")
+    console.print(f"[green]published[/] {folder} (report: {folder / 'report' / 'index.html'})")
+
+
+@scenario.command("list", help="List the published scenarios of an output folder.")
+@OUT_OPTION
+def scenario_list(out: Path) -> None:
+    from assets.scenario_publish import list_scenarios
+
+    found = list_scenarios(out)
+    if not found:
+        console.print(f"no scenarios under {out}")
+        return
+    for s in found:
+        console.print(f"[bold]{s['scenario']}[/]  month {s['month'][:7]}  created {s['created_at']}  "
+                      f"{s['customers_changed']} customer(s) change  "
+                      f"settings: {', '.join(s['changed_settings']) or 'none'}")
+
+
+@scenario.command("drop", help="Remove a scenario: its warehouse schemas, its folder, its PostgreSQL rows.")
+@click.argument("name")
+@OUT_OPTION
+def scenario_drop(name: str, out: Path) -> None:
+    from orchestration.scenario_plan import ScenarioError, check_name
+
+    try:
+        check_name(name)
+    except ScenarioError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    result = _scenario_job(out, "scenario_drop", {"name": name}, None)
+    removed = result.output_for_node("drop")
+    console.print(f"scenario {name}: "
+                  + (f"removed {len(removed)} item(s)" if removed else "nothing to remove"))
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,7 @@ from orchestration.catalog import with_catalog_defaults
 from orchestration.dbt import StrataDbtCliResource, dbt_project
 from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materialize_all: the runner's job
 from orchestration.resources import StrataPaths, paths_from_env
+from orchestration.scenario_jobs import SCENARIO_JOBS
 from orchestration.schedules import ALL_SCHEDULES
 from orchestration.sensors import ALL_SENSORS
 from quality.checks import all_checks
@@ -35,7 +36,7 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
              dbt_docs]
         ),
         asset_checks=all_checks([*ingestion_assets, dbt_models]),
-        jobs=ALL_JOBS,
+        jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
         schedules=ALL_SCHEDULES,
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
         resources={"paths": paths, "dbt": StrataDbtCliResource(project_dir=dbt_project)},

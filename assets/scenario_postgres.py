@@ -1,0 +1,140 @@
+"""A scenario's tables in PostgreSQL: schema `scenarios`, one table each, every scenario's rows in it.
+
+On when `STRATA_POSTGRES_URL` is set (assets/postgres_publish.py: same connection, same read-only
+role). Unlike the marts, which are replaced as a whole, a scenario replaces only its own rows
+(`scenario = <name>`) in one transaction, so BI tools see every published scenario side by side and
+never half of one. `strata scenario drop` deletes its rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from assets.postgres_publish import PostgresPublishError, PostgresTarget, connect, pg_type
+from orchestration.scenario_plan import check_name
+from orchestration.scenarios import SCENARIO_MANIFEST, TABLES
+
+SCHEMA = "scenarios"
+Log = Callable[[str], None]
+
+
+def _grant(conn: psycopg.Connection, target: PostgresTarget, log: Log) -> None:
+    """USAGE on the schema and SELECT on its tables for the BI role (created NOLOGIN if missing)."""
+    role = sql.Identifier(target.bi_role)
+    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [target.bi_role]).fetchone():
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(role))
+        log(f"created the read-only role {target.bi_role} (NOLOGIN)")
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), role))
+    conn.execute(
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), role)
+    )
+
+
+def publish_scenario_postgres(
+    folder: Path, name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
+) -> str | None:
+    """Replace scenario `name`'s rows in PostgreSQL from its published folder; None when not configured.
+
+    Returns where it went (`postgresql://user@host/db` schema scenarios, password masked).
+    """
+    check_name(name)
+    target = target or PostgresTarget.from_env()
+    if target is None:
+        return None
+    manifest = json.loads((Path(folder) / SCENARIO_MANIFEST).read_text(encoding="utf-8"))
+    import duckdb
+
+    try:
+        with connect(target) as conn, duckdb.connect() as duck:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"strata-publish:{SCHEMA}"])
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+            for table in TABLES:
+                spec = manifest["tables"][table]
+                ident = sql.Identifier(SCHEMA, table)
+                columns = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"])))
+                    for c in spec["columns"]
+                )
+                key = sql.SQL(", ").join(sql.Identifier(k) for k in spec["key"])
+                conn.execute(
+                    sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
+                        ident, columns, key
+                    )
+                )
+                conn.execute(sql.SQL("DELETE FROM {} WHERE scenario = %s").format(ident), [name])
+                names = [c["name"] for c in spec["columns"]]
+                parquet = str(Path(folder) / spec["path"]).replace("'", "''")
+                held = {
+                    s
+                    for (s,) in duck.execute(
+                        f"SELECT DISTINCT scenario FROM read_parquet('{parquet}')"
+                    ).fetchall()
+                }
+                if held - {name}:
+                    raise PostgresPublishError(
+                        f"{folder / spec['path']} holds the rows of scenario {', '.join(sorted(held))}, "
+                        f"not {name}"
+                    )
+                rows = duck.execute(f"SELECT * FROM read_parquet('{parquet}')").fetchall()
+                with conn.cursor().copy(
+                    sql.SQL("COPY {} ({}) FROM STDIN").format(
+                        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
+                    )
+                ) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                loaded = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {} WHERE scenario = %s").format(ident), [name]
+                ).fetchone()[0]
+                if loaded != spec["rows"]:
+                    raise PostgresPublishError(
+                        f"{table}: {loaded} rows loaded for {name}, the folder has {spec['rows']}"
+                    )
+            _grant(conn, target, log)
+            conn.commit()
+    except psycopg.Error as exc:
+        raise PostgresPublishError(
+            f"publishing scenario {name} to PostgreSQL at {target.display} failed: "
+            f"{target.scrub(str(exc)).strip()}",
+            transient=isinstance(exc, psycopg.OperationalError),
+        ) from None
+    log(f"scenario {name}: replaced its rows in {target.display} schema {SCHEMA}")
+    return f"{target.display} schema {SCHEMA}"
+
+
+def drop_scenario_postgres(
+    name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
+) -> bool:
+    """Delete scenario `name`'s rows; False when PostgreSQL is not configured or has no such tables."""
+    check_name(name)
+    target = target or PostgresTarget.from_env()
+    if target is None:
+        return False
+    try:
+        with connect(target) as conn:
+            existing = {
+                t
+                for (t,) in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [SCHEMA]
+                ).fetchall()
+            }
+            for table in TABLES:
+                if table in existing:
+                    conn.execute(
+                        sql.SQL("DELETE FROM {} WHERE scenario = %s").format(sql.Identifier(SCHEMA, table)),
+                        [name],
+                    )
+            conn.commit()
+    except psycopg.Error as exc:
+        raise PostgresPublishError(
+            f"removing scenario {name} from PostgreSQL at {target.display} failed: "
+            f"{target.scrub(str(exc)).strip()}",
+            transient=isinstance(exc, psycopg.OperationalError),
+        ) from None
+    log(f"scenario {name}: its rows removed from {target.display} schema {SCHEMA}")
+    return bool(existing & set(TABLES))
