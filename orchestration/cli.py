@@ -273,11 +273,10 @@ def _scenario_job(out: Path, job: str, op_config: dict, production_config: Path 
 def scenario_run(config_file: Path, name: str, month: str | None, out: Path, production_config: Path | None,
                  rebuild_all: bool) -> None:
     from orchestration.scenario_plan import ScenarioError, check_name
+    from orchestration.settings import ConfigError, load_settings
 
     try:  # refuse a bad name or file before any run starts
         check_name(name)
-        from orchestration.settings import load_settings
-
         load_settings(config_file)
     except (ScenarioError, ConfigError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
