@@ -217,8 +217,19 @@ class Warehouse(Strict):
         return {k: str(v) for k, v in values.items() if v is not None}
 
 
+class Report(Strict):
+    """What the segment report shows (docs/publishing.md). Presentation only: like `warehouse`, no part
+    of the configuration's version nor of the dbt vars."""
+
+    # The most and the least profitable N customers (T12M contribution margin) of each stratum get a
+    # customer page; the customer table lists every active customer. None: every active customer.
+    customer_pages_per_stratum: Annotated[int, Field(ge=0)] | None = 100
+    waterfall_months: Annotated[int, Field(ge=1, le=120)] = 24  # the customer page's profit waterfall
+
+
 class Settings(Strict):
     warehouse: Warehouse = Warehouse()
+    report: Report = Report()
     currency: Currency
     cost_to_serve: CostToServe
     reconciliation: Reconciliation
@@ -232,8 +243,8 @@ class Settings(Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def business(self) -> dict:
-        """Every business setting as JSON-ready data (the `warehouse` runtime section left out)."""
-        return self.model_dump(mode="json", exclude={"warehouse"})
+        """Every business setting as JSON-ready data (the `warehouse` and `report` sections left out)."""
+        return self.model_dump(mode="json", exclude={"warehouse", "report"})
 
     def dbt_vars(self) -> dict:
         """The settings as dbt vars (`--vars`): the models read every weight, rate and cut from here."""
