@@ -192,26 +192,25 @@ def overview_sections(data: ReportData, settings: Settings, still: list[Chart]) 
     strata = settings.segments.strata
     month = data.month.isoformat() if data.month is not None else None
     by_name = {c.name: c for c in still}
-    figures = {}
-    if month is not None and not data.segments.empty:
-        figures = {
-            "strata_map": interactive.strata_map(
-                data.segments, month, lcy, strata.topline.high_cut, strata.profitability.high_cut
-            ),
-            "whale_curve": interactive.whale_curve(data.segments, month, lcy),
-            "revenue_margin_quadrant": interactive.revenue_margin_quadrant(
-                data.segments, month, lcy, settings.segments.quadrant.revenue_percentile_cut
-            ),
-        }
+    draw = {
+        "strata_map": lambda: interactive.strata_map(
+            data.segments, month, lcy, strata.topline.high_cut, strata.profitability.high_cut
+        ),
+        "whale_curve": lambda: interactive.whale_curve(data.segments, month, lcy),
+        "revenue_margin_quadrant": lambda: interactive.revenue_margin_quadrant(
+            data.segments, month, lcy, settings.segments.quadrant.revenue_percentile_cut
+        ),
+    }
     sections = []
-    for name in ("strata_map", "whale_curve", "revenue_margin_quadrant"):
+    for name, figure in draw.items():
         chart = by_name[name]
-        if name in figures:
-            sections.append(
-                Section(name, chart.title, chart.caption + INTERACTIVE_HINT, figure=figures[name])
-            )
+        missing = [] if data.segments.empty else interactive.missing_columns(data.segments, name)
+        if data.segments.empty or missing:
+            # No segments yet, or a publication older than the columns: the still chart, and why.
+            why = f" (Interactive once customer_segments has {', '.join(missing)}.)" if missing else ""
+            sections.append(Section(name, chart.title, chart.caption + why, image_uri=chart.data_uri))
         else:
-            sections.append(Section(name, chart.title, chart.caption, image_uri=chart.data_uri))
+            sections.append(Section(name, chart.title, chart.caption + INTERACTIVE_HINT, figure=figure()))
     per_stratum = settings.report.customer_pages_per_stratum
     pages_rule = (
         "every customer has a page"

@@ -39,9 +39,11 @@
   function fixed(v, d) {
     return v === null || v === undefined ? "–" : Number(v).toFixed(d);
   }
-  function code(v, extra) {
-    return v === null || v === undefined ? '<span class="muted">–</span>'
-      : '<span class="code ' + esc(v) + (extra ? " " + extra : "") + '">' + esc(v) + "</span>";
+  // a code as a chip, coloured by its value's class; `label` (optional) is written before it, uncoloured
+  function code(v, extra, label) {
+    if (v === null || v === undefined) return label ? "" : '<span class="muted">–</span>';
+    var cls = label ? "" : esc(v);
+    return '<span class="code ' + cls + (extra ? " " + extra : "") + '">' + (label ? esc(label) + " " : "") + esc(v) + "</span>";
   }
   function words(name) { return String(name).replace(/_/g, " "); }
   function customerLink(no, text) {
@@ -225,7 +227,7 @@
     }).join("");
     var appetite = page.appetite.map(function (f) {
       var value = f.kind === "percentile" ? (f.value === null ? "–" : fixed(100 * f.value, 1) + " (percentile rank"
-        + (f.count === null ? "" : " of " + f.count) + ")") : fixed(f.value, 1);
+        + (f.count === null ? "" : " of " + f.count + " in T12M") + ")") : fixed(f.value, 1);
       return "<tr><td>" + esc(words(f.factor)) + '</td><td class="num">' + value + '</td><td class="num">'
         + fixed(f.weight, 2) + "</td></tr>";
     }).join("");
@@ -283,7 +285,7 @@
     });
     var trace = {
       type: "waterfall", x: x, y: y, measure: measures, customdata: EXPLAIN.waterfall.map(function (m) { return w[m]; }),
-      text: EXPLAIN.waterfall.map(function (m) { return money(w[m], 0); }), textposition: "outside",
+      text: y.map(function (v) { return money(v, 0); }), textposition: "outside",
       hovertemplate: "%{x}: " + META.lcy + " %{text}<extra></extra>",
       connector: { line: { color: "#999", width: 1 } },
       increasing: { marker: { color: "#1b9e77" } }, decreasing: { marker: { color: "#d95f02" } },
@@ -347,8 +349,8 @@
       + '<section class="customer-head"><h2 id="customer-title">' + esc(c.customer_name || no) + ' <span class="muted">'
       + esc(no) + "</span></h2>"
       + '<div class="codes">' + code(c.stratum) + code(c.maturity_segment) + code(c.maturity_tier)
-      + code(c.profitability_quadrant) + code(c.revenue_tier ? "revenue " + c.revenue_tier : null)
-      + code(c.needs_group ? "needs " + c.needs_group : null) + (c.customer_group ? code(c.customer_group) : "") + "</div>"
+      + code(c.profitability_quadrant) + code(c.revenue_tier, null, "revenue tier")
+      + code(c.needs_group, null, "needs") + code(c.customer_group, null, "group") + "</div>"
       + '<div class="cards">' + card("T12M net revenue (" + META.lcy + ")", money(c.net_revenue_t12m))
       + card("T12M gross margin (" + META.lcy + ")", money(c.gross_margin_t12m), c.gross_margin_t12m < 0)
       + card("T12M cost to serve (" + META.lcy + ")", money(c.cost_to_serve_t12m))
@@ -359,7 +361,7 @@
       + '<section id="customer-why"><h2>Why ' + esc(c.stratum) + '</h2><p class="caption">NAW strata (methodology §7): '
       + "each factor's percentile rank among the active customers, weighted into the two scores, against the configured cuts.</p>"
       + whyHtml(page) + "</section>"
-      + '<section><h2>Profit waterfall, ' + EXPLAIN.waterfall.length + " measures summed over " + esc(from) + " to " + esc(to)
+      + '<section><h2>Profit waterfall, ' + META.waterfall_months + " months (" + esc(from) + " to " + esc(to) + ")"
       + '</h2><p class="caption">fct_customer_profit_monthly summed over the ' + META.waterfall_months
       + " months ending with the segment month: from gross sales to contribution margin (" + esc(META.lcy) + ").</p>"
       + '<div id="customer-waterfall"></div><h3>Month by month</h3><div id="customer-monthly"></div></section>'

@@ -21,6 +21,30 @@ HOVER = (
 )
 FONT = '-apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 DASHED = {"color": "#333333", "width": 1, "dash": "dash"}
+BASE_COLUMNS = [
+    "customer_no",
+    "customer_name",
+    "stratum",
+    "maturity_segment",
+    "net_revenue_t12m",
+    "contribution_margin_t12m",
+]
+# The customer_segments columns each figure reads (the quadrant's ratios are the mart's, not ours).
+NEEDS = {
+    "strata_map": [*BASE_COLUMNS, "topline_score", "profitability_score"],
+    "whale_curve": BASE_COLUMNS,
+    "revenue_margin_quadrant": [
+        *BASE_COLUMNS,
+        "profitability_quadrant",
+        "contribution_margin_pct_t12m",
+        "portfolio_contribution_margin_pct",
+        "net_revenue_percentile",
+    ],
+}
+
+
+def missing_columns(segments: pd.DataFrame, figure: str) -> list[str]:
+    return [c for c in NEEDS[figure] if c not in segments.columns]
 
 
 def customer_hover(segments: pd.DataFrame, lcy: str) -> np.ndarray:
