@@ -126,14 +126,15 @@ def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> R
         },
         "explain": pages.explanation(settings),
         "table": table,
-        "pages": pages.customer_pages(data, settings) if data.month is not None else {},
     }
-    report.customers, report.pages = len(table["rows"]), len(payload["pages"])
+    customer_pages = pages.customer_pages(data, settings) if data.month is not None else {}
+    report.customers, report.pages = len(table["rows"]), len(customer_pages)
     html_text = document.render_document(
         title=payload["meta"]["title"],
         subtitle=_subtitle(copy, settings, report),
         sections=sections,
         data=payload,
+        pages=customer_pages,
         footer="Built by strata from the published marts (docs/publishing.md says what each number means). "
         "Cuts, weights and targets are the configuration's in force when the report was built.",
     )

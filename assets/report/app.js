@@ -4,7 +4,12 @@
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
-  var META = DATA.meta, EXPLAIN = DATA.explain, TABLE = DATA.table, PAGES = DATA.pages;
+  var META = DATA.meta, EXPLAIN = DATA.explain, TABLE = DATA.table;
+  var PAGES = null;  // parsed when the first customer page is opened (the largest part of the data)
+  function pages() {
+    if (PAGES === null) PAGES = JSON.parse(document.getElementById("report-pages").textContent);
+    return PAGES;
+  }
   var HAS_PAGE = new Set(TABLE.pages);
   var PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
   var PAGE_SIZE = 50;
@@ -64,22 +69,42 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // the overview's figures: clicking a customer's point opens its page
-  var overviewDrawn = null;
+  // the overview's figures, each drawn when it comes near the screen (a chart of 10,000 customers takes
+  // a while to draw: the first screen should not wait for the ones below it); clicking a customer's
+  // point opens its page
+  function drawFigure(script) {
+    var target = document.getElementById(script.getAttribute("data-figure"));
+    var figure = JSON.parse(script.textContent);
+    return Plotly.newPlot(target, figure.data, figure.layout || {}, PLOT_CONFIG).then(function () {
+      target.setAttribute("data-drawn", "1");
+      target.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        if (point && point.customdata && typeof point.customdata[0] === "string") openCustomer(point.customdata[0]);
+      });
+    });
+  }
+
+  var overviewDrawn = null;  // resolves once the figures on the first screen are drawn
   function drawOverview() {
     if (overviewDrawn) return overviewDrawn;
-    var drawing = [];
-    document.querySelectorAll("script[data-figure]").forEach(function (script) {
-      var target = document.getElementById(script.getAttribute("data-figure"));
-      var figure = JSON.parse(script.textContent);
-      drawing.push(Plotly.newPlot(target, figure.data, figure.layout || {}, PLOT_CONFIG).then(function () {
-        target.on("plotly_click", function (event) {
-          var point = event.points && event.points[0];
-          if (point && point.customdata && typeof point.customdata[0] === "string") openCustomer(point.customdata[0]);
+    var scripts = Array.prototype.slice.call(document.querySelectorAll("script[data-figure]"));
+    if (!scripts.length || !("IntersectionObserver" in window)) {
+      overviewDrawn = Promise.all(scripts.map(drawFigure));
+      return overviewDrawn;
+    }
+    overviewDrawn = new Promise(function (resolve) {
+      var first = true;
+      var observer = new IntersectionObserver(function (entries) {
+        var drawing = [];
+        entries.forEach(function (entry) {
+          if (!entry.isIntersecting) return;
+          observer.unobserve(entry.target);
+          drawing.push(drawFigure(entry.target.nextElementSibling));
         });
-      }));
+        if (first) { first = false; Promise.all(drawing).then(resolve); }
+      }, { rootMargin: "200px" });
+      scripts.forEach(function (script) { observer.observe(script.previousElementSibling); });
     });
-    overviewDrawn = Promise.all(drawing);
     return overviewDrawn;
   }
 
@@ -331,7 +356,7 @@
 
   function showCustomer(no) {
     var view = document.getElementById("customer-view");
-    var page = PAGES[no];
+    var page = pages()[no];
     document.getElementById("overview").hidden = true;
     view.hidden = false;
     window.scrollTo(0, 0);

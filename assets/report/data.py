@@ -185,10 +185,11 @@ def read_report_data(
     if month is None:
         return data
     data.predicted_columns = [c for c in PREDICTED_SEGMENT_COLUMNS if c in segments.columns]
-    data.page_customers = [r[0] for r in con.execute(page_customers_sql(per_stratum), [month]).fetchall()]
     # The pages' customers, as a table the queries below join to (a list literal would not scale).
-    con.execute("CREATE OR REPLACE TEMP TABLE report_pages (customer_no VARCHAR)")
-    con.executemany("INSERT INTO report_pages VALUES (?)", [[c] for c in data.page_customers])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE report_pages AS {page_customers_sql(per_stratum)}", [month])
+    data.page_customers = [
+        r[0] for r in con.execute("SELECT customer_no FROM report_pages ORDER BY customer_no").fetchall()
+    ]
     if "fct_customer_profit_monthly" in tables:
         _read_waterfall(con, data, month, waterfall_months)
     if "fct_cost_to_serve_monthly" in tables:

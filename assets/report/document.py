@@ -46,7 +46,8 @@ def render_section(section: Section) -> str:
         parts.append(f'<p class="caption">{esc(section.caption)}</p>')
     if section.figure is not None:
         plot_id = f"plot-{section.id}"
-        parts.append(f'<div class="plot" id="{esc(plot_id)}"></div>')
+        height = section.figure.layout.height or 450  # reserved before the script draws the figure
+        parts.append(f'<div class="plot" id="{esc(plot_id)}" style="min-height:{int(height)}px"></div>')
         figure = script_json(pio.to_json(section.figure, validate=False))
         parts.append(f'<script type="application/json" data-figure="{esc(plot_id)}">{figure}</script>')
     if section.image_uri is not None:
@@ -59,11 +60,17 @@ def render_section(section: Section) -> str:
     return "".join(parts)
 
 
-def render_document(*, title: str, subtitle: str, sections: list[Section], data: dict, footer: str) -> str:
-    """The whole page. `data` (JSON-ready: meta, explain, table, pages) is what `app.js` reads."""
+def _json(value) -> str:
+    return script_json(json.dumps(value, allow_nan=False, separators=(",", ":")))
+
+
+def render_document(
+    *, title: str, subtitle: str, sections: list[Section], data: dict, pages: dict, footer: str
+) -> str:
+    """The whole page. `data` (JSON-ready: meta, explain, table) and `pages` (customer → its page) are
+    what `app.js` reads; the pages apart, parsed only when one is opened."""
     esc = html.escape
     nav = " ".join(f'<a href="#{esc(s.id)}">{esc(s.title)}</a>' for s in sections)
-    payload = script_json(json.dumps(data, allow_nan=False, separators=(",", ":")))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -86,7 +93,8 @@ def render_document(*, title: str, subtitle: str, sections: list[Section], data:
 </div>
 <div id="customer-view" hidden></div>
 </main>
-<script type="application/json" id="report-data">{payload}</script>
+<script type="application/json" id="report-data">{_json(data)}</script>
+<script type="application/json" id="report-pages">{_json(pages)}</script>
 <script>{_asset("app.js")}</script>
 </body>
 </html>

@@ -92,7 +92,7 @@ def _groups(segments: pd.DataFrame, column: str, order: dict[str, str]) -> list[
 
 def strata_map(
     segments: pd.DataFrame, month: str, lcy: str, topline_cut: float, profitability_cut: float
-) -> dict:
+) -> go.Figure:
     """Top-line against profitability score, a trace per stratum; × = T12M contribution margin ≤ 0."""
     fig = go.Figure()
     hover = customer_hover(segments, lcy)
@@ -140,10 +140,10 @@ def strata_map(
         title="profitability score (weighted percentile of T12M CM and CM %)", range=[-0.02, 1.02]
     )
     _layout(fig, f"Strata map — {month} (× = T12M contribution margin ≤ 0)", 620, "stratum (customers)")
-    return fig.to_plotly_json()
+    return fig
 
 
-def whale_curve(segments: pd.DataFrame, month: str, lcy: str) -> dict:
+def whale_curve(segments: pd.DataFrame, month: str, lcy: str) -> go.Figure:
     """Cumulative T12M contribution margin over the customers ranked by it; a point per customer."""
     ranked = segments.sort_values(["contribution_margin_t12m", "customer_no"], ascending=[False, True])
     cm = ranked["contribution_margin_t12m"].astype(float).to_numpy()
@@ -202,10 +202,10 @@ def whale_curve(segments: pd.DataFrame, month: str, lcy: str) -> dict:
     )
     fig.update_yaxes(title=f"cumulative contribution margin ({lcy})", tickformat=",.0f")
     _layout(fig, f"Whale curve — cumulative contribution margin, T12M to {month}", 560, "stratum (customers)")
-    return fig.to_plotly_json()
+    return fig
 
 
-def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenue_cut: float) -> dict:
+def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenue_cut: float) -> go.Figure:
     """T12M net revenue (log) against CM %; margins beyond the 2nd–98th percentile sit on the axis edge
     (▲▼), their true value in the hover label."""
     revenue = segments["net_revenue_t12m"].astype(float)
@@ -260,4 +260,4 @@ def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenu
         range=[lo, hi],
     )
     _layout(fig, f"Revenue × margin quadrant — {month}", 600, "quadrant (customers)")
-    return fig.to_plotly_json()
+    return fig

@@ -77,7 +77,7 @@ def test_the_report_is_one_self_contained_page_with_every_chart(report, out_dir)
     page = (out_dir / "report" / "index.html").read_text(encoding="utf-8")
     assert page.count("* plotly.js v") == 1  # the library inlined once, whatever the number of charts
     for name in INTERACTIVE:
-        assert re.search(rf'<div class="plot" id="plot-{name}"></div><script type="application/json" data-figure=', page)
+        assert re.search(rf'<div class="plot" id="plot-{name}"[^>]*></div><script type="application/json" data-figure=', page)
     for name in STILL:
         match = re.search(rf'id="chart-{name}"[^>]*src="data:image/png;base64,([^"]+)"', page)
         assert match, name
@@ -153,6 +153,13 @@ class Visit:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(url)
         self.page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+
+    def draw_every_chart(self) -> None:
+        """Scroll each chart into view (they are drawn as they come near the screen) and wait for it."""
+        for plot in self.page.query_selector_all("div.plot"):
+            plot.scroll_into_view_if_needed()
+            self.page.wait_for_selector(f"#{plot.get_attribute('id')}[data-drawn='1']", timeout=30_000)
+        self.page.evaluate("window.scrollTo(0, 0)")
 
     def open_customer(self, customer_no: str) -> None:
         self.page.evaluate(f"location.hash = '#customer/{customer_no}'")
@@ -286,6 +293,7 @@ def test_predicted_value_shows_once_the_marts_carry_it(warehouse, out_dir, brows
 
 def test_the_report_renders_as_a_picture(report, browser, tmp_path):
     visit = Visit(browser, report.path.as_uri())
+    visit.draw_every_chart()
     shot = tmp_path / "report.png"
     visit.page.screenshot(path=str(shot), full_page=True)
     pixels = np.asarray(Image.open(shot).convert("RGB"))
