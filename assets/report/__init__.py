@@ -80,7 +80,7 @@ CUSTOMER_TABLE = """<div class="controls">
 <label>stratum <select id="filter-stratum"></select></label>
 <label>segment <select id="filter-segment"></select></label>
 </div>
-<table id="customer-table"><thead><tr></tr></thead><tbody></tbody></table>
+<div class="table-wrap"><table id="customer-table"><thead><tr></tr></thead><tbody></tbody></table></div>
 <div class="pager"><button type="button" id="table-prev">‹ previous</button><span id="table-count"></span>
 <button type="button" id="table-next">next ›</button></div>"""
 

@@ -240,6 +240,7 @@ def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenu
                 customdata=np.column_stack([hover[m], pct_text[m]]),
                 hovertemplate=HOVER
                 + "<br>contribution margin %{customdata[6]} of net revenue<extra></extra>",
+                cliponaxis=False,  # the ▲▼ on the axis edge drawn whole
             )
         )
     fig.add_vline(
@@ -253,7 +254,7 @@ def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenu
         annotation_text=f"portfolio CM % {portfolio:.1%}",
         annotation_position="bottom left",
     )
-    fig.update_xaxes(title=f"T12M net revenue ({lcy}, log scale)", type="log")
+    fig.update_xaxes(title=f"T12M net revenue ({lcy}, log scale)", type="log", dtick=1, tickformat=",.0f")
     fig.update_yaxes(
         title="T12M contribution margin % of net revenue (▲▼ beyond the axis)",
         tickformat=".0%",
