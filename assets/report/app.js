@@ -39,7 +39,9 @@
     return (v < 0 ? "−" : "") + text;
   }
   function pct(v, d) {
-    return v === null || v === undefined ? "–" : (v * 100).toFixed(d === undefined ? 1 : d) + " %";
+    if (v === null || v === undefined) return "–";
+    var text = (v * 100).toFixed(d === undefined ? 1 : d);
+    return (text.charAt(0) === "-" ? "−" + text.slice(1) : text) + " %";
   }
   function fixed(v, d) {
     return v === null || v === undefined ? "–" : Number(v).toFixed(d);
