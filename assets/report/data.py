@@ -74,7 +74,7 @@ class ReportData:
     page_customers: list[str] = field(default_factory=list)  # customers that get a page
     waterfall_from: dt.date | None = None  # first month-end of the waterfall window
     waterfall: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # customer → measure → sum
-    monthly: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, customer_no, net_revenue, cm
+    monthly: dict[str, list[tuple]] = field(default_factory=dict)  # customer → [(month, net revenue, CM)]
     cts_window_from: dt.date | None = None  # first month-end of W(M)
     cts: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # customer → activity → T12M cost
     cts_medians: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # segment → activity → median
@@ -211,13 +211,13 @@ def _read_waterfall(con, data: ReportData, month: dt.date, months: int) -> None:
         [data.waterfall_from, month],
     ):
         data.waterfall[row.pop("customer_no")] = row
-    data.monthly = _frame(
-        con,
+    for customer, month_end, net_revenue, margin in con.execute(
         "SELECT f.customer_no, f.month, f.net_revenue, f.contribution_margin "
         "FROM fct_customer_profit_monthly AS f JOIN report_pages USING (customer_no) "
         "WHERE f.month BETWEEN ? AND ? ORDER BY f.customer_no, f.month",
         [data.waterfall_from, month],
-    )
+    ).fetchall():
+        data.monthly.setdefault(customer, []).append((month_end, net_revenue, margin))
 
 
 def _read_cost_to_serve(con, data: ReportData, month: dt.date, window_months: int) -> None:

@@ -116,13 +116,11 @@ def _factors(row: dict, weights: dict[str, float]) -> list[dict]:
 def customer_pages(data: ReportData, settings: Settings) -> dict[str, dict]:
     """customer_no → everything its page shows."""
     seg = settings.segments
-    rows = data.segments.set_index("customer_no", drop=False)
-    monthly = (
-        {no: frame for no, frame in data.monthly.groupby("customer_no")} if not data.monthly.empty else {}
-    )
+    wanted = set(data.page_customers)
+    rows = {r["customer_no"]: r for r in data.segments.to_dict("records") if r["customer_no"] in wanted}
     pages = {}
     for no in data.page_customers:
-        row = {k: plain(v) for k, v in rows.loc[no].items()}
+        row = {k: plain(v) for k, v in rows[no].items()}
         segment = row.get("maturity_segment") or "(none)"
         cts = data.cts.get(no, {})
         medians = data.cts_medians.get(segment, {})
@@ -158,12 +156,12 @@ def customer_pages(data: ReportData, settings: Settings) -> dict[str, dict]:
         }
         if no in data.waterfall:
             page["waterfall"] = {k: plain(v) for k, v in data.waterfall[no].items()}
-        if no in monthly:
-            frame = monthly[no]
+        if no in data.monthly:
+            months, revenue, margin = zip(*data.monthly[no], strict=True)
             page["monthly"] = {
-                "month": [m.isoformat() for m in pd.to_datetime(frame["month"]).dt.date],
-                "net_revenue": [plain(v) for v in frame["net_revenue"]],
-                "contribution_margin": [plain(v) for v in frame["contribution_margin"]],
+                "month": [plain(m) for m in months],
+                "net_revenue": [plain(v) for v in revenue],
+                "contribution_margin": [plain(v) for v in margin],
             }
         pages[no] = page
     return pages

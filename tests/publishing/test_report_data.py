@@ -99,7 +99,7 @@ def test_the_waterfall_sums_the_window_of_the_profit_fact(con):
         "contribution_margin": Decimal("12.35"),
     }
     assert set(data.waterfall) == {"A"}  # C and D have no profit rows; B has no page
-    assert data.monthly[data.monthly.customer_no == "A"]["contribution_margin"].tolist() == [12.34, 0.01]
+    assert [cm for _, _, cm in data.monthly["A"]] == [Decimal("12.34"), Decimal("0.01")]
 
 
 def test_cost_to_serve_by_activity_against_the_segment_median(con):
