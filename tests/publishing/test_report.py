@@ -300,3 +300,18 @@ def test_the_report_renders_as_a_picture(report, browser, tmp_path):
     assert pixels.shape[0] >= 4000 and pixels.shape[1] == 1280
     assert pixels.std() > 20  # not blank
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 500  # charts, not a flat page
+
+
+def test_before_the_first_segment_month_the_report_shows_still_charts_and_an_empty_table(warehouse, out_dir, browser):
+    with duckdb.connect(str(warehouse)) as con:  # a run of fewer months than segments need
+        con.execute("DELETE FROM marts.customer_segments; DELETE FROM marts.account_playbook")
+    publish(warehouse, out_dir, "report-no-segments")
+    report = build_report(open_published(out_dir), load_settings(), out_dir / "report")
+    page = report.path.read_text(encoding="utf-8")
+    assert "data-figure=" not in page and page.count('<img class="chart"') == 5
+    assert (report.customers, report.pages) == (0, 0)
+    visit = Visit(browser, report.path.as_uri())
+    assert visit.page.text_content("#table-count") == "0–0 of 0 customers"
+    visit.open_customer("C0001")  # an address from an older report: says there is no such page
+    assert "has no page in this report" in visit.page.text_content("#customer-view")
+    assert visit.errors == []
