@@ -315,3 +315,17 @@ def test_before_the_first_segment_month_the_report_shows_still_charts_and_an_emp
     visit.open_customer("C0001")  # an address from an older report: says there is no such page
     assert "has no page in this report" in visit.page.text_content("#customer-view")
     assert visit.errors == []
+
+
+def test_a_click_on_the_legend_hides_a_stratum_and_a_second_shows_it(report, browser):
+    visit = Visit(browser, report.path.as_uri())
+    names = visit.page.evaluate("() => document.getElementById('plot-strata_map').data.map(t => t.name)")
+    marginal = next(i for i, n in enumerate(names) if n.startswith("MARGINAL"))
+    toggle = f"#plot-strata_map .legend .traces >> nth={marginal}"
+    visible = f"() => document.getElementById('plot-strata_map').data[{marginal}].visible"
+    visit.page.click(f"{toggle} >> .legendtoggle")
+    visit.page.wait_for_function(f"({visible})() === 'legendonly'")
+    assert visit.page.evaluate(visible) == "legendonly"
+    visit.page.click(f"{toggle} >> .legendtoggle")
+    visit.page.wait_for_function(f"({visible})() === true")
+    assert visit.errors == []
