@@ -110,7 +110,9 @@ def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> R
             segments, month_text, lcy, settings.segments.quadrant.revenue_percentile_cut
         ),
         "kpi_trends": charts.kpi_trends(data.kpis, data.kpi_status, settings.kpis.targets, lcy),
-        "maturity_transitions": charts.transition_matrix(data.transitions, transitions_month),
+        "maturity_transitions": charts.transition_matrix(
+            data.transitions, transitions_month, list(settings.segments.maturity.tiers)
+        ),
     }
     report.charts = [Chart(name, title, caption, still[name]) for name, title, caption in CHARTS]
     sections = overview_sections(data, settings, report.charts)

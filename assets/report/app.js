@@ -13,7 +13,6 @@
   var HAS_PAGE = new Set(TABLE.pages);
   var PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
   var PAGE_SIZE = 50;
-  var STRATA = ["CORE", "SERVICE_DRAIN", "OPPORTUNISTIC", "MARGINAL"];
   var LABELS = {
     gross_sales: "gross sales", credits: "credits", net_revenue: "net revenue", cogs: "COGS",
     rebate_income: "rebate income", services_cost: "services cost", gross_margin: "gross margin",
@@ -189,8 +188,8 @@
     });
     var present = new Set(TABLE.rows.map(function (r) { return r[COLUMN.stratum]; }));
     options(document.getElementById("filter-stratum"),
-      STRATA.filter(function (s) { return present.has(s); })
-        .concat(Array.from(present).filter(function (s) { return s && STRATA.indexOf(s) < 0; }).sort()));
+      EXPLAIN.strata.filter(function (s) { return present.has(s); })
+        .concat(Array.from(present).filter(function (s) { return s && EXPLAIN.strata.indexOf(s) < 0; }).sort()));
     var segments = EXPLAIN.segments.slice();
     if (TABLE.rows.some(function (r) { return !r[COLUMN.maturity_segment]; })) segments.push("(none)");
     options(document.getElementById("filter-segment"), segments);

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from assets.report.charts import STRATUM_COLOURS
 from assets.report.data import ACTIVITIES, WATERFALL, ReportData
 from orchestration.settings import Settings
 
@@ -94,6 +95,7 @@ def explanation(settings: Settings) -> dict:
         "maturity_cut": seg.maturity_segment.maturity_cut,
         "appetite_cut": seg.maturity_segment.appetite_cut,
         "segments": list(seg.playbook),
+        "strata": list(STRATUM_COLOURS),  # methodology §7's codes, in the charts' order
         "activities": ACTIVITIES,
         "waterfall": WATERFALL,
         "window_months": seg.window_months,

@@ -102,7 +102,7 @@ def test_charts_without_data_still_render(tmp_path):
         charts.whale_curve(empty, "–", "USD"),
         charts.strata_map(empty, "–", 0.7, 0.5),
         charts.kpi_trends(empty, empty, [], "USD"),
-        charts.transition_matrix(empty, "–"),
+        charts.transition_matrix(empty, "–", ["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"]),
     ):
         assert _png_size(png)[0] > 300
 
