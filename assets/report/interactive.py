@@ -243,10 +243,16 @@ def revenue_margin_quadrant(segments: pd.DataFrame, month: str, lcy: str, revenu
                 cliponaxis=False,  # the ▲▼ on the axis edge drawn whole
             )
         )
-    fig.add_vline(
-        x=revenue_line,
-        line=DASHED,
-        annotation_text=f"revenue percentile cut {revenue_cut:.2f}: {money_text(revenue_line, lcy)}",
+    fig.add_vline(x=revenue_line, line=DASHED)
+    fig.add_annotation(  # annotations on a log axis take log10 of the value (shapes take the value)
+        x=np.log10(revenue_line),
+        y=1,
+        yref="paper",
+        text=f" revenue percentile cut {revenue_cut:.2f}: {money_text(revenue_line, lcy)}",
+        showarrow=False,
+        xanchor="left",
+        yanchor="top",
+        bgcolor="rgba(255,255,255,0.8)",
     )
     fig.add_hline(
         y=portfolio,
