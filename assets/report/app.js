@@ -103,7 +103,7 @@
           drawing.push(drawFigure(entry.target.nextElementSibling));
         });
         if (first) { first = false; Promise.all(drawing).then(resolve); }
-      }, { rootMargin: "200px" });
+      }, { rootMargin: "0px" });
       scripts.forEach(function (script) { observer.observe(script.previousElementSibling); });
     });
     return overviewDrawn;
