@@ -301,24 +301,28 @@
     var w = page.waterfall;
     var target = document.getElementById("customer-waterfall");
     if (!w) { target.innerHTML = '<p class="muted">No profit rows in the window.</p>'; return Promise.resolve(); }
-    var measures = [], y = [], x = [];
+    // A waterfall of bars: a total (gross sales, net revenue, gross margin, contribution margin) is the
+    // mart's own sum from 0; a step starts where the running total stands and moves it by the measure.
+    var x = [], y = [], base = [], colour = [], running = 0;
     EXPLAIN.waterfall.forEach(function (m) {
       var sign = WATERFALL_SIGN[m];
       x.push(LABELS[m] || words(m));
-      // totals carry the mart's own sums (never Plotly's running total), so the bars show the marts' numbers
-      measures.push(typeof sign === "number" ? "relative" : "absolute");
-      y.push(typeof sign === "number" ? sign * w[m] : w[m]);
+      if (typeof sign === "number") {
+        y.push(sign * w[m]); base.push(running); running += sign * w[m];
+        colour.push(sign * w[m] < 0 ? "#d95f02" : "#1b9e77");
+      } else {
+        y.push(w[m]); base.push(0); running = w[m];
+        colour.push("#1f77b4");
+      }
     });
     var trace = {
-      type: "waterfall", x: x, y: y, measure: measures, customdata: EXPLAIN.waterfall.map(function (m) { return w[m]; }),
-      text: y.map(function (v) { return money(v, 0); }), textposition: "outside",
-      hovertemplate: "%{x}: " + META.lcy + " %{text}<extra></extra>",
-      connector: { line: { color: "#999", width: 1 } },
-      increasing: { marker: { color: "#1b9e77" } }, decreasing: { marker: { color: "#d95f02" } },
-      totals: { marker: { color: "#1f77b4" } }
+      type: "bar", x: x, y: y, base: base, marker: { color: colour },
+      customdata: EXPLAIN.waterfall.map(function (m) { return w[m]; }),
+      text: y.map(function (v) { return money(v, 0); }), textposition: "outside", cliponaxis: false,
+      hovertemplate: "%{x}: " + META.lcy + " %{text}<extra></extra>"
     };
     return Plotly.newPlot(target, [trace], {
-      template: "plotly_white", height: 400, margin: { l: 70, r: 20, t: 20, b: 60 }, showlegend: false,
+      template: "plotly_white", height: 400, margin: { l: 70, r: 20, t: 30, b: 60 }, showlegend: false,
       yaxis: { title: { text: META.lcy }, tickformat: ",.0f" }, font: { size: 12 }
     }, PLOT_CONFIG);
   }

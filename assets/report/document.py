@@ -16,7 +16,6 @@ from importlib import resources
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.offline import get_plotlyjs
 
 
 @dataclass
@@ -35,8 +34,12 @@ def script_json(text: str) -> str:
     return text.replace("<", "\\u003c")
 
 
+# plotly.js's basic partial bundle (scatter, bar, pie), vendored: vendor/README.md says why and how.
+PLOTLY_JS = "vendor/plotly-basic.min.js"
+
+
 def _asset(name: str) -> str:
-    return resources.files("assets.report").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("assets.report").joinpath(*name.split("/")).read_text(encoding="utf-8")
 
 
 def render_section(section: Section) -> str:
@@ -78,7 +81,7 @@ def render_document(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title>
 <style>{_asset("report.css")}</style>
-<script>{get_plotlyjs()}</script>
+<script>{_asset(PLOTLY_JS)}</script>
 </head>
 <body>
 <header>

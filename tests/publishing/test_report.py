@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import assets.report as report_package
 from assets.publishing import open_published, publish
 from assets.report import build_report, charts, segment_report
 from orchestration.resources import StrataPaths
@@ -75,7 +77,7 @@ def test_money_is_formatted_with_thousands_separators():
 
 def test_the_report_is_one_self_contained_page_with_every_chart(report, out_dir):
     page = (out_dir / "report" / "index.html").read_text(encoding="utf-8")
-    assert page.count("* plotly.js v") == 1  # the library inlined once, whatever the number of charts
+    assert page.count("* plotly.js (basic - minified) v") == 1  # inlined once, whatever the number of charts
     for name in INTERACTIVE:
         assert re.search(rf'<div class="plot" id="plot-{name}"[^>]*></div><script type="application/json" data-figure=', page)
     for name in STILL:
@@ -92,6 +94,17 @@ def test_the_report_is_one_self_contained_page_with_every_chart(report, out_dir)
     assert [c.name for c in report.charts] == CHARTS
     # the fixture's 39 active customers all get a page: 100 per stratum is more than any stratum has
     assert (report.customers, report.pages) == (39, 39)
+
+
+def test_the_vendored_plotly_js_is_the_version_plotly_py_builds_for():
+    import plotly.offline
+
+    bundle = (Path(report_package.__file__).parent / "vendor" / "plotly-basic.min.js").read_text(encoding="utf-8")
+    version = re.search(r"plotly\.js \(basic - minified\) v(\S+)", bundle[:300])[1]
+    assert version == plotly.offline.get_plotlyjs_version(), (
+        "replace assets/report/vendor/plotly-basic.min.js with the bundle of plotly.js "
+        f"{plotly.offline.get_plotlyjs_version()} (assets/report/vendor/README.md)"
+    )
 
 
 def test_charts_without_data_still_render(tmp_path):
