@@ -4,6 +4,7 @@ publishing asset; then PostgreSQL from the real published copy; and a failed rer
 import csv
 import re
 import shutil
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -12,6 +13,7 @@ from psycopg import sql
 from assets.postgres_publish import publish_postgres
 from assets.publishing import MART_KEYS, PUBLISHED_DUCKDB, open_published, sql_ident, sql_literal
 from orchestration.runner import materialize
+from tests.publishing.browser import Visit
 from tests.publishing.fixture import MART_COLUMNS
 
 pytestmark = pytest.mark.slow
@@ -111,3 +113,39 @@ def test_a_failed_rerun_leaves_the_published_copy_report_and_finance_files(e2e_r
     assert after.version == before.version and after.run_id == report.run_id
     assert (out / "report" / "index.html").read_bytes() == report_page
     assert (out / "finance" / "margin_reconciliation.csv").read_bytes() == finance
+
+
+def test_the_real_runs_report_opens_offline_and_a_page_matches_the_marts(e2e_run, browser):
+    _, report = e2e_run
+    out = report.warehouse.parent
+    copy = open_published(out)
+    with duckdb.connect() as con:
+        segments = sql_literal(copy.parquet("customer_segments"))
+        profit = sql_literal(copy.parquet("fct_customer_profit_monthly"))
+        # the customer losing the most, and the 24 newest months of the fact up to the segment month
+        customer, *percentiles = con.execute(
+            f"SELECT customer_no, net_revenue_percentile, orders_percentile, product_families_percentile, "
+            f"contribution_margin_percentile, contribution_margin_pct_percentile FROM read_parquet({segments}) "
+            f"WHERE month = (SELECT max(month) FROM read_parquet({segments})) "
+            "ORDER BY contribution_margin_t12m, customer_no LIMIT 1"
+        ).fetchone()
+        margin = con.execute(
+            f"WITH months AS (SELECT DISTINCT month FROM read_parquet({profit}) "
+            f"WHERE month <= (SELECT max(month) FROM read_parquet({segments})) ORDER BY month DESC LIMIT 24) "
+            f"SELECT sum(contribution_margin) FROM read_parquet({profit}) "
+            "WHERE customer_no = ? AND month IN (SELECT month FROM months)",
+            [customer],
+        ).fetchone()[0]
+    page = out / "report" / "index.html"
+    visit = Visit(browser, page.as_uri())
+    visit.draw_every_chart()
+    visit.open_customer(customer)
+    last = visit.page.evaluate(
+        "() => document.getElementById('customer-waterfall').data[0].customdata.at(-1)"
+    )
+    assert Decimal(repr(last)) == margin
+    shown = visit.page.eval_on_selector_all(
+        "td.percentile", "cells => cells.map(c => Number(c.dataset.value))"
+    )
+    assert shown == percentiles
+    assert visit.errors == [] and visit.requests == [page.as_uri()]

@@ -2,10 +2,7 @@
 
 import base64
 import io
-import os
 import re
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,40 +17,12 @@ from assets.publishing import open_published, publish
 from assets.report import build_report, charts, segment_report
 from orchestration.resources import StrataPaths
 from orchestration.settings import load_settings
-from tests.publishing.conftest import in_ci
+from tests.publishing.browser import Visit
 from tests.publishing.report_fixture import add_report_columns
 
 CHARTS = ["whale_curve", "strata_map", "revenue_margin_quadrant", "kpi_trends", "maturity_transitions"]
 INTERACTIVE = ["strata_map", "whale_curve", "revenue_margin_quadrant"]
 STILL = ["kpi_trends", "maturity_transitions"]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Headless Chromium (Debian's `chromium`); installed here in CI if missing, else the test skips."""
-    found = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
-    )
-    if found:
-        return found
-    if not in_ci():
-        pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it")
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        for command in (
-            ["apt-get", "update"],
-            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-        ):
-            subprocess.run(
-                command,
-                check=False,
-                capture_output=True,
-                timeout=900,
-                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-            )
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail("CI=true and chromium is missing and could not be installed with apt-get", pytrace=False)
-    return found
 
 
 @pytest.fixture
@@ -142,41 +111,6 @@ def test_the_asset_puts_every_chart_in_its_metadata(warehouse, out_dir):
 
 # The fixture's 30 months end with June 2026; the waterfall sums the 24 months from July 2024 on.
 WATERFALL_WINDOW = ("2024-07-31", "2026-06-30")
-
-
-@pytest.fixture(scope="session")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-class Visit:
-    """A page of the browser that records console errors, uncaught exceptions and every request."""
-
-    def __init__(self, browser, url: str):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready='1']", timeout=60_000)
-
-    def draw_every_chart(self) -> None:
-        """Scroll each chart into view (they are drawn as they come near the screen) and wait for it."""
-        for plot in self.page.query_selector_all("div.plot"):
-            plot.scroll_into_view_if_needed()
-            self.page.wait_for_selector(f"#{plot.get_attribute('id')}[data-drawn='1']", timeout=30_000)
-        self.page.evaluate("window.scrollTo(0, 0)")
-
-    def open_customer(self, customer_no: str) -> None:
-        self.page.evaluate(f"location.hash = '#customer/{customer_no}'")
-        self.page.wait_for_selector(f"body[data-customer='{customer_no}']", timeout=30_000)
 
 
 def _newest_segments(out_dir) -> list[dict]:
