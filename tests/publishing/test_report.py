@@ -276,3 +276,24 @@ def test_a_click_on_the_legend_hides_a_stratum_and_a_second_shows_it(report, bro
     visit.page.click(f"{toggle} >> .legendtoggle")
     visit.page.wait_for_function(f"({visible})() === true")
     assert visit.errors == []
+
+
+def test_with_a_slice_of_one_a_side_the_table_links_only_the_pages_it_has(warehouse, out_dir, browser):
+    from orchestration.settings import Report
+
+    add_report_columns(warehouse)
+    publish(warehouse, out_dir, "report-slice")
+    settings = load_settings().model_copy(update={"report": Report(customer_pages_per_stratum=1)})
+    report = build_report(open_published(out_dir), settings, out_dir / "report")
+    # the fixture's four strata have 19, 4, 15 and 1 customers: the best and the worst of each, one
+    # customer being both in SERVICE_DRAIN
+    assert (report.customers, report.pages) == (39, 7)
+    visit = Visit(browser, report.path.as_uri())
+    linked = visit.page.eval_on_selector_all(
+        "#customer-table tbody tr", "rows => rows.filter(r => r.querySelector('a')).map(r => r.dataset.customer)"
+    )
+    assert len(linked) == 7
+    unlinked = next(r["customer_no"] for r in _newest_segments(out_dir) if r["customer_no"] not in linked)
+    visit.open_customer(unlinked)
+    assert "has no page in this report" in visit.page.text_content("#customer-view")
+    assert visit.errors == []
