@@ -217,6 +217,16 @@ class Warehouse(Strict):
         return {k: str(v) for k, v in values.items() if v is not None}
 
 
+class Report(Strict):
+    """What the segment report shows (docs/publishing.md). Presentation only: like `warehouse`, no part
+    of the configuration's version nor of the dbt vars."""
+
+    # The most and the least profitable N customers (T12M contribution margin) of each stratum get a
+    # customer page; the customer table lists every active customer. None: every active customer.
+    customer_pages_per_stratum: Annotated[int, Field(ge=0)] | None = 100
+    waterfall_months: Annotated[int, Field(ge=1, le=120)] = 24  # the customer page's profit waterfall
+
+
 class Quality(Strict):
     """Thresholds of the data-quality checks that a distributor may tune (docs/quality.md). Like
     `warehouse`, no part of the configuration's version: a check's threshold changes no number."""
@@ -237,12 +247,13 @@ class Quality(Strict):
 
 # Sections that tune how strata runs and checks, not what it computes: left out of the version and
 # of the dbt vars.
-RUNTIME_SECTIONS = frozenset({"warehouse", "quality"})
+RUNTIME_SECTIONS = frozenset({"warehouse", "quality", "report"})
 
 
 class Settings(Strict):
     warehouse: Warehouse = Warehouse()
     quality: Quality = Quality()
+    report: Report = Report()
     currency: Currency
     cost_to_serve: CostToServe
     reconciliation: Reconciliation

@@ -1,9 +1,11 @@
-"""The segment report: one self-contained HTML page with the charts, from the published copy.
+"""The segment report: one self-contained HTML file from the published copy.
 
-`build_report(copy, settings, report_dir)` reads the current published copy (resolved once, so every
-chart shows the same publication), draws the charts (`charts.py`), writes `<report_dir>/index.html`
-with the charts inlined as base64 PNG (one file that can be mailed or opened anywhere) and the same
-PNGs beside it, each replaced atomically. The Dagster asset `segment_report` also puts every chart
+`build_report(copy, settings, report_dir)` reads the current published copy once (`data.py`: every
+number comes from the marts), draws the customer charts as Plotly figures (`interactive.py`) and
+every chart as a still PNG (`charts.py`), builds the customer table and pages (`pages.py`) and
+assembles one HTML file with plotly.js inlined once and the data embedded as JSON (`document.py`,
+`app.js`): it opens offline, from a mail attachment or a file share. `<report_dir>/index.html` and the
+PNGs beside it are each replaced atomically. The Dagster asset `segment_report` puts the still charts
 in its materialisation metadata, so the Dagster UI shows them.
 """
 
@@ -21,7 +23,9 @@ import pandas as pd
 from PIL import Image  # matplotlib's own image library
 
 from assets.publishing import PublishedCopy, open_published
-from assets.report import charts
+from assets.report import charts, document, interactive, pages
+from assets.report.data import ReportData, read_published
+from assets.report.document import Section
 from orchestration.resources import StrataPaths
 from orchestration.settings import Settings
 
@@ -62,123 +66,190 @@ def compact_png(png: bytes, width: int) -> bytes:
 class Report:
     path: Path
     month: str | None
-    charts: list[Chart] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)  # the still PNGs (files and Dagster metadata)
     reconciliation: list[dict] = field(default_factory=list)  # exact values (Decimal money)
     config_versions: list[str] = field(default_factory=list)  # of the newest month's segment assignments
+    customers: int = 0  # rows of the customer table
+    pages: int = 0  # customers with a page
+    size_bytes: int = 0
 
 
-def _query(con, sql: str, params: list | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
-
-
-def _records(con, sql: str, params: list | None = None) -> list[dict]:
-    """Rows as dicts of Python values: DECIMAL stays Decimal (a DataFrame would make it float)."""
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _has(copy: PublishedCopy, table: str) -> bool:
-    return table in copy.tables
+CUSTOMER_TABLE = """<div class="controls">
+<input type="search" id="table-search" aria-label="search"
+ placeholder="search by customer number or part of the name">
+<label>stratum <select id="filter-stratum"></select></label>
+<label>segment <select id="filter-segment"></select></label>
+</div>
+<div class="table-wrap"><table id="customer-table"><thead><tr></tr></thead><tbody></tbody></table></div>
+<div class="pager"><button type="button" id="table-prev">‹ previous</button><span id="table-count"></span>
+<button type="button" id="table-next">next ›</button></div>"""
 
 
 def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> Report:
+    """Write `<report_dir>/index.html` and the still PNGs from the published copy `copy`."""
     lcy = settings.currency.lcy
     strata = settings.segments.strata
-    con = copy.connect()
-    empty = pd.DataFrame()
-    month = None
-    segments = empty
-    if _has(copy, "customer_segments"):
-        month = con.execute("SELECT max(month) FROM customer_segments").fetchone()[0]
-        if month is not None:
-            segments = _query(
-                con, "SELECT * FROM customer_segments WHERE month = ? ORDER BY customer_no", [month]
-            )
-    month_text = month.isoformat() if month is not None else "no segment month yet"
-    kpis = _query(con, "SELECT * FROM segment_kpis ORDER BY month") if _has(copy, "segment_kpis") else empty
-    status = (
-        _query(con, "SELECT * FROM kpi_target_status ORDER BY month")
-        if _has(copy, "kpi_target_status")
-        else empty
+    data = read_published(
+        copy,
+        per_stratum=settings.report.customer_pages_per_stratum,
+        waterfall_months=settings.report.waterfall_months,
+        window_months=settings.segments.window_months,
     )
-    transitions, transitions_month = empty, month_text
-    if _has(copy, "segment_transitions"):
-        newest = con.execute(
-            "SELECT max(month) FROM segment_transitions WHERE segmentation = 'maturity_tier'"
-        ).fetchone()[0]
-        if newest is not None:
-            transitions_month = newest.isoformat()
-            transitions = _query(
-                con,
-                "SELECT * FROM segment_transitions WHERE segmentation = 'maturity_tier' AND month = ?",
-                [newest],
-            )
-    reconciliation, reconciliation_month = [], None
-    if _has(copy, "margin_reconciliation"):
-        reconciliation_month = con.execute("SELECT max(month) FROM margin_reconciliation").fetchone()[0]
-        reconciliation = _records(
-            con,
-            "SELECT * FROM margin_reconciliation WHERE month = ? ORDER BY "
-            "CASE WHEN line_item LIKE 'COST_POOL:%' THEN 2 WHEN line_item = 'OTHER' THEN 3 ELSE 1 END, "
-            "CASE line_item WHEN 'REVENUE' THEN 1 WHEN 'COGS' THEN 2 WHEN 'REBATE_INCOME' THEN 3 "
-            "WHEN 'SERVICES_COST' THEN 4 WHEN 'FREIGHT_COST' THEN 5 WHEN 'FREIGHT_RECOVERY' THEN 6 "
-            "ELSE 7 END, "
-            "line_item",
-            [reconciliation_month],
-        )
-    con.close()
-
-    report = Report(path=report_dir / INDEX, month=month_text, reconciliation=reconciliation)
+    segments = data.segments
+    month_text = data.month.isoformat() if data.month is not None else "no segment month yet"
+    transitions_month = data.transitions_month.isoformat() if data.transitions_month else month_text
+    report = Report(path=report_dir / INDEX, month=month_text, reconciliation=data.reconciliation)
     if "config_version" in segments:
         report.config_versions = sorted({str(v) for v in segments["config_version"].dropna()})
-    report.charts = [
-        Chart(
-            "whale_curve",
-            "Whale curve",
-            "Customers ranked by T12M contribution margin, most profitable first. The curve rises while "
-            "customers earn money and falls where they lose it; a peak above the total means the "
-            "loss-makers give back part of what the best customers earn.",
-            charts.whale_curve(segments, month_text, lcy),
+    still = {
+        "whale_curve": charts.whale_curve(segments, month_text, lcy),
+        "strata_map": charts.strata_map(
+            segments, month_text, strata.topline.high_cut, strata.profitability.high_cut
         ),
-        Chart(
-            "strata_map",
-            "Strata map",
-            "Each active customer by its top-line and profitability scores, coloured by stratum; the dashed "
-            "lines are the configured cuts. A customer right of the top-line cut is high top-line; above "
-            "the profitability cut (and with a positive T12M contribution margin) is high profitability.",
-            charts.strata_map(segments, month_text, strata.topline.high_cut, strata.profitability.high_cut),
+        "revenue_margin_quadrant": charts.revenue_margin_quadrant(
+            segments, month_text, lcy, settings.segments.quadrant.revenue_percentile_cut
         ),
-        Chart(
-            "revenue_margin_quadrant",
-            "Revenue × margin quadrant",
-            "T12M net revenue against the contribution margin %; the lines are the revenue percentile cut "
-            "and the portfolio's contribution margin %.",
-            charts.revenue_margin_quadrant(
-                segments, month_text, lcy, settings.segments.quadrant.revenue_percentile_cut
-            ),
+        "kpi_trends": charts.kpi_trends(data.kpis, data.kpi_status, settings.kpis.targets, lcy),
+        "maturity_transitions": charts.transition_matrix(
+            data.transitions, transitions_month, list(settings.segments.maturity.tiers)
         ),
-        Chart(
-            "kpi_trends",
-            "Segment KPIs against their targets",
-            "Each configured target of the customer maturity model: the KPI of each segment per month, the "
-            "target band shaded, and whether the month met or missed it (kpi_target_status).",
-            charts.kpi_trends(kpis, status, settings.kpis.targets, lcy),
-        ),
-        Chart(
-            "maturity_transitions",
-            "Maturity-tier transitions",
-            "How many customers moved from each maturity tier 12 months earlier to each tier now "
-            "(segment_transitions, newest month).",
-            charts.transition_matrix(transitions, transitions_month),
-        ),
-    ]
-    html_text = render_html(copy, settings, report, reconciliation_month)
+    }
+    report.charts = [Chart(name, title, caption, still[name]) for name, title, caption in CHARTS]
+    sections = overview_sections(data, settings, report.charts)
+    table = pages.table(data)
+    payload = {
+        "meta": {
+            "title": f"strata — segment report {month_text}",
+            "month": month_text,
+            "lcy": lcy,
+            "waterfall_months": settings.report.waterfall_months,
+            "waterfall_from": data.waterfall_from.isoformat() if data.waterfall_from else None,
+            "cts_window_from": data.cts_window_from.isoformat() if data.cts_window_from else None,
+        },
+        "explain": pages.explanation(settings),
+        "table": table,
+    }
+    customer_pages = pages.customer_pages(data, settings) if data.month is not None else {}
+    report.customers, report.pages = len(table["rows"]), len(customer_pages)
+    html_text = document.render_document(
+        title=payload["meta"]["title"],
+        subtitle=_subtitle(copy, settings, report),
+        sections=sections,
+        data=payload,
+        pages=customer_pages,
+        footer='Built by strata from the published marts (<a href="../docs/index.html">what each column '
+        "means</a>: the dbt docs site beside the report). "
+        "Cuts, weights and targets are the configuration's in force when the report was built.",
+    )
     report_dir.mkdir(parents=True, exist_ok=True)
     for chart in report.charts:
         _write_atomically(report_dir / f"{chart.name}.png", chart.png)
-    _write_atomically(report.path, html_text.encode("utf-8"))
+    encoded = html_text.encode("utf-8")
+    _write_atomically(report.path, encoded)
+    report.size_bytes = len(encoded)
     return report
+
+
+CHARTS = [
+    (
+        "whale_curve",
+        "Whale curve",
+        "Customers ranked by T12M contribution margin, most profitable first. The curve rises while "
+        "customers earn money and falls where they lose it; a peak above the total means the "
+        "loss-makers give back part of what the best customers earn.",
+    ),
+    (
+        "strata_map",
+        "Strata map",
+        "Each active customer by its top-line and profitability scores, coloured by stratum; the dashed "
+        "lines are the configured cuts. A customer right of the top-line cut is high top-line; above "
+        "the profitability cut (and with a positive T12M contribution margin) is high profitability.",
+    ),
+    (
+        "revenue_margin_quadrant",
+        "Revenue × margin quadrant",
+        "T12M net revenue against the contribution margin %; the lines are the revenue percentile cut "
+        "and the portfolio's contribution margin %.",
+    ),
+    (
+        "kpi_trends",
+        "Segment KPIs against their targets",
+        "Each configured target of the customer maturity model: the KPI of each segment per month, the "
+        "target band shaded, and whether the month met or missed it (kpi_target_status).",
+    ),
+    (
+        "maturity_transitions",
+        "Maturity-tier transitions",
+        "How many customers moved from each maturity tier 12 months earlier to each tier now "
+        "(segment_transitions, newest month).",
+    ),
+]
+INTERACTIVE_HINT = (
+    " Hover a point for the customer, click it for its page; click the legend to show or hide a group."
+)
+
+
+def overview_sections(data: ReportData, settings: Settings, still: list[Chart]) -> list[Section]:
+    """The overview page: the three customer charts (interactive once there are segments), the
+    customer table, the KPI and transition charts (still images) and the reconciliation."""
+    lcy = settings.currency.lcy
+    strata = settings.segments.strata
+    month = data.month.isoformat() if data.month is not None else None
+    by_name = {c.name: c for c in still}
+    draw = {
+        "strata_map": lambda: interactive.strata_map(
+            data.segments, month, lcy, strata.topline.high_cut, strata.profitability.high_cut
+        ),
+        "whale_curve": lambda: interactive.whale_curve(data.segments, month, lcy),
+        "revenue_margin_quadrant": lambda: interactive.revenue_margin_quadrant(
+            data.segments, month, lcy, settings.segments.quadrant.revenue_percentile_cut
+        ),
+    }
+    sections = []
+    for name, figure in draw.items():
+        chart = by_name[name]
+        missing = [] if data.segments.empty else interactive.missing_columns(data.segments, name)
+        if data.segments.empty or missing:
+            # No segments yet, or a publication older than the columns: the still chart, and why.
+            why = f" (Interactive once customer_segments has {', '.join(missing)}.)" if missing else ""
+            sections.append(Section(name, chart.title, chart.caption + why, image_uri=chart.data_uri))
+        else:
+            sections.append(Section(name, chart.title, chart.caption + INTERACTIVE_HINT, figure=figure()))
+    per_stratum = settings.report.customer_pages_per_stratum
+    pages_rule = (
+        "every customer has a page"
+        if per_stratum is None
+        else f"the {per_stratum} most and the {per_stratum} least profitable customers of each stratum "
+        "(T12M contribution margin) have a page, linked from their number and name"
+    )
+    sections.append(
+        Section(
+            "customers",
+            f"Customers — {month or 'no segment month yet'}",
+            "Every active customer at the newest segment month (customer_segments). Search by number or part "
+            "of the name, filter by stratum and maturity segment, click a column to sort; "
+            f"{pages_rule} ({len(data.page_customers):,} of {len(data.segments):,}).",
+            body=CUSTOMER_TABLE,
+        )
+    )
+    for name in ("kpi_trends", "maturity_transitions"):
+        chart = by_name[name]
+        sections.append(Section(name, chart.title, chart.caption, image_uri=chart.data_uri))
+    sections.append(reconciliation_section(data, settings))
+    return sections
+
+
+def _subtitle(copy: PublishedCopy, settings: Settings, report: Report) -> str:
+    esc = html.escape
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    segment_versions = ""
+    if report.config_versions and report.config_versions != [settings.version]:
+        segment_versions = f" (segments assigned with {esc(', '.join(report.config_versions))})"
+    return (
+        f"Segment month {esc(report.month or '–')} · money in {esc(settings.currency.lcy)} · published copy "
+        f"{esc(copy.version.name)} (run {esc(copy.run_id)}) · configuration {esc(settings.version)}"
+        f"{segment_versions} · generated {esc(generated)}"
+    )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -240,54 +311,19 @@ def reconciliation_markdown(records: list[dict], lcy: str) -> str:
     return "\n".join([head, rule, *body])
 
 
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; margin: 0;
-       color: #222; background: #f6f7f9; }
-header { background: #1f2d3d; color: #fff; padding: 18px 32px; }
-header h1 { margin: 0 0 6px 0; font-size: 22px; }
-header p { margin: 0; color: #c9d3dd; font-size: 13px; }
-main { max-width: 1240px; margin: 0 auto; padding: 16px 32px 48px; }
-section { background: #fff; border: 1px solid #e1e4e8; border-radius: 6px; margin: 18px 0;
-          padding: 14px 20px; }
-section h2 { font-size: 17px; margin: 4px 0 6px; }
-section p.caption { color: #555; font-size: 13px; margin: 0 0 10px; max-width: 960px; }
-img.chart { max-width: 100%; height: auto; display: block; }
-table { border-collapse: collapse; font-size: 13px; }
-th, td { padding: 5px 10px; border-bottom: 1px solid #e1e4e8; }
-th { background: #f0f2f5; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.OK { color: #1b7e3b; font-weight: 600; }
-td.DIFFERENCE { color: #c62828; font-weight: 600; }
-td.NOT_RECONCILED { color: #777; }
-nav a { margin-right: 14px; font-size: 13px; }
-footer { color: #777; font-size: 12px; margin-top: 24px; }
-"""
-
-
-def render_html(copy: PublishedCopy, settings: Settings, report: Report, reconciliation_month) -> str:
+def reconciliation_section(data: ReportData, settings: Settings) -> Section:
     esc = html.escape
     lcy = settings.currency.lcy
-    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    nav = " ".join(f'<a href="#{c.name}">{esc(c.title)}</a>' for c in report.charts)
-    nav += ' <a href="#reconciliation">Reconciliation</a>'
-    sections = []
-    for chart in report.charts:
-        sections.append(
-            f'<section id="{chart.name}"><h2>{esc(chart.title)}</h2>'
-            f'<p class="caption">{esc(chart.caption)}</p>'
-            f'<img class="chart" id="chart-{chart.name}" alt="{esc(chart.title)}" src="{chart.data_uri}">'
-            "</section>"
-        )
-    if not report.reconciliation:
+    if not data.reconciliation:
         table = "<p>No reconciliation rows yet.</p>"
-        recon_title = "Reconciliation to the ledger"
+        title = "Reconciliation to the ledger"
     else:
         head = "".join(
             f"<th>{esc(label)}{'' if c in ('line_item', 'status') else f' ({esc(lcy)})'}</th>"
             for c, label in RECONCILIATION_COLUMNS
         )
         body = []
-        for cells in reconciliation_rows(report.reconciliation):
+        for cells in reconciliation_rows(data.reconciliation):
             tds = []
             for (c, _), cell in zip(RECONCILIATION_COLUMNS, cells, strict=True):
                 cls = "" if c == "line_item" else (cell if c == "status" else "num")
@@ -297,50 +333,22 @@ def render_html(copy: PublishedCopy, settings: Settings, report: Report, reconci
             f'<table id="reconciliation-table"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>"
         )
-        recon_title = f"Reconciliation to the ledger — {reconciliation_month.isoformat()}"
-    sections.append(
-        f'<section id="reconciliation"><h2>{esc(recon_title)}</h2><p class="caption">'
-        f"Pipeline amounts against the general ledger (margin_reconciliation, newest month). OK within the "
-        f"tolerance of {esc(charts.money_text(settings.reconciliation.tolerance_lcy, lcy, 2))}; cost pools "
-        f"always reconcile; OTHER is shown, not reconciled.</p>{table}</section>"
+        title = f"Reconciliation to the ledger — {data.reconciliation_month.isoformat()}"
+    caption = (
+        "Pipeline amounts against the general ledger (margin_reconciliation, newest month). OK within the "
+        f"tolerance of {charts.money_text(settings.reconciliation.tolerance_lcy, lcy, 2)}; cost pools "
+        "always reconcile; OTHER is shown, not reconciled."
     )
-    segment_versions = ""
-    if report.config_versions and report.config_versions != [settings.version]:
-        segment_versions = f" (segments assigned with {esc(', '.join(report.config_versions))})"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>strata — segment report {esc(report.month or "")}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header>
-<h1>strata — customer profitability and segments</h1>
-<p>Segment month {esc(report.month or "–")} · money in {esc(lcy)} · published copy {esc(copy.version.name)}
-(run {esc(copy.run_id)}) · configuration {esc(settings.version)}{segment_versions}
-· generated {esc(generated)}</p>
-</header>
-<main>
-<nav>{nav}</nav>
-{"".join(sections)}
-<footer>Built by strata from the published marts (<a href="../docs/index.html">what each column means</a>);
-definitions in docs/methodology.md. Cuts and targets: the configuration in force when the report was built.
-</footer>
-</main>
-</body>
-</html>
-"""
+    return Section("reconciliation", title, caption, body=table)
 
 
 @dg.asset(
     name="segment_report",
     group_name="publishing",
     deps=[dg.AssetKey("published_marts")],
-    description="The segment report: <out>/report/index.html (self-contained HTML with the whale curve, "
-    "strata map, revenue × margin quadrant, KPI trends against targets, maturity transitions and the "
-    "newest reconciliation), from the published copy.",
+    description="The segment report: <out>/report/index.html (one self-contained HTML file: interactive "
+    "strata map, whale curve and revenue × margin quadrant, the customer table, a page per customer, KPI "
+    "trends against targets, maturity transitions and the newest reconciliation), from the published copy.",
     owners=["team:data-engineering"],
     kinds={"html", "python"},
 )
@@ -348,10 +356,16 @@ def segment_report(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.
     settings = paths.settings()
     copy = open_published(paths.out)
     report = build_report(copy, settings, paths.out / REPORT_DIR)
-    context.log.info(f"wrote {report.path} ({len(report.charts)} charts) from {copy.version.name}")
+    context.log.info(
+        f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB: {report.customers:,} customers, "
+        f"{report.pages:,} customer pages) from {copy.version.name}"
+    )
     metadata = {
         "report": dg.MetadataValue.path(str(report.path)),
         "segment_month": report.month,
+        "customers": report.customers,
+        "customer_pages": report.pages,
+        "report_bytes": report.size_bytes,
         "published_copy": copy.version.name,
         "reconciliation": dg.MetadataValue.md(
             reconciliation_markdown(report.reconciliation, settings.currency.lcy)

@@ -34,7 +34,6 @@ QUADRANT_COLOURS = {
 }
 SEGMENT_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 STATUS_STYLE = {"MET": ("o", "#1b9e77"), "MISSED": ("X", "#d62728")}
-MATURITY_TIERS = ["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"]
 RATE_KPIS = {
     "contribution_margin_pct",
     "retention_rate",
@@ -427,15 +426,16 @@ def kpi_trends(kpis: pd.DataFrame, status: pd.DataFrame, targets: Sequence, lcy:
     return _png(fig)
 
 
-def transition_matrix(transitions: pd.DataFrame, month: str) -> bytes:
-    """Maturity-tier transitions at `month`: from the tier at M−12 (or NEW) to the tier at M (or INACTIVE)."""
+def transition_matrix(transitions: pd.DataFrame, month: str, tiers: Sequence[str]) -> bytes:
+    """Maturity-tier transitions at `month`: from the tier at M−12 (or NEW) to the tier at M (or INACTIVE);
+    `tiers` (the configuration's, lowest first) order the rows and columns."""
     title = f"Maturity-tier transitions at {month}\n(from the tier 12 months earlier)"
     if transitions.empty:
         return no_data(title, "No transitions yet (they need segments 12 months apart).")
     seen_from = set(transitions["from_segment"])
     seen_to = set(transitions["to_segment"])
-    rows = ["NEW", *MATURITY_TIERS] + sorted(seen_from - {"NEW", *MATURITY_TIERS})
-    cols = [*MATURITY_TIERS, "INACTIVE"] + sorted(seen_to - {"INACTIVE", *MATURITY_TIERS})
+    rows = ["NEW", *tiers] + sorted(seen_from - {"NEW", *tiers})
+    cols = [*tiers, "INACTIVE"] + sorted(seen_to - {"INACTIVE", *tiers})
     grid = np.zeros((len(rows), len(cols)), dtype=int)
     for f, t, n in transitions[["from_segment", "to_segment", "customers"]].itertuples(index=False):
         grid[rows.index(f), cols.index(t)] += int(n)

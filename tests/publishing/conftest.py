@@ -1,8 +1,10 @@
-"""Fixtures of the publishing tests: a marts warehouse built once per session, a PostgreSQL database."""
+"""Fixtures of the publishing tests: a marts warehouse built once per session, a PostgreSQL database,
+headless Chromium."""
 
 import os
 import secrets
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,3 +131,47 @@ def e2e_run(request, tmp_path_factory):
     report = materialize(root / "landing", root / "out")
     assert report.success, "the end-to-end run failed:\n" + "\n".join(report.failures)
     return root / "landing", report
+
+
+# --------------------------------------------------------------------------------------------------
+# Headless Chromium for the report's tests: Debian's `chromium`, driven by Playwright (which downloads
+# no browser of its own). In CI a missing chromium is installed with apt-get, else the tests fail;
+# elsewhere they skip.
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium (Debian's `chromium`); installed here in CI if missing, else the test skips."""
+    found = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
+    )
+    if found:
+        return found
+    if not in_ci():
+        pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it")
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        for command in (
+            ["apt-get", "update"],
+            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+        ):
+            subprocess.run(
+                command,
+                check=False,
+                capture_output=True,
+                timeout=900,
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            )
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("CI=true and chromium is missing and could not be installed with apt-get", pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()

@@ -4,6 +4,7 @@ publishing asset; then PostgreSQL from the real published copy; and a failed rer
 import csv
 import re
 import shutil
+from decimal import Decimal
 
 import duckdb
 import openpyxl
@@ -13,6 +14,7 @@ from psycopg import sql
 from assets.postgres_publish import publish_postgres
 from assets.publishing import MART_KEYS, PUBLISHED_DUCKDB, open_published, sql_ident, sql_literal
 from orchestration.runner import materialize
+from tests.publishing.browser import Visit
 from tests.publishing.fixture import MART_COLUMNS
 
 pytestmark = pytest.mark.slow
@@ -47,8 +49,11 @@ def test_the_run_publishes_the_copy_the_report_and_the_finance_files(e2e_run):
     page = (out / "report" / "index.html").read_text(encoding="utf-8")
     newest = con_newest_segment_month(copy)
     assert f"Segment month {newest}" in page
+    # the strata map, whale curve and quadrant interactive (the real marts carry every column they read),
+    # the KPI trends and transitions as still images
+    assert len(re.findall(r'<script type="application/json" data-figure="plot-[a-z_]+">', page)) == 3
     assert (
-        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 5
+        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 2
     )
 
     for file_name, table in (
@@ -121,3 +126,39 @@ def test_a_failed_rerun_leaves_the_published_copy_report_and_finance_files(e2e_r
     assert after.version == before.version and after.run_id == report.run_id
     assert (out / "report" / "index.html").read_bytes() == report_page
     assert (out / "finance" / "margin_reconciliation.csv").read_bytes() == finance
+
+
+def test_the_real_runs_report_opens_offline_and_a_page_matches_the_marts(e2e_run, browser):
+    _, report = e2e_run
+    out = report.warehouse.parent
+    copy = open_published(out)
+    with duckdb.connect() as con:
+        segments = sql_literal(copy.parquet("customer_segments"))
+        profit = sql_literal(copy.parquet("fct_customer_profit_monthly"))
+        # the customer losing the most, and the 24 newest months of the fact up to the segment month
+        customer, *percentiles = con.execute(
+            f"SELECT customer_no, net_revenue_percentile, orders_percentile, product_families_percentile, "
+            f"contribution_margin_percentile, contribution_margin_pct_percentile FROM read_parquet({segments}) "
+            f"WHERE month = (SELECT max(month) FROM read_parquet({segments})) "
+            "ORDER BY contribution_margin_t12m, customer_no LIMIT 1"
+        ).fetchone()
+        margin = con.execute(
+            f"WITH months AS (SELECT DISTINCT month FROM read_parquet({profit}) "
+            f"WHERE month <= (SELECT max(month) FROM read_parquet({segments})) ORDER BY month DESC LIMIT 24) "
+            f"SELECT sum(contribution_margin) FROM read_parquet({profit}) "
+            "WHERE customer_no = ? AND month IN (SELECT month FROM months)",
+            [customer],
+        ).fetchone()[0]
+    page = out / "report" / "index.html"
+    visit = Visit(browser, page.as_uri())
+    visit.draw_every_chart()
+    visit.open_customer(customer)
+    last = visit.page.evaluate(
+        "() => document.getElementById('customer-waterfall').data[0].customdata.at(-1)"
+    )
+    assert Decimal(repr(last)) == margin
+    shown = visit.page.eval_on_selector_all(
+        "td.percentile", "cells => cells.map(c => Number(c.dataset.value))"
+    )
+    assert shown == percentiles
+    assert visit.errors == [] and visit.requests == [page.as_uri()]
