@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.clv.asset import clv_fits
 from assets.finance_export import finance_export
 from assets.ingestion.assets import ingestion_assets
 from assets.postgres_publish import postgres_marts
@@ -30,7 +31,8 @@ published_marts = build_published_marts(dbt_models)
 def build_definitions(paths: StrataPaths) -> dg.Definitions:
     return dg.Definitions(
         assets=with_catalog_defaults(
-            [*ingestion_assets, dbt_models, published_marts, postgres_marts, segment_report, finance_export]
+            [*ingestion_assets, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
+             finance_export]
         ),
         asset_checks=all_checks([*ingestion_assets, dbt_models]),
         jobs=ALL_JOBS,

@@ -22,6 +22,7 @@ from PIL import Image  # matplotlib's own image library
 
 from assets.publishing import PublishedCopy, open_published
 from assets.report import charts
+from assets.report import clv as clv_section
 from orchestration.resources import StrataPaths
 from orchestration.settings import Settings
 
@@ -65,6 +66,7 @@ class Report:
     charts: list[Chart] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)  # exact values (Decimal money)
     config_versions: list[str] = field(default_factory=list)  # of the newest month's segment assignments
+    extra_sections: list[str] = field(default_factory=list)  # HTML blocks after the charts
 
 
 def _query(con, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -82,7 +84,8 @@ def _has(copy: PublishedCopy, table: str) -> bool:
     return table in copy.tables
 
 
-def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> Report:
+def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path,
+                 clv_backtest: pd.DataFrame | None = None) -> Report:
     lcy = settings.currency.lcy
     strata = settings.segments.strata
     con = copy.connect()
@@ -127,6 +130,7 @@ def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> R
             "line_item",
             [reconciliation_month],
         )
+    clv = clv_section.section(con, settings, clv_backtest)
     con.close()
 
     report = Report(path=report_dir / INDEX, month=month_text, reconciliation=reconciliation)
@@ -172,7 +176,9 @@ def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> R
             "(segment_transitions, newest month).",
             charts.transition_matrix(transitions, transitions_month),
         ),
+        *clv.charts,
     ]
+    report.extra_sections = [clv.html]
     html_text = render_html(copy, settings, report, reconciliation_month)
     report_dir.mkdir(parents=True, exist_ok=True)
     for chart in report.charts:
@@ -278,6 +284,7 @@ def render_html(copy: PublishedCopy, settings: Settings, report: Report, reconci
             f'<img class="chart" id="chart-{chart.name}" alt="{esc(chart.title)}" src="{chart.data_uri}">'
             "</section>"
         )
+    sections.extend(report.extra_sections)
     if not report.reconciliation:
         table = "<p>No reconciliation rows yet.</p>"
         recon_title = "Reconciliation to the ledger"
@@ -347,7 +354,8 @@ shared/spec/methodology.md. Cuts and targets drawn from the configuration in for
 def segment_report(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
     settings = paths.settings()
     copy = open_published(paths.out)
-    report = build_report(copy, settings, paths.out / REPORT_DIR)
+    backtest = clv_section.read_backtest(paths.warehouse, paths.out, paths.target)
+    report = build_report(copy, settings, paths.out / REPORT_DIR, backtest)
     context.log.info(f"wrote {report.path} ({len(report.charts)} charts) from {copy.version.name}")
     metadata = {
         "report": dg.MetadataValue.path(str(report.path)),
