@@ -188,3 +188,19 @@ def test_fit_rows_carry_the_parameters_as_json():
     assert set(json.loads(gg["parameters"])) == {"p", "q", "gamma"}
     assert (bg["customers"], gg["customers"]) == (2357, 946)
     assert bg["log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
+
+
+@pytest.mark.parametrize(("function", "params", "data"), [
+    (lambda p, d: models.bgnbd_log_likelihood_and_gradient(p, *d), (0.7, 3.1, 0.4, 2.2),
+     (np.array([0.0, 1, 4, 12]), np.array([0.0, 3.5, 20, 51]), np.array([10.0, 30, 40, 52]), np.array([2.0, 1, 1, 3]))),
+    (lambda p, d: models.gamma_gamma_log_likelihood_and_gradient(p, *d), (2.5, 3.5, 12.0),
+     (np.array([1.0, 2, 7]), np.array([20.0, 35.5, 11.2]))),
+])
+def test_analytic_gradients_match_finite_differences(function, params, data):
+    # The fits use the closed-form gradients; central differences of the log-likelihood check them.
+    params = np.array(params)
+    _, grad = function(params, data)
+    h = 1e-6
+    numeric = [(function(params + h * e, data)[0] - function(params - h * e, data)[0]) / (2 * h)
+               for e in np.eye(len(params))]
+    assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-6)
