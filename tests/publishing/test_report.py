@@ -20,7 +20,8 @@ from orchestration.resources import StrataPaths
 from orchestration.settings import load_settings
 from tests.publishing.conftest import in_ci
 
-CHARTS = ["whale_curve", "strata_map", "revenue_margin_quadrant", "kpi_trends", "maturity_transitions"]
+CHARTS = ["whale_curve", "strata_map", "revenue_margin_quadrant", "kpi_trends", "maturity_transitions",
+          "clv_p_alive", "clv_predicted_margin", "clv_backtest"]
 
 
 @pytest.fixture(scope="session")
