@@ -105,14 +105,14 @@ def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
     specs=[
         dg.AssetSpec(
             PREDICTIONS_KEY, deps=[INPUTS_KEY], group_name="segments", kinds={"python", "duckdb"},
-            owners=["team:data-engineering"],
+            owners=["team:data-engineering"], tags={"layer": SCHEMA},
             description="BG/NBD and Gamma-Gamma predictions per segment month and customer with an "
             "occasion up to M: p_alive, expected orders and order value over the horizon, predicted "
             "net revenue (methodology §13). Empty columns for a month whose fit failed.",
         ),
         dg.AssetSpec(
             FITS_KEY, deps=[INPUTS_KEY], group_name="segments", kinds={"python", "duckdb"},
-            owners=["team:data-engineering"],
+            owners=["team:data-engineering"], tags={"layer": SCHEMA},
             description="One row per segment month and model (BG_NBD, GAMMA_GAMMA): parameters, "
             "log-likelihood, customers, converged and why not.",
         ),
