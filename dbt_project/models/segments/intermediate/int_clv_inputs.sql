@@ -41,8 +41,8 @@ firsts as (
 
 ),
 
--- One row per customer and calendar month with occasions: the join with the segment months below
--- is then customers × months, not occasions × months.
+-- One row per customer and calendar month with occasions: the running totals below then cost one
+-- row per customer-month, not one per occasion and segment month.
 occasion_months as (
 
     select
@@ -56,19 +56,38 @@ occasion_months as (
 
 ),
 
+-- Running totals up to each month with occasions, valid until the customer's next such month.
+running as (
+
+    select
+        om.customer_no,
+        om.month_index,
+        sum(om.occasions) over (
+            partition by om.customer_no order by om.month_index rows between unbounded preceding and current row
+        ) as occasions,
+        sum(om.occasions_value) over (
+            partition by om.customer_no order by om.month_index rows between unbounded preceding and current row
+        ) as occasions_value,
+        om.last_occasion_date,
+        lead(om.month_index) over (partition by om.customer_no order by om.month_index) as next_month_index
+    from occasion_months as om
+
+),
+
+-- At M: the running totals of the customer's newest month with occasions up to M.
 up_to_m as (
 
     select
         m.month,
         m.month_index,
-        om.customer_no,
-        sum(om.occasions) as occasions,
-        sum(om.occasions_value) as occasions_value,
-        max(om.last_occasion_date) as last_occasion_date
+        r.customer_no,
+        r.occasions,
+        r.occasions_value,
+        r.last_occasion_date
     from months as m
-    inner join occasion_months as om
-        on om.month_index <= m.month_index
-    group by m.month, m.month_index, om.customer_no
+    inner join running as r
+        on r.month_index <= m.month_index
+       and (r.next_month_index is null or r.next_month_index > m.month_index)
 
 )
 
