@@ -46,7 +46,7 @@
   every one in schema `clv` (the predicted-value fits, written between the two dbt steps by
   assets/clv/asset.py) one over $STRATA_RAW_PARQUET/clv__<identifier>/. Re-created on every run:
   dropping an external table leaves its files alone, and the new table sees the newest export.
-  Before the first fit of an output folder the dbt step writes empty `clv` files (engines.py), so
+  Before the first fit of an output folder the dbt step writes empty `clv` files (assets/clv), so
   the tables always resolve; only the models after the fit read them.
 -#}
 {% macro strata_register_raw_parquet() -%}
