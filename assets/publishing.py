@@ -56,6 +56,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "kpi_target_status": ("month", "segmentation", "segment", "kpi"),
     "margin_reconciliation": ("month", "line_item"),
     "account_playbook": ("customer_no",),
+    "clv_model_fits": ("month", "model"),
 }
 AUDIT_KEYS: dict[str, tuple[str, ...]] = {
     "load_batches": ("system", "entity", "batch", "file"),

@@ -69,6 +69,13 @@ TARGETS = {
 }
 
 PUBLISHING_STEPS = {"published_marts", "finance_export", "postgres_marts", "segment_report"}
+# The predicted-value fits (assets/clv), between the two steps Dagster splits the dbt assets into.
+CLV_STEPS = {"clv_fits"}
+
+
+def is_dbt_step(key: str) -> bool:
+    """`dbt_models`, and `dbt_models_2` after the fit (Dagster names the split steps so)."""
+    return key == "dbt_models" or key.startswith("dbt_models_")
 
 
 def log(msg: str) -> None:
@@ -211,14 +218,19 @@ def _iso(ts: str) -> float:
 
 
 def dbt_nodes(run_id: str, code: Path) -> tuple[list[dict], float | None]:
-    """Every node dbt ran in this Dagster run: kind, category (finance, segments, test), interval."""
-    dirs = sorted((code / "dbt_project" / "target").glob(f"dbt_models-{run_id[:7]}-*"))
-    if not dirs:
+    """Every node dbt ran in this Dagster run (both dbt steps, before and after the predicted-value
+    fit): kind, category (finance, segments, test), interval; and dbt's own elapsed seconds."""
+    dirs = sorted((code / "dbt_project" / "target").glob(f"dbt_models*-{run_id[:7]}-*"))
+    runs = [json.loads((d / "run_results.json").read_text())
+            for d in dirs if (d / "run_results.json").exists()]
+    if not runs:
         return [], None
-    target = dirs[-1]
-    results = json.loads((target / "run_results.json").read_text())
-    manifest = json.loads((target / "manifest.json").read_text())
-    nodes = manifest["nodes"]
+    nodes = {}
+    for d in dirs:
+        if (d / "manifest.json").exists():
+            nodes.update(json.loads((d / "manifest.json").read_text())["nodes"])
+    results = {"results": [r for run in runs for r in run["results"]],
+               "elapsed_time": sum(run.get("elapsed_time") or 0 for run in runs)}
 
     def category(uid: str) -> str:
         node = nodes.get(uid, {})
@@ -332,9 +344,11 @@ def summarize_run(m: Measured, marks: dict, out: Path, rows: dict[str, int], cod
         return [(x["start"], x["end"]) for x in items]
 
     ingest = [s for s in steps if s["key"] in ingestion_keys]
-    dbt_step = [s for s in steps if s["key"] == "dbt_models"]
+    dbt_step = [s for s in steps if is_dbt_step(s["key"])]
     publishing = [s for s in steps if s["key"] in PUBLISHING_STEPS]
-    check_steps = [s for s in steps if s["key"] not in ingestion_keys | PUBLISHING_STEPS | {"dbt_models"}]
+    clv = [s for s in steps if s["key"] in CLV_STEPS]
+    not_checks = ingestion_keys | PUBLISHING_STEPS | CLV_STEPS
+    check_steps = [s for s in steps if s["key"] not in not_checks and not is_dbt_step(s["key"])]
     finance = [n for n in nodes if n["category"] == "finance"]
     segments = [n for n in nodes if n["category"] == "segments"]
     tests = [n for n in nodes if n["category"].startswith("test_")]
@@ -358,6 +372,7 @@ def summarize_run(m: Measured, marks: dict, out: Path, rows: dict[str, int], cod
         "dbt_segments_kpis": stage(iv(segments)),
         "checks": stage(iv(tests) + iv(check_steps)),
         "publishing": stage(iv(publishing), sum(s["end"] - s["start"] for s in publishing)),
+        "clv_fits": stage(iv(clv), sum(s["end"] - s["start"] for s in clv)),
         "dbt_overhead": stage(iv(dbt_step), dbt_overhead, None),
         "startup": stage([(m.started, run_start)], startup, None),
     }
@@ -726,6 +741,7 @@ def results_markdown(results: list[dict]) -> str:
             ("dbt_segments_kpis", "dbt segments and KPIs"),
             ("checks", "checks (dbt tests)"),
             ("publishing", "publishing"),
+            ("clv_fits", "predicted-value fits (clv_fits)"),
             ("dbt_overhead", "dbt start-up and gaps"),
             ("startup", "start-up (imports, dbt parse, definitions)"),
             ("dagster_between_steps", "Dagster between steps"),

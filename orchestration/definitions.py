@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.clv.asset import clv_fits
 from assets.dbt_docs import dbt_docs
 from assets.finance_export import finance_export
 from assets.ingestion.assets import ingestion_assets
@@ -32,8 +33,8 @@ published_marts = build_published_marts(dbt_models)
 def build_definitions(paths: StrataPaths) -> dg.Definitions:
     return dg.Definitions(
         assets=with_catalog_defaults(
-            [*ingestion_assets, dbt_models, published_marts, postgres_marts, segment_report, finance_export,
-             dbt_docs]
+            [*ingestion_assets, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
+             finance_export, dbt_docs]
         ),
         asset_checks=all_checks([*ingestion_assets, dbt_models]),
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md

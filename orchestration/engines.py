@@ -36,8 +36,9 @@ PARQUET_FILE = "data.parquet"
 EXPORT_MANIFEST = "_export.json"
 # The schemas dbt writes (staging is views only: nothing to read back on Spark).
 DBT_SCHEMAS = ("intermediate", "marts")
-# The schemas ingestion writes; always in the DuckDB warehouse.
-WAREHOUSE_SCHEMAS = ("raw", "audit")
+# The schemas ingestion (raw, audit) and the predicted-value fits (clv, assets/clv) write; always in
+# the DuckDB warehouse.
+WAREHOUSE_SCHEMAS = ("raw", "audit", "clv")
 
 
 class EngineError(RuntimeError):

@@ -196,6 +196,22 @@ class Kpis(Strict):
     targets: list[Target]
 
 
+class PredictedValue(Strict):
+    """Methodology §13: the prediction horizon and the churn-risk cuts on p_alive."""
+
+    horizon_months: Annotated[int, Field(ge=1, le=120)]
+    # churn_risk is HIGH when p_alive < high_below, MEDIUM when < medium_below, else LOW.
+    churn_risk_high_below: Share
+    churn_risk_medium_below: Share
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.churn_risk_high_below > self.churn_risk_medium_below:
+            raise ValueError("churn_risk_high_below must not exceed churn_risk_medium_below "
+                             "(HIGH risk is the lower p_alive)")
+        return self
+
+
 MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
 
 
@@ -259,6 +275,7 @@ class Settings(Strict):
     reconciliation: Reconciliation
     segments: Segments
     kpis: Kpis
+    predicted_value: PredictedValue
 
     @property
     def version(self) -> str:

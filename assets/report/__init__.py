@@ -24,6 +24,7 @@ from PIL import Image  # matplotlib's own image library
 
 from assets.publishing import PublishedCopy, open_published
 from assets.report import charts, document, interactive, pages
+from assets.report import clv as clv_section
 from assets.report.data import ReportData, read_published
 from assets.report.document import Section
 from orchestration.resources import StrataPaths
@@ -85,8 +86,10 @@ CUSTOMER_TABLE = """<div class="controls">
 <button type="button" id="table-next">next ›</button></div>"""
 
 
-def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> Report:
-    """Write `<report_dir>/index.html` and the still PNGs from the published copy `copy`."""
+def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path,
+                 clv_backtest: pd.DataFrame | None = None) -> Report:
+    """Write `<report_dir>/index.html` and the still PNGs from the published copy `copy` (and the
+    predicted-value backtest rows, which are not published: `clv.read_backtest`)."""
     lcy = settings.currency.lcy
     strata = settings.segments.strata
     data = read_published(
@@ -116,6 +119,13 @@ def build_report(copy: PublishedCopy, settings: Settings, report_dir: Path) -> R
     }
     report.charts = [Chart(name, title, caption, still[name]) for name, title, caption in CHARTS]
     sections = overview_sections(data, settings, report.charts)
+    with copy.connect() as con:
+        clv = clv_section.section(con, settings, clv_backtest)
+    report.charts += clv.charts
+    sections += [Section(c.name, c.title, c.caption, image_uri=c.data_uri) for c in clv.charts]
+    sections.append(
+        Section("clv-evidence", "Predicted value — backtest and fits", clv.caption, body=clv.html)
+    )
     table = pages.table(data)
     payload = {
         "meta": {
@@ -355,7 +365,8 @@ def reconciliation_section(data: ReportData, settings: Settings) -> Section:
 def segment_report(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
     settings = paths.settings()
     copy = open_published(paths.out)
-    report = build_report(copy, settings, paths.out / REPORT_DIR)
+    backtest = clv_section.read_backtest(paths.warehouse, paths.out, paths.target)
+    report = build_report(copy, settings, paths.out / REPORT_DIR, backtest)
     context.log.info(
         f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB: {report.customers:,} customers, "
         f"{report.pages:,} customer pages) from {copy.version.name}"

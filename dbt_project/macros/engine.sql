@@ -42,9 +42,12 @@
 
 {#-
   Every source table in schema `raw` becomes an external Parquet table over
-  $STRATA_RAW_PARQUET/<identifier>/ (written by the raw-layer export, orchestration/engines.py).
-  Re-created on every run: dropping an external table leaves its files alone, and the new table
-  sees the newest export.
+  $STRATA_RAW_PARQUET/<identifier>/ (written by the raw-layer export, orchestration/engines.py), and
+  every one in schema `clv` (the predicted-value fits, written between the two dbt steps by
+  assets/clv/asset.py) one over $STRATA_RAW_PARQUET/clv__<identifier>/. Re-created on every run:
+  dropping an external table leaves its files alone, and the new table sees the newest export.
+  Before the first fit of an output folder the dbt step writes empty `clv` files (assets/clv), so
+  the tables always resolve; only the models after the fit read them.
 -#}
 {% macro strata_register_raw_parquet() -%}
     {%- set root = env_var('STRATA_RAW_PARQUET', '') -%}
@@ -54,14 +57,17 @@
             ~ "<out>/raw_parquet (the dbt step of the Dagster run sets it; see docs/spark.md)") }}
     {%- endif -%}
     {%- set tables = [] -%}
-    {%- for source in graph.sources.values() if source.schema == 'raw' -%}
-        {%- do tables.append(source.identifier) -%}
+    {%- for source in graph.sources.values() if source.schema in ('raw', 'clv') -%}
+        {%- set folder = source.identifier if source.schema == 'raw' else source.schema ~ '__' ~ source.identifier -%}
+        {%- do tables.append(source.schema ~ '.' ~ source.identifier ~ '|' ~ folder) -%}
     {%- endfor -%}
     {%- do run_query('create schema if not exists raw') -%}
-    {%- for identifier in tables | unique | sort -%}
-        {%- do run_query('drop table if exists raw.' ~ identifier) -%}
-        {%- do run_query("create table raw." ~ identifier ~ " using parquet location "
-                         ~ dbt.string_literal(root.rstrip('/') ~ '/' ~ identifier)) -%}
+    {%- do run_query('create schema if not exists clv') -%}
+    {%- for entry in tables | unique | sort -%}
+        {%- set relation, folder = entry.split('|') -%}
+        {%- set location = root.rstrip('/') ~ '/' ~ folder -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
+        {%- do run_query("create table " ~ relation ~ " using parquet location " ~ dbt.string_literal(location)) -%}
     {%- endfor -%}
 {%- endmacro %}
 

@@ -146,6 +146,15 @@ MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("next_review_due", "DATE"),
         ("review_overdue", "BOOLEAN"),
     ],
+    "clv_model_fits": [
+        ("month", "DATE"),
+        ("model", "VARCHAR"),
+        ("customers", "BIGINT"),
+        ("parameters", "VARCHAR"),
+        ("log_likelihood", "DOUBLE"),
+        ("converged", "BOOLEAN"),
+        ("message", "VARCHAR"),
+    ],
 }
 ARROW_TYPES = {
     "DATE": pa.date32(),
@@ -166,6 +175,7 @@ NOT_NULL = {
     "kpi_target_status": {"month", "segmentation", "segment", "kpi", "status"},
     "margin_reconciliation": {"month", "line_item", "gl_amount", "status"},
     "account_playbook": {"customer_no"},
+    "clv_model_fits": {"month", "model", "customers", "converged", "message"},
 }
 AUDIT_DDL = (
     "CREATE SCHEMA IF NOT EXISTS audit",
@@ -576,6 +586,13 @@ def build_marts_warehouse(
         "kpi_target_status": targets,
         "margin_reconciliation": recon,
         "account_playbook": playbook,
+        # the newest segment month's fits: a converged BG/NBD, a Gamma-Gamma that was not fitted
+        "clv_model_fits": [
+            (max(s["month"] for s in segments), "BG_NBD", len({s["customer_no"] for s in segments}),
+             '{"a": 0.793, "alpha": 4.414, "b": 2.426, "r": 0.243}', -9582.4, True, "converged"),
+            (max(s["month"] for s in segments), "GAMMA_GAMMA", 1, None, None, False,
+             "not fitted: 1 customer(s) with x >= 1 and a positive mean repeat value, at least 2 needed"),
+        ] if segments else [],
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,10 @@ from orchestration.settings import load_settings
 from tests.publishing.browser import Visit
 from tests.publishing.report_fixture import add_report_columns
 
-CHARTS = ["whale_curve", "strata_map", "revenue_margin_quadrant", "kpi_trends", "maturity_transitions"]
+CHARTS = ["whale_curve", "strata_map", "revenue_margin_quadrant", "kpi_trends", "maturity_transitions",
+          "clv_p_alive", "clv_predicted_margin", "clv_backtest"]
 INTERACTIVE = ["strata_map", "whale_curve", "revenue_margin_quadrant"]
-STILL = ["kpi_trends", "maturity_transitions"]
+STILL = ["kpi_trends", "maturity_transitions", "clv_p_alive", "clv_predicted_margin", "clv_backtest"]
 
 
 @pytest.fixture

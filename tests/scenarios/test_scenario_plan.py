@@ -74,8 +74,9 @@ def test_production_configuration_rebuilds_nothing(manifest, production):
 def test_a_strata_weight_rebuilds_segments_but_not_cost_allocation(manifest, production):
     scenario = changed(production, "segments.strata.profitability.weights.contribution_margin", 0.9)
     plan = plan_scenario("cm_heavy", production, scenario, manifest)
-    # the model that reads the weight, and the four that stamp the configuration's version
+    # the model that reads the weight, and the five that stamp the configuration's version
     assert plan.roots == [
+        "clv_model_fits",
         "int_segment_customers",
         "int_segment_strata",
         "kpi_target_status",
@@ -85,7 +86,9 @@ def test_a_strata_weight_rebuilds_segments_but_not_cost_allocation(manifest, pro
     rebuilt = descendants(manifest, plan.roots)
     assert rebuilt == [
         "account_playbook",
+        "clv_model_fits",
         "customer_segments",
+        "int_clv_backtest",
         "int_segment_assignments",
         "int_segment_customers",
         "int_segment_maturity",

@@ -29,10 +29,9 @@ from decimal import Decimal
 import pytest
 
 from tests.segments.fixture import BATCHES
-from tests.support.warehouse import build_fixture_warehouse, query, write_config
+from tests.support.warehouse import build_segments_fixture_warehouse, query, write_config
 
 JAN25, JAN = date(2025, 1, 31), date(2026, 1, 31)
-SEGMENTS_BUILD = ("build", "--select", "+tag:segments", "--indirect-selection", "cautious")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +43,7 @@ def warehouse(tmp_path_factory):
         "segments.playbook.EDUCATE.review_cadence": "twice a year",
         "segments.playbook.EDUCATE.review_cadence_months": 6,
     })
-    return build_fixture_warehouse(BATCHES, tmp, config_file=config, dbt_args=SEGMENTS_BUILD)
+    return build_segments_fixture_warehouse(BATCHES, tmp, config_file=config)
 
 
 pytestmark = pytest.mark.slow  # dbt builds a real warehouse (once per module)

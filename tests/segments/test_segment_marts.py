@@ -310,3 +310,50 @@ def test_account_playbook(warehouse):
         assert r["month"] == JAN
         got = tuple(r[c] for c in MARTS_COLUMNS["account_playbook"] if c not in ("customer_no", "month"))
         assert got == EXPECTED_PLAYBOOK[r["customer_no"]], r["customer_no"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Predicted value (methodology §13): columns added at the end; this fixture is too small to fit
+# ---------------------------------------------------------------------------------------------
+PREDICTED_COLUMNS = {
+    "customer_segments": [("p_alive", "DOUBLE"), ("expected_orders_12m", "DOUBLE"),
+                          ("expected_order_value", "DECIMAL(18,2)"), ("predicted_net_revenue_12m", "DECIMAL(18,2)"),
+                          ("predicted_contribution_margin_12m", "DECIMAL(18,2)"), ("churn_risk", "VARCHAR")],
+    "segment_kpis": [("predicted_contribution_margin_12m", "DECIMAL(18,2)"), ("at_risk_customers", "BIGINT")],
+    "account_playbook": [("p_alive", "DOUBLE"), ("churn_risk", "VARCHAR")],
+}
+
+
+@pytest.mark.parametrize("mart", sorted(PREDICTED_COLUMNS))
+def test_predicted_value_columns_come_last(warehouse, mart):
+    assert columns(warehouse, "marts", mart)[-len(PREDICTED_COLUMNS[mart]):] == PREDICTED_COLUMNS[mart]
+
+
+def test_clv_model_fits_columns(warehouse):
+    assert columns(warehouse, "marts", "clv_model_fits") == [
+        ("month", "DATE"), ("model", "VARCHAR"), ("customers", "BIGINT"), ("parameters", "VARCHAR"),
+        ("log_likelihood", "DOUBLE"), ("converged", "BOOLEAN"), ("message", "VARCHAR"), ("config_version", "VARCHAR")]
+
+
+# Purchase occasions (days with INVOICE lines) up to 2025-12-31: C1 2025-01-10, 2025-06-03 (x = 1);
+# C2 2025-03-05, 2025-09-15 (x = 1); C3 four days (x = 3); C4 one (x = 0): 4 customers, 3 repeat
+# buyers. Up to 2026-01-31 C5 joins (x = 0) and C1 has its 2026-01-12 occasion (x = 2): 5 and 3.
+# Four or five customers do not pin down four parameters: the likelihood keeps rising towards a
+# boundary, so neither month gets numbers, and clv_model_fits says why.
+def test_clv_model_fits_say_why_the_fixture_has_no_predictions(warehouse):
+    rows = query(warehouse, "SELECT * FROM marts.clv_model_fits ORDER BY month, model")
+    assert [(r["month"], r["model"], r["customers"]) for r in rows] == [
+        (DEC, "BG_NBD", 4), (DEC, "GAMMA_GAMMA", 3), (JAN, "BG_NBD", 5), (JAN, "GAMMA_GAMMA", 3)]
+    for r in rows:
+        assert r["converged"] is False and r["parameters"] is None and r["log_likelihood"] is None
+        expected = "BG/NBD did not converge" if r["model"] == "BG_NBD" else "not fitted: the BG/NBD fit failed"
+        assert r["message"].startswith(expected), r["message"]
+
+
+def test_prediction_columns_are_empty_when_the_fit_failed(warehouse):
+    names = ", ".join(c for c, _ in PREDICTED_COLUMNS["customer_segments"])
+    assert {tuple(r.values()) for r in query(warehouse, f"SELECT {names} FROM marts.customer_segments")} == {(None,) * 6}
+    kpis = query(warehouse, "SELECT predicted_contribution_margin_12m, at_risk_customers FROM marts.segment_kpis")
+    assert {tuple(r.values()) for r in kpis} == {(None, None)}
+    playbook = query(warehouse, "SELECT p_alive, churn_risk FROM marts.account_playbook")
+    assert {tuple(r.values()) for r in playbook} == {(None, None)}

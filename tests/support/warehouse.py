@@ -114,6 +114,30 @@ def _build_directly(batches: Sequence[Batch], out: Path, config_file: Path | Non
     return warehouse
 
 
+# The segments part in the two dbt builds of a run, around the predicted-value fit (assets/clv):
+# the models up to its inputs, then the fit, then everything else of the segments part.
+SEGMENTS_BEFORE_FIT = ("build", "--select", "+int_clv_inputs", "--indirect-selection", "buildable")
+SEGMENTS_AFTER_FIT = ("build", "--select", "+tag:segments", "--exclude", "+int_clv_inputs",
+                      "--indirect-selection", "buildable")
+
+
+def build_segments_fixture_warehouse(batches: Sequence[Batch], tmp: Path,
+                                     config_file: Path | None = None) -> Path:
+    """Landing folder -> warehouse with the segment marts, dbt run directly as a Dagster run orders
+    it: dbt up to int_clv_inputs, the predicted-value fit, the rest of the segments part."""
+    from assets.clv.asset import fit_warehouse
+    from orchestration.resources import StrataPaths
+
+    warehouse = build_fixture_warehouse(batches, tmp, config_file, SEGMENTS_BEFORE_FIT)
+    paths = StrataPaths(landing_dir=str(tmp / "landing"), out_dir=str(warehouse.parent),
+                        **({"config_file": str(config_file)} if config_file else {}))
+    fit_warehouse(paths)
+    result = run_dbt(warehouse, SEGMENTS_AFTER_FIT, config_file, work=warehouse.parent)
+    if result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(SEGMENTS_AFTER_FIT)} failed:\n{result.stdout[-8000:]}")
+    return warehouse
+
+
 def _build_through_dagster(landing: Path, out: Path, config_file: Path | None) -> Path:
     from orchestration.runner import materialize
 

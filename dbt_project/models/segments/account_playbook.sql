@@ -5,7 +5,8 @@
   `segments.review_activity_types` type (QBR, MEETING, SITE_VISIT) with customer_attended = true,
   on or before the month's end; next_review_due = last review + the cadence in months (empty for a
   cadence without months, "as needed", or without any review); review_overdue = a cadence applies
-  and either no review was ever held or next_review_due is before the month's end.
+  and either no review was ever held or next_review_due is before the month's end. p_alive and
+  churn_risk (methodology §13) come last.
 -#}
 {%- set playbook = segments_setting('playbook', {}) -%}
 {%- set review_types = segments_setting('review_activity_types', []) -%}
@@ -73,12 +74,17 @@ due as (
         end as next_review_due,
         p.review_cadence_months,
         c.maturity_tier,
-        c.config_version
+        c.config_version,
+        cp.p_alive,
+        cp.churn_risk
     from customers as c
     left join plays as p
         on p.maturity_segment = c.maturity_segment
     left join reviews as r
         on r.customer_no = c.customer_no
+    left join {{ ref('int_clv_customer_predictions') }} as cp
+        on cp.month_index = c.month_index
+       and cp.customer_no = c.customer_no
 
 )
 
@@ -102,5 +108,7 @@ select
     end as review_overdue,
     d.review_cadence_months,
     d.maturity_tier,
-    d.config_version
+    d.config_version,
+    d.p_alive,
+    d.churn_risk
 from due as d

@@ -2,7 +2,7 @@
   Published: one row per month M and customer active at M (methodology §6-10). Money is the T12M
   sum of the unrounded waterfall, rounded to cents only here; after marts.md's columns come the
   factors' percentiles and the inputs of every score, so anyone can see why a customer landed where
-  it did.
+  it did. The predicted value (§13) comes last: columns are added at the end, never moved.
 -#}
 
 select
@@ -47,5 +47,14 @@ select
     cast(c.opportunities_created_t12m as bigint) as opportunities_created_t12m,
     {{ segments_to_double('c.opportunities_created_percentile') }} as opportunities_created_percentile,
     {{ segments_to_double('c.need_capture_rate') }} as need_capture_rate,
-    c.is_upsell_cross_sell
+    c.is_upsell_cross_sell,
+    cp.p_alive,
+    cp.expected_orders_12m,
+    {{ publish_money('cp.expected_order_value') }} as expected_order_value,
+    {{ publish_money('cp.predicted_net_revenue_12m') }} as predicted_net_revenue_12m,
+    {{ publish_money('cp.predicted_contribution_margin_12m') }} as predicted_contribution_margin_12m,
+    cp.churn_risk
 from {{ ref('int_segment_customers') }} as c
+left join {{ ref('int_clv_customer_predictions') }} as cp
+    on cp.month_index = c.month_index
+   and cp.customer_no = c.customer_no

@@ -11,7 +11,9 @@
   - every cohort KPI is empty where M-12 has no assignment;
   - cltv = (contribution_margin / customers) x r / (1 + d - r), r = retention capped, computed
     exactly: uncapped r = k / n gives cm x k / (customers x (n (1 + d) - k));
-  - *_yoy_change = value at M / value at M-12 - 1 for the same segment (unrounded values).
+  - *_yoy_change = value at M / value at M-12 - 1 for the same segment (unrounded values);
+  - §13: predicted_contribution_margin_12m sums the customers' predictions, at_risk_customers counts
+    churn_risk HIGH; both empty for a month whose fit failed (0 for a segment without customers).
 -#}
 {%- set lag = segments_cohort_lag() -%}
 {%- set cap = strata_decimal_literal(segments_strata_setting('kpis.cltv.retention_cap', 0)) -%}
@@ -27,7 +29,26 @@ with months as (
 
 assignments as (
 
-    select * from {{ ref('int_segment_assignments') }}
+    select
+        a.*,
+        cp.predicted_contribution_margin_12m as clv_predicted_contribution_margin,
+        cp.churn_risk as clv_churn_risk
+    from {{ ref('int_segment_assignments') }} as a
+    left join {{ ref('int_clv_customer_predictions') }} as cp
+        on cp.month_index = a.month_index
+       and cp.customer_no = a.customer_no
+
+),
+
+-- Months whose fits gave numbers: BG/NBD (p_alive) and Gamma-Gamma (the predicted margin).
+clv_months as (
+
+    select
+        cp.month_index,
+        case when count(cp.p_alive) > 0 then true else false end as has_p_alive,
+        case when count(cp.predicted_contribution_margin_12m) > 0 then true else false end as has_predicted_value
+    from {{ ref('int_clv_customer_predictions') }} as cp
+    group by cp.month_index
 
 ),
 
@@ -45,7 +66,7 @@ members as (
     select
         a.month_index, a.customer_no, a.segmentation, a.segment, a.segment_rank,
         a.net_revenue_t12m, a.gross_margin_t12m, a.cost_to_serve_t12m, a.contribution_margin_t12m,
-        a.orders_t12m, a.is_upsell_cross_sell
+        a.orders_t12m, a.is_upsell_cross_sell, a.clv_predicted_contribution_margin, a.clv_churn_risk
     from assignments as a
     where a.segment is not null
 
@@ -54,7 +75,7 @@ members as (
     select
         a.month_index, a.customer_no, a.segmentation, 'ALL' as segment, cast(null as integer) as segment_rank,
         a.net_revenue_t12m, a.gross_margin_t12m, a.cost_to_serve_t12m, a.contribution_margin_t12m,
-        a.orders_t12m, a.is_upsell_cross_sell
+        a.orders_t12m, a.is_upsell_cross_sell, a.clv_predicted_contribution_margin, a.clv_churn_risk
     from assignments as a
 
 ),
@@ -77,7 +98,9 @@ current_totals as (
         sum(mb.gross_margin_t12m) as gross_margin,
         sum(mb.cost_to_serve_t12m) as cost_to_serve,
         sum(mb.contribution_margin_t12m) as contribution_margin,
-        sum(mb.orders_t12m) as orders
+        sum(mb.orders_t12m) as orders,
+        sum(mb.clv_predicted_contribution_margin) as predicted_contribution_margin,
+        sum(case when mb.clv_churn_risk = 'HIGH' then 1 else 0 end) as at_risk_customers
     from members as mb
     group by mb.month_index, mb.segmentation, mb.segment
 
@@ -163,7 +186,10 @@ base as (
         cast(coalesce(ch.followed_customers, 0) as bigint) as followed_customers,
         cast(coalesce(ch.moved_up, 0) as bigint) as moved_up,
         cast(coalesce(ch.moved_down, 0) as bigint) as moved_down,
-        cast(coalesce(ch.changed, 0) as bigint) as changed
+        cast(coalesce(ch.changed, 0) as bigint) as changed,
+        case when cm.has_predicted_value then {{ to_money('coalesce(ct.predicted_contribution_margin, 0)') }} end
+            as predicted_contribution_margin_12m,
+        case when cm.has_p_alive then cast(coalesce(ct.at_risk_customers, 0) as bigint) end as at_risk_customers
     from universe as u
     inner join months as m
         on m.month_index = u.month_index
@@ -177,6 +203,8 @@ base as (
        and ch.segment = u.segment
     left join assigned_months as am
         on am.month_index = u.month_index - {{ lag }}
+    left join clv_months as cm
+        on cm.month_index = u.month_index
 
 ),
 
@@ -245,7 +273,9 @@ select
     v.orders,
     v.cohort_customers,
     v.retained_customers,
-    {{ segments_config_version() }} as config_version
+    {{ segments_config_version() }} as config_version,
+    {{ publish_money('v.predicted_contribution_margin_12m') }} as predicted_contribution_margin_12m,
+    v.at_risk_customers
 from values_exact as v
 left join values_exact as p
     on p.month_index = v.month_index - {{ lag }}

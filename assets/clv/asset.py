@@ -1,0 +1,137 @@
+"""The predicted-value fits as a Dagster asset between two parts of the dbt graph (methodology §13).
+
+dbt builds `intermediate.int_clv_inputs`; this asset fits BG/NBD and Gamma-Gamma on every segment
+month and writes `clv.customer_predictions` and `clv.model_fits` into the warehouse; dbt's sources
+`clv.*` (their keys are this asset's keys) feed customer_segments, segment_kpis, account_playbook
+and clv_model_fits. The dbt multi-asset is subsettable, so Dagster runs it in two steps of one run,
+before and after this one (docs/predicted-value.md).
+
+On the Spark target dbt reads the two tables as Parquet beside the raw-layer export
+(`<out>/raw_parquet/clv__<table>/data.parquet`, registered by macros/engine.sql).
+"""
+
+
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
+from orchestration.engines import open_layers
+from orchestration.resources import StrataPaths
+
+INPUTS_KEY = dg.AssetKey(["intermediate", "int_clv_inputs"])
+PREDICTIONS_KEY = dg.AssetKey(["clv", "customer_predictions"])
+FITS_KEY = dg.AssetKey(["clv", "model_fits"])
+SCHEMA = "clv"
+
+INPUTS_SQL = """
+SELECT month, customer_no, repeat_occasions AS x, recency_weeks AS t_x, age_weeks AS "T",
+       CAST(mean_repeat_value AS DOUBLE) AS zbar
+FROM intermediate.int_clv_inputs
+ORDER BY month, customer_no
+"""
+
+# The tables dbt reads (sources clv.customer_predictions and clv.model_fits): explicit types, so
+# an empty month or an empty run still gives the columns dbt expects.
+PREDICTIONS_DDL = """
+CREATE OR REPLACE TABLE clv.customer_predictions AS
+SELECT CAST(month AS DATE) AS month, CAST(customer_no AS VARCHAR) AS customer_no,
+       CAST(p_alive AS DOUBLE) AS p_alive, CAST(expected_orders AS DOUBLE) AS expected_orders,
+       CAST(expected_order_value AS DOUBLE) AS expected_order_value,
+       CAST(predicted_net_revenue AS DOUBLE) AS predicted_net_revenue
+FROM predictions
+"""
+FITS_DDL = """
+CREATE OR REPLACE TABLE clv.model_fits AS
+SELECT CAST(month AS DATE) AS month, CAST(model AS VARCHAR) AS model, CAST(customers AS BIGINT) AS customers,
+       CAST(parameters AS VARCHAR) AS parameters, CAST(log_likelihood AS DOUBLE) AS log_likelihood,
+       CAST(converged AS BOOLEAN) AS converged, CAST(message AS VARCHAR) AS message
+FROM fits
+"""
+
+
+def write_fits(con: duckdb.DuckDBPyConnection, predictions: pd.DataFrame, fits: pd.DataFrame) -> None:
+    """Replace both tables in one transaction: dbt never reads predictions of one fit beside the
+    model rows of another."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    con.register("predictions", predictions)
+    con.register("fits", fits)
+    con.execute("BEGIN TRANSACTION")
+    con.execute(PREDICTIONS_DDL)
+    con.execute(FITS_DDL)
+    con.execute("COMMIT")
+    con.unregister("predictions")
+    con.unregister("fits")
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, raw_parquet: Path) -> None:
+    """The Spark target's copy of both tables: <raw_parquet>/clv__<table>/data.parquet."""
+    for table in ("customer_predictions", "model_fits"):
+        folder = raw_parquet / f"{SCHEMA}__{table}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = str(folder / "data.parquet").replace("'", "''")
+        con.execute(f"COPY {SCHEMA}.{table} TO '{target}' (FORMAT parquet)")
+
+
+def ensure_parquet(raw_parquet: Path) -> None:
+    """Empty, typed Parquet copies where no fit has written any yet, so that the Spark target's
+    sources `clv.*` resolve in the dbt step that runs before the first fit (macros/engine.sql)."""
+    tables = ("customer_predictions", "model_fits")
+    if all((raw_parquet / f"{SCHEMA}__{t}" / "data.parquet").exists() for t in tables):
+        return
+    with duckdb.connect() as con:
+        write_fits(con, pd.DataFrame(columns=PREDICTION_COLUMNS), pd.DataFrame(columns=FIT_COLUMNS))
+        export_parquet(con, raw_parquet)
+
+
+def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the inputs, fit every segment month, write both tables (and on Spark their Parquet)."""
+    settings = paths.settings()
+    with open_layers(paths.warehouse, paths.out, paths.target) as con:
+        inputs = con.execute(INPUTS_SQL).df()
+    predictions, fits = predict_all(inputs, settings.predicted_value.horizon_months)
+    with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
+        write_fits(con, predictions, fits)
+        if paths.target == "spark":
+            export_parquet(con, paths.raw_parquet)
+    return predictions, fits
+
+
+@dg.multi_asset(
+    name="clv_fits",
+    specs=[
+        dg.AssetSpec(
+            PREDICTIONS_KEY, deps=[INPUTS_KEY], group_name="segments", kinds={"python", "duckdb"},
+            owners=["team:data-engineering"], tags={"layer": SCHEMA},
+            description="BG/NBD and Gamma-Gamma predictions per segment month and customer with an "
+            "occasion up to M: p_alive, expected orders and order value over the horizon, predicted "
+            "net revenue (methodology §13). Empty columns for a month whose fit failed.",
+        ),
+        dg.AssetSpec(
+            FITS_KEY, deps=[INPUTS_KEY], group_name="segments", kinds={"python", "duckdb"},
+            owners=["team:data-engineering"], tags={"layer": SCHEMA},
+            description="One row per segment month and model (BG_NBD, GAMMA_GAMMA): parameters, "
+            "log-likelihood, customers, converged and why not.",
+        ),
+    ],
+    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+)
+def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
+    started = time.monotonic()
+    predictions, fits = fit_warehouse(paths)
+    failed = fits[~fits["converged"]]
+    for row in failed.itertuples():
+        context.log.warning(f"{row.month} {row.model}: {row.message}")
+    seconds = round(time.monotonic() - started, 2)
+    context.log.info(f"fitted {fits['month'].nunique()} segment months, {len(predictions)} customer rows "
+                     f"in {seconds} s; {len(failed)} model fit(s) left empty")
+    yield dg.MaterializeResult(asset_key=PREDICTIONS_KEY, metadata={
+        "rows": len(predictions), "months": int(fits["month"].nunique()), "seconds": seconds})
+    yield dg.MaterializeResult(asset_key=FITS_KEY, metadata={
+        "rows": len(fits), "not_converged": len(failed),
+        "messages": dg.MetadataValue.json(
+            [f"{r.month} {r.model}: {r.message}" for r in failed.itertuples()][:50]),
+    })
