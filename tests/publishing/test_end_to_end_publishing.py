@@ -47,8 +47,8 @@ def test_the_run_publishes_the_copy_the_report_and_the_finance_files(e2e_run):
     newest = con_newest_segment_month(copy)
     assert f"Segment month {newest}" in page
     assert (
-        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 5
-    )
+        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 8
+    )  # five segment charts and three of the predicted value (assets/report/clv.py)
 
     for file_name, table in (
         ("margin_reconciliation.csv", "margin_reconciliation"),
