@@ -50,11 +50,11 @@ def test_the_run_publishes_the_copy_the_report_and_the_finance_files(e2e_run):
     newest = con_newest_segment_month(copy)
     assert f"Segment month {newest}" in page
     # the strata map, whale curve and quadrant interactive (the real marts carry every column they read),
-    # the KPI trends and transitions as still images
+    # the KPI trends, transitions and predicted value as still images
     assert len(re.findall(r'<script type="application/json" data-figure="plot-[a-z_]+">', page)) == 3
     assert (
-        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 2
-    )
+        len(re.findall(r'<img class="chart" id="chart-[a-z_]+"[^>]*src="data:image/png;base64,', page)) == 5
+    )  # the KPI trends, the transitions and three charts of the predicted value (assets/report/clv.py)
 
     for file_name, table in (
         ("margin_reconciliation.csv", "margin_reconciliation"),
