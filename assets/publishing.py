@@ -231,13 +231,13 @@ def publish_version(
             if descriptions is None:
                 descriptions = load_table_descriptions()
             manifest = _write_version(warehouse, tmp, run_id, set(require), dbt_target, out, descriptions)
-            _seal(tmp)
+            seal(tmp)
             os.rename(tmp, final)
             _fsync_dir(versions)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _swap_link(link, final)
+        swap_link(link, final)
         pruned = _prune(versions, current=final, keep=keep, grace_seconds=grace_seconds)
     rows = {name: t["rows"] for name, t in manifest["tables"].items()}
     return Publication(version=final, run_id=run_id, rows=rows, manifest=manifest, pruned=pruned)
@@ -340,8 +340,9 @@ def _describe(con: duckdb.DuckDBPyConnection, name: str, columns: list[dict[str,
         con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(described.description)}")
 
 
-def _seal(version: Path) -> None:
-    """Make the files read-only and flush everything to disk before the folder can become current."""
+def seal(version: Path) -> None:
+    """Make the files read-only and flush everything to disk before the folder can become current
+    (the published copy's versions and the scenarios' alike)."""
     read_only = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
     for root, dirs, files in os.walk(version):
         for name in files:
@@ -365,14 +366,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _swap_link(link: Path, target: Path) -> None:
+def swap_link(link: Path, target: Path, what: str = "the published-copy link",
+              error: type[Exception] | None = None) -> None:
+    """Point `link` at `target` atomically: readers see the old folder or the new one, never a mix."""
     if link.exists() and not link.is_symlink():
-        raise PublishError(f"{link} exists and is not the published-copy link; move it away and rerun")
+        raise (error or PublishError)(f"{link} exists and is not {what}; move it away and rerun")
     tmp = link.with_name(f".{link.name}.{os.getpid()}{TMP_SUFFIX}")
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     tmp.symlink_to(target.relative_to(link.parent), target_is_directory=True)
-    os.replace(tmp, link)  # atomic: readers see the old copy or the new one
+    os.replace(tmp, link)
     _fsync_dir(link.parent)
 
 

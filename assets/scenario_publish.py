@@ -14,14 +14,13 @@ import datetime as dt
 import json
 import os
 import shutil
-import stat
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import yaml
 
-from assets.publishing import sql_ident, sql_literal
+from assets.publishing import TMP_SUFFIX, seal, sql_ident, sql_literal, swap_link
 from orchestration.scenario_plan import ScenarioError, check_name
 from orchestration.scenarios import (
     PARQUET_FILE,
@@ -34,8 +33,6 @@ from orchestration.scenarios import (
     scenarios_root,
 )
 from orchestration.settings import Settings
-
-TMP_SUFFIX = ".tmp"
 
 
 def publish_scenario(
@@ -91,38 +88,15 @@ def publish_scenario(
         (tmp / SCENARIO_MANIFEST).write_text(
             json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
-        _seal(tmp)
+        seal(tmp)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     link = root / name
-    _swap_link(link, final)
+    swap_link(link, final, what="a scenario's link", error=ScenarioError)
     _prune(versions, name, keep=VERSIONS_KEPT)
     return link, {t: v["rows"] for t, v in tables.items()}
-
-
-def _seal(folder: Path) -> None:
-    """Read-only files, flushed: a reader that forgets read_only never locks the others out."""
-    for root, _dirs, files in os.walk(folder):
-        for f in files:
-            path = os.path.join(root, f)
-            os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-
-def _swap_link(link: Path, target: Path) -> None:
-    if link.exists() and not link.is_symlink():
-        raise ScenarioError(f"{link} exists and is not a scenario's link; move it away and rerun")
-    tmp = link.with_name(f".{link.name}.{os.getpid()}{TMP_SUFFIX}")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(target.relative_to(link.parent), target_is_directory=True)
-    os.replace(tmp, link)  # atomic: readers see the old result or the new one
 
 
 def _versions_of(versions: Path, name: str) -> list[Path]:
