@@ -166,10 +166,11 @@ def test_the_progress_phases_of_the_materialize_job(tmp_path):
     assert sum(1 for p in phases.values() if p == "ingestion") == 16  # one op per contract entity
     assert phases["erp__sales_lines"] == "ingestion" and phases["dbt_models"] == "dbt"
     assert {op for op, p in phases.items() if p == "publishing"} == {
-        "published_marts", "postgres_marts", "segment_report", "finance_export"}
+        "published_marts", "postgres_marts", "segment_report", "finance_export", "dbt_docs"}
+    assert {op for op, p in phases.items() if p == "dbt"} == {"dbt_models", "clv_fits"}
     job = defs.resolve_job_def("materialize_all")
     full = plan(job, phases, ingestion_only=False)
-    checks = len(job.graph.nodes) - 16 - 1 - 4  # every other op is an asset check
-    assert {n: p.total for n, p in full.items()} == {"ingestion": 16, "checks": checks, "dbt": 1, "publishing": 4}
+    checks = len(job.graph.nodes) - 16 - 2 - 5  # every other op is an asset check
+    assert {n: p.total for n, p in full.items()} == {"ingestion": 16, "checks": checks, "dbt": 2, "publishing": 5}
     partial = plan(job, phases, ingestion_only=True)
     assert {n: p.total for n, p in partial.items()} == {"ingestion": 16, "checks": None}
