@@ -184,11 +184,13 @@ def section(con, settings: Settings, backtest: pd.DataFrame | None) -> ClvSectio
         if "customer_segments" in tables else None
     month_text = month.isoformat() if month is not None else "no segment month yet"
     segments = kpis = fits = pd.DataFrame()
-    columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
-                                         "WHERE table_name = 'customer_segments'").fetchall()}
-    if month is not None and "p_alive" in columns:
+    columns = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns").fetchall()}
+    # Each part shows once its mart carries the columns (a publication older than them has none).
+    if month is not None and ("customer_segments", "p_alive") in columns:
         segments = con.execute("SELECT customer_no, stratum, contribution_margin_t12m, p_alive, churn_risk "
                                "FROM customer_segments WHERE month = ?", [month]).df()
+    if month is not None and ("segment_kpis", "predicted_contribution_margin_12m") in columns:
         kpis = con.execute("SELECT * FROM segment_kpis WHERE month = ?", [month]).df()
     if month is not None and "clv_model_fits" in tables:
         fits = con.execute("SELECT * FROM clv_model_fits WHERE month = ? ORDER BY model", [month]).df()
