@@ -63,7 +63,7 @@ def test_free_text_and_extra_columns_never_reach_the_published_marts(clean, tmp_
 
     rows = published_rows(out)
     marts = [t for t, meta in open_published(out).tables.items() if meta["schema"] == "marts"]
-    assert len(marts) == 8
+    assert len(marts) == 9
     found = []
     for table in marts:
         header, *data = rows[table]

@@ -186,7 +186,9 @@ def test_one_strata_weight(production):
     summary = json.loads((folder / "_scenario.json").read_text())
     assert summary["changed_settings"] == ["segments.strata.profitability.weights.contribution_margin"]
     # cost allocation and the profit facts are not recomputed: only the segment models after strata
-    assert summary["models_rebuilt"] == ["account_playbook", "customer_segments", "int_segment_assignments",
+    # (clv_model_fits stamps the configuration's version; int_clv_backtest reads each customer's stratum)
+    assert summary["models_rebuilt"] == ["account_playbook", "clv_model_fits", "customer_segments",
+                                         "int_clv_backtest", "int_segment_assignments",
                                          "int_segment_customers", "int_segment_maturity", "int_segment_strata",
                                          "kpi_target_status", "segment_kpis", "segment_transitions"]
     # C1 (0.1 * 1 + 0.4 * 1/3) / 0.5 = 0.4667 < 0.5: low profitability, top-line high -> SERVICE_DRAIN
