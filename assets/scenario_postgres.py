@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from assets.postgres_publish import PostgresPublishError, PostgresTarget, connect, pg_type
+from assets.publishing import sql_literal
 from orchestration.scenario_plan import check_name
 from orchestration.scenarios import SCENARIO_MANIFEST, TABLES
 
@@ -68,11 +69,11 @@ def publish_scenario_postgres(
                 )
                 conn.execute(sql.SQL("DELETE FROM {} WHERE scenario = %s").format(ident), [name])
                 names = [c["name"] for c in spec["columns"]]
-                parquet = str(Path(folder) / spec["path"]).replace("'", "''")
+                parquet = sql_literal(Path(folder) / spec["path"])
                 held = {
                     s
                     for (s,) in duck.execute(
-                        f"SELECT DISTINCT scenario FROM read_parquet('{parquet}')"
+                        f"SELECT DISTINCT scenario FROM read_parquet({parquet})"
                     ).fetchall()
                 }
                 if held - {name}:
@@ -80,7 +81,7 @@ def publish_scenario_postgres(
                         f"{folder / spec['path']} holds the rows of scenario {', '.join(sorted(held))}, "
                         f"not {name}"
                     )
-                rows = duck.execute(f"SELECT * FROM read_parquet('{parquet}')").fetchall()
+                rows = duck.execute(f"SELECT * FROM read_parquet({parquet})").fetchall()
                 with conn.cursor().copy(
                     sql.SQL("COPY {} ({}) FROM STDIN").format(
                         ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
@@ -98,11 +99,7 @@ def publish_scenario_postgres(
             _grant(conn, target, log)
             conn.commit()
     except psycopg.Error as exc:
-        raise PostgresPublishError(
-            f"publishing scenario {name} to PostgreSQL at {target.display} failed: "
-            f"{target.scrub(str(exc)).strip()}",
-            transient=isinstance(exc, psycopg.OperationalError),
-        ) from None
+        raise _failed(f"publishing scenario {name} to", target, exc) from None
     log(f"scenario {name}: replaced its rows in {target.display} schema {SCHEMA}")
     return f"{target.display} schema {SCHEMA}"
 
@@ -131,10 +128,14 @@ def drop_scenario_postgres(
                     )
             conn.commit()
     except psycopg.Error as exc:
-        raise PostgresPublishError(
-            f"removing scenario {name} from PostgreSQL at {target.display} failed: "
-            f"{target.scrub(str(exc)).strip()}",
-            transient=isinstance(exc, psycopg.OperationalError),
-        ) from None
+        raise _failed(f"removing scenario {name} from", target, exc) from None
     log(f"scenario {name}: its rows removed from {target.display} schema {SCHEMA}")
     return bool(existing & set(TABLES))
+
+
+def _failed(what: str, target: PostgresTarget, exc: psycopg.Error) -> PostgresPublishError:
+    """The error to raise, with the password masked; a lost connection may succeed on a retry."""
+    return PostgresPublishError(
+        f"{what} PostgreSQL at {target.display} failed: {target.scrub(str(exc)).strip()}",
+        transient=isinstance(exc, psycopg.OperationalError),
+    )

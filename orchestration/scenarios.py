@@ -43,7 +43,7 @@ from orchestration.scenario_plan import (
     scenario_schemas,
     state_parse_args,
 )
-from orchestration.settings import Settings, load_settings
+from orchestration.settings import Segmentation, Settings, load_settings
 
 SCENARIOS_DIR = "scenarios"
 WORK_DIR = ".work"
@@ -279,14 +279,7 @@ def drop_scenario_schemas(warehouse: Path, name: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 # The comparison (methodology §14; marts.md: scenario_customers, scenario_migrations, scenario_segments)
 
-SEGMENTATIONS = (
-    "stratum",
-    "profitability_quadrant",
-    "revenue_tier",
-    "maturity_tier",
-    "maturity_segment",
-    "needs_group",
-)
+SEGMENTATIONS = Segmentation.__args__  # the configuration's segmentations, in its order
 CUSTOMER_COLUMNS = (
     "stratum",
     "maturity_segment",
