@@ -12,11 +12,14 @@ Spark target reads), then dbt builds with `--target spark` into `<out>/spark_war
 import os
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from assets import build_planner
 from assets.clv.asset import ensure_parquet as ensure_clv_parquet
-from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, require_manifest
+from assets.core.build_plan import FULL_REFRESH_TAG, BuildPlan, latest_plan
+from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, plan_env, require_manifest
 from orchestration.engines import EngineError, dbt_env, export_raw_parquet, require_adapter
 from orchestration.resources import StrataPaths
 
@@ -72,7 +75,27 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: St
         ensure_clv_parquet(paths.raw_parquet)
         context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
                          f"-> {paths.raw_parquet}")
+    plan = this_runs_plan(context, paths) if target == "duckdb" else None
+    os.environ.update(plan_env(plan))
     try:
-        yield from dbt.cli([*build_args(settings), *target_args(target)], context=context).stream()
+        yield from dbt.cli([*build_args(settings, plan), *target_args(target)], context=context).stream()
     except DagsterDbtCliRuntimeError as err:
         raise failed_build(err) from err
+    if plan is not None:
+        with duckdb.connect(str(paths.warehouse), config=paths.settings().warehouse.duckdb_config()) as con:
+            keys = {k.to_user_string() for k in context.assets_def.keys}
+            built = {k.to_user_string() for k in context.selected_asset_keys}
+            build_planner.finish_step(con, context.run_id, built, keys)
+
+
+def this_runs_plan(context: dg.AssetExecutionContext, paths: StrataPaths) -> BuildPlan:
+    """The months this run's dbt build recomputes (docs/incremental.md): planned by the first dbt
+    step of the run and recorded (audit.build_plans), reused by its later steps."""
+    settings = paths.settings()
+    with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
+        plan = latest_plan(con)
+        if plan is None or plan.run_id != context.run_id:
+            plan = build_planner.prepare_build(
+                con, context.run_id, settings, full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true")
+    context.log.info(f"build plan: {plan.mode}: {plan.reason}")
+    return plan

@@ -24,6 +24,10 @@ MODES = (FULL, INCREMENTAL, NOOP)
 
 LAYERS = ("fact", "segment", "kpi")
 
+# A run tag that makes the run's dbt build FULL whatever changed (`strata materialize --full-refresh`,
+# or set by hand when launching a run in the Dagster UI).
+FULL_REFRESH_TAG = "strata/full_refresh"
+
 # The one mapping from published mart to the layer whose months it is rewritten for. A mart not
 # listed here (account_playbook: the newest month only; the audit tables) is rewritten whole.
 MART_LAYER = {

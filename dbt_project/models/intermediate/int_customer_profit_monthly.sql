@@ -7,6 +7,7 @@
 --   services_cost Σ hours × hourly_cost_lcy of billable time entries
 --   gross_margin = net_revenue - cogs + rebate_income - services_cost
 --   cost_to_serve = the eight activities; contribution_margin = gross_margin - cost_to_serve
+{{ config(**strata_by_month('fact')) }}
 
 {%- set activities = {
     'cts_order_entry': 'ORDER_ENTRY',
@@ -77,6 +78,7 @@ summed as (
         {{ to_money('sum(' ~ m ~ ')') }} as {{ m }}{{ "," if not loop.last }}
         {%- endfor %}
     from parts
+    where {{ strata_plan_months('month', 'fact') }}
     group by month, customer_no
 
 ),

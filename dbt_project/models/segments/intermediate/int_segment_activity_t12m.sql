@@ -12,10 +12,13 @@
 {%- set complex = segments_setting('maturity.complex_families', []) -%}
 {%- set monitoring = segments_setting('maturity.monitoring_sources', []) -%}
 
+{{ config(**strata_by_month('segment')) }}
+
 with active as (
 
     select t.month, t.month_index, t.customer_no
     from {{ ref('int_segment_customer_t12m') }} as t
+    where {{ strata_plan_months('t.month', 'segment') }}
 
 ),
 
