@@ -308,13 +308,16 @@ def segment_spine(first_sales: dt.date | None, last_month: dt.date | None,
 
 
 def plan_from_dirty(run_id: str, dirty: Dirty, all_fact_months: list[dt.date],
-                    spine: list[dt.date], windows: Windows) -> BuildPlan:
+                    spine: list[dt.date], windows: Windows, most_months: float = MOST_MONTHS) -> BuildPlan:
+    """The plan for the dirty months; FULL when they cover more than `most_months` of the months
+    with data (a dirty month without data, e.g. an opportunity's future close date, costs nothing)."""
     segments, kpis = reach(dirty, spine, windows)
-    fact = frozenset(d for d in dirty.fact)
+    fact = frozenset(dirty.fact)
     if not fact and not segments:
         return BuildPlan(run_id, NOOP, "the changed batches reach no month")
-    if all_fact_months and len(fact) > MOST_MONTHS * len(all_fact_months):
-        return BuildPlan(run_id, FULL, (f"the changes reach {len(fact)} of {len(all_fact_months)} "
+    covered = fact & set(all_fact_months)
+    if all_fact_months and len(covered) > most_months * len(all_fact_months):
+        return BuildPlan(run_id, FULL, (f"the changes reach {len(covered)} of {len(all_fact_months)} "
                                         "fact months: a full rebuild is cheaper"))
     shown = ", ".join(m.strftime("%Y-%m") for m in sorted(fact)[:6]) + (" ..." if len(fact) > 6 else "")
     return BuildPlan(run_id, INCREMENTAL,
@@ -466,7 +469,7 @@ def fact_months_now(con: duckdb.DuckDBPyConnection, now: Current) -> list[dt.dat
 
 
 def plan_build(con: duckdb.DuckDBPyConnection, run_id: str, config_version: str,
-               windows: Windows) -> tuple[BuildPlan, Current]:
+               windows: Windows, most_months: float = MOST_MONTHS) -> tuple[BuildPlan, Current]:
     """The plan of this run's dbt build (not yet recorded) and the state it builds."""
     now = current(con, config_version)
     state = read_state(con)
@@ -478,13 +481,13 @@ def plan_build(con: duckdb.DuckDBPyConnection, run_id: str, config_version: str,
     all_months = fact_months_now(con, now)
     spine = segment_spine(now.first_sales_month, all_months[-1] if all_months else None,
                           windows.first_segment_month_index)
-    return plan_from_dirty(run_id, dirty, all_months, spine, windows), now
+    return plan_from_dirty(run_id, dirty, all_months, spine, windows, most_months), now
 
 
 def prepare_build(con: duckdb.DuckDBPyConnection, run_id: str, settings,
-                  full_refresh: bool = False) -> BuildPlan:
+                  full_refresh: bool = False, most_months: float = MOST_MONTHS) -> BuildPlan:
     """Plan this run's dbt build, record the plan and the PENDING state it builds."""
-    plan, now = plan_build(con, run_id, settings.version, Windows.of(settings))
+    plan, now = plan_build(con, run_id, settings.version, Windows.of(settings), most_months)
     if full_refresh:
         plan = BuildPlan(run_id, FULL, "a full refresh was asked for")
     write_plan(con, plan, settings.version, now.code_version)

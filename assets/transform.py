@@ -76,13 +76,20 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: St
         context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
                          f"-> {paths.raw_parquet}")
     plan = this_runs_plan(context, paths) if target == "duckdb" else None
-    os.environ.update(plan_env(plan))
+    before = {k: os.environ.get(k) for k in plan_env(plan)}
+    os.environ.update(plan_env(plan))  # dbt's process reads the plan's months from here
     try:
         yield from dbt.cli([*build_args(settings, plan), *target_args(target)], context=context).stream()
     except DagsterDbtCliRuntimeError as err:
         raise failed_build(err) from err
+    finally:  # the plan is this step's, never a later dbt process's in the same Python process
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     if plan is not None:
-        with duckdb.connect(str(paths.warehouse), config=paths.settings().warehouse.duckdb_config()) as con:
+        with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
             keys = {k.to_user_string() for k in context.assets_def.keys}
             built = {k.to_user_string() for k in context.selected_asset_keys}
             build_planner.finish_step(con, context.run_id, built, keys)
