@@ -342,7 +342,7 @@ def _months(con, sql: str, args=None) -> set[dt.date]:
 
 
 def _key_cols(con, system: str, entity: str) -> tuple[str, ...]:
-    from orchestration.contract import entity as contract_entity
+    from assets.core.contract import entity as contract_entity
 
     return tuple(contract_entity(system, entity).key)
 

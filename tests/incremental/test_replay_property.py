@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import os
 import shutil
-
-import pytest
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 

@@ -2,7 +2,7 @@
 folder that receives its batches month by month (in any order), and the changes real extracts
 bring: a corrected closed month, a remapped crosswalk, a re-extracted opportunity, an item that
 changes family, a late FX rate. Each change rewrites a batch exactly as the source system would
-re-deliver it (orchestration.landing.write_batch: part file and manifest).
+re-deliver it (orchestration.generator.landing.write_batch: part file and manifest).
 
 `Warehouse` loads a landing folder with the real loader (unchanged batches skipped) and builds it
 with dbt the way the dbt asset does: the planner's plan, recorded, passed to dbt.
@@ -20,12 +20,12 @@ import duckdb
 
 from assets import build_planner
 from assets.core.build_plan import BuildPlan
+from assets.core.dbt import plan_env
+from assets.core.settings import load_settings
 from assets.ingestion.audit import loaded_fingerprints
 from assets.ingestion.landing_scan import scan_landing
 from assets.ingestion.loader import load_batch, skip_unchanged
-from orchestration.dbt import plan_env
-from orchestration.landing import write_batch
-from orchestration.settings import load_settings
+from orchestration.generator.landing import write_batch
 from tests.support.warehouse import run_dbt
 
 FAMILIES = ("HARDWARE", "PERIPHERALS", "SOFTWARE", "CLOUD", "SERVICES")
