@@ -493,31 +493,3 @@ def prepare_build(con: duckdb.DuckDBPyConnection, run_id: str, settings,
     write_plan(con, plan, settings.version, now.code_version)
     begin_build(con, run_id, now)
     return plan
-
-
-# --------------------------------------------------------------------------------------------
-# the no-op run: decided before any load, from the landing folder's fingerprints
-
-def unchanged_landing(con: duckdb.DuckDBPyConnection, landing_root: Path | str,
-                      config_version: str) -> bool:
-    """True when a run over `landing_root` would load nothing and build nothing: the last build
-    is complete, made from the same configuration and model code, from every batch version loaded
-    now, and every batch folder of the landing folder holds exactly the version loaded."""
-    from assets.ingestion.audit import batch_fingerprint
-    from assets.ingestion.landing_scan import scan_landing
-
-    state = read_state(con)
-    if state is None:
-        return False
-    previous = latest_plan(con)
-    if decide(state, current(con, config_version), previous)[0] != NOOP:
-        return False
-    scan = scan_landing(landing_root)
-    if scan.refusals:
-        return False
-    root = Path(landing_root).resolve()
-    for ref in scan.batches:
-        known = state.batches.get((ref.system, ref.entity, ref.batch))
-        if known is None or batch_fingerprint(root / ref.rel) != known:
-            return False
-    return True

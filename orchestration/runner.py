@@ -172,6 +172,32 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     return report
 
 
+def unchanged_landing(con, landing_root: Path, config_version: str) -> bool:
+    """True when a run over `landing_root` would load nothing and build nothing: the last build
+    is complete, made from the same configuration and model code, from every batch version loaded
+    now, and every batch folder of the landing folder holds exactly the version loaded (the same
+    fingerprint). No refusal is pending either: a run would report it."""
+    from assets import build_planner
+    from assets.core.build_plan import NOOP, latest_plan
+    from assets.ingestion.audit import batch_fingerprint
+    from assets.ingestion.landing_scan import scan_landing
+
+    state = build_planner.read_state(con)
+    if state is None:
+        return False
+    now = build_planner.current(con, config_version)
+    if build_planner.decide(state, now, latest_plan(con))[0] != NOOP:
+        return False
+    scan = scan_landing(landing_root)
+    if scan.refusals:
+        return False
+    for ref in scan.batches:
+        known = state.batches.get((ref.system, ref.entity, ref.batch))
+        if known is None or batch_fingerprint(landing_root / ref.rel) != known:
+            return False
+    return True
+
+
 def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_id: str) -> bool:
     """Whether nothing changed since the last complete build; if so, record the NOOP plan."""
     warehouse = out / "warehouse.duckdb"
@@ -179,7 +205,6 @@ def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_i
         return False
     import duckdb
 
-    from assets.build_planner import unchanged_landing
     from assets.core.build_plan import NOOP, BuildPlan, write_plan
 
     settings = load_settings(settings_file)
