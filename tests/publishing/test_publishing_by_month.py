@@ -188,3 +188,79 @@ def test_a_failed_update_leaves_the_previous_version_current_and_whole(warehouse
     assert [v.name for v in list_versions(out_dir / ".published")] == [first.version.name]
     assert _snapshot(current) == before
     assert not (first.version / (PUBLISHED_DUCKDB + ".wal")).exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# PostgreSQL follows month by month.
+
+
+def _pg_equals_copy(pg_database, copy: PublishedCopy) -> None:
+    with pg_database.connect() as conn, duckdb.connect() as duck:
+        for name, table in copy.tables.items():
+            if table["schema"] != "marts":
+                continue
+            names = ", ".join(sql_ident(c["name"]) for c in table["columns"])
+            pg = conn.execute(f"SELECT {names} FROM marts.{sql_ident(name)} ORDER BY {names}").fetchall()
+            files = duck.execute(
+                f"SELECT {names} FROM read_parquet({sql_literal(copy.parquet(name))}) ORDER BY {names}"
+            ).fetchall()
+            assert pg == [tuple(r) for r in files], name
+
+
+def test_postgres_replaces_only_the_rewritten_months_in_one_transaction(pg_database, warehouse, out_dir):
+    from assets.postgres_publish import publish_postgres
+
+    target = pg_database.target()
+    _plan(warehouse, "build-1", FULL)
+    publish_version(warehouse, out_dir, "run-1")
+    first = publish_postgres(open_published(out_dir), target)
+    assert first.replaced_months == {}
+    with pg_database.connect() as conn:  # a row of an unchanged month, to see it is never rewritten
+        conn.execute("CREATE TABLE public.marker AS SELECT ctid::text AS at FROM marts.segment_kpis "
+                     "WHERE month = '2025-06-30' ORDER BY ctid LIMIT 1")
+        conn.commit()
+
+    _change_two_months(warehouse)
+    _plan(warehouse, "build-2")
+    publish_version(warehouse, out_dir, "run-2")
+    copy = open_published(out_dir)
+    second = publish_postgres(copy, target)
+    assert second.replaced_months["fct_customer_profit_monthly"] == [M1.isoformat(), M2.isoformat()]
+    assert "account_playbook" not in second.replaced_months  # always whole
+    _pg_equals_copy(pg_database, copy)
+    with pg_database.connect() as conn:
+        # The unchanged month's row is where it was: not deleted and inserted again.
+        still = conn.execute("SELECT count(*) FROM marts.segment_kpis k JOIN public.marker m "
+                             "ON k.ctid::text = m.at WHERE k.month = '2025-06-30'").fetchone()[0]
+        # Every mart's changes arrived in one transaction: the same transaction id wrote every
+        # rewritten row (xmin), and no other transaction since the first publication did.
+        writers = conn.execute(
+            "SELECT count(DISTINCT xmin::text) FROM ("
+            + " UNION ALL ".join(
+                f"SELECT xmin FROM marts.{t} WHERE month IN ('{M1}', '{M2}')"
+                for t in ("fct_customer_profit_monthly", "customer_segments", "segment_kpis")
+            ) + ") w"
+        ).fetchone()[0]
+        conn.execute("DROP TABLE public.marker")
+        conn.commit()
+    assert still == 1
+    assert writers == 1
+
+
+def test_postgres_that_missed_a_publication_is_replaced_whole(pg_database, warehouse, out_dir):
+    from assets.postgres_publish import publish_postgres
+
+    target = pg_database.target()
+    _plan(warehouse, "build-1", FULL)
+    publish_version(warehouse, out_dir, "run-1")
+    publish_postgres(open_published(out_dir), target)
+    _change_two_months(warehouse)
+    _plan(warehouse, "build-2", months=[M1])
+    publish_version(warehouse, out_dir, "run-2")  # PostgreSQL not published (say it was down)
+    _plan(warehouse, "build-3", months=[M2])
+    publish_version(warehouse, out_dir, "run-3")
+    copy = open_published(out_dir)
+    assert copy.tables["fct_customer_profit_monthly"]["rewritten_months"] == [M2.isoformat()]
+    result = publish_postgres(copy, target)
+    assert result.replaced_months == {}
+    _pg_equals_copy(pg_database, copy)
