@@ -1,8 +1,11 @@
 """The published copy: every mart and audit table as Parquet and in one DuckDB file, swapped in atomically.
 
-BI tools and finance read `<out>/published/<table>/data.parquet` or `<out>/published/marts.duckdb`
-(a DuckDB file in storage version v1.0.0, which DuckDB readers older than 2.0 can open), never the
-live warehouse. How the copy stays consistent:
+BI tools and finance read `<out>/published/<table>/` (Parquet: one hive folder a month,
+`month=YYYY-MM-DD/data.parquet`, for the monthly marts; `data.parquet` for the others) or
+`<out>/published/marts.duckdb` (a DuckDB file in storage version v1.0.0, which DuckDB readers older
+than 2.0 can open), never the live warehouse. A publication rewrites only the months the build
+plans since the current version recomputed and links the others (assets/published_months.py).
+How the copy stays consistent:
 
 - Every publication is written into a new version folder `<out>/.published/<stamp>-<run>.tmp`,
   checked (row counts of both copies against the warehouse), described in `_publication.json`
@@ -122,6 +125,12 @@ class Publication:
     rows: dict[str, int]
     manifest: dict[str, Any]
     pruned: list[str] = field(default_factory=list)
+
+    @property
+    def outside_plan(self) -> dict[str, list[str]]:
+        """Per table, the months rewritten although no build plan named them."""
+        return {n: t["months_outside_plan"] for n, t in self.manifest["tables"].items()
+                if t.get("months_outside_plan")}
 
     @property
     def undescribed(self) -> list[str]:
@@ -548,6 +557,8 @@ class PublishedCopy:
         return self.manifest["tables"]
 
     def parquet(self, table: str) -> Path:
+        """The table's Parquet, as `read_parquet` takes it: a glob over the month folders of a
+        monthly table (`<table>/month=*/data.parquet`), else its one file."""
         return self.version / self.tables[table]["path"]
 
     @property
@@ -653,7 +664,11 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
             # A missing mart or a non-link in place of <out>/published: retrying cannot help; a
             # warehouse locked by another process may be free on the next try.
             raise dg.Failure(str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from exc
-        context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name}")
+        context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name} "
+                         f"({pub.manifest['plan']})")
+        if pub.outside_plan:  # the copy is right; the build plan missed a change (docs/incremental.md)
+            context.log.warning("months rewritten that no build plan named (their row counts changed): "
+                                + ", ".join(f"{t} {', '.join(m)}" for t, m in pub.outside_plan.items()))
         if pub.undescribed:  # the copy is right; its documentation is not (dbt YAML, docs/marts.md)
             context.log.warning("published without a description (add one in the model's dbt YAML): "
                                 + ", ".join(pub.undescribed))
@@ -665,6 +680,11 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
                 "rows": dg.MetadataValue.json(pub.rows),
                 **{f"rows/{t}": n for t, n in pub.rows.items()},
                 "pruned_versions": dg.MetadataValue.json(pub.pruned),
+                "based_on": pub.manifest["based_on"] or "",
+                "plan": pub.manifest["plan"],
+                "rewritten_months": dg.MetadataValue.json(
+                    {t: e.get("rewritten_months") for t, e in pub.manifest["tables"].items()}),
+                "months_outside_plan": dg.MetadataValue.json(pub.outside_plan),
                 "failed_non_blocking_checks": dg.MetadataValue.json(outcome.warnings),
                 "undescribed_columns": dg.MetadataValue.json(pub.undescribed),
             }
