@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets import publishing
 from assets.core.build_plan import FULL, INCREMENTAL, NOOP, BuildPlan, write_plan
 from assets.publishing import (
     PUBLISHED_DUCKDB,
@@ -20,7 +19,9 @@ from assets.publishing import (
     sql_ident,
     sql_literal,
 )
-from assets.published_months import month_folder
+from assets.publishing import copy as versioned_copy
+from assets.publishing.months import month_folder
+from assets.publishing.postgres import publish_postgres
 
 M1, M2 = dt.date(2026, 1, 31), dt.date(2026, 6, 30)  # M2: the newest month, the only one fitted
 MONTHLY = [
@@ -171,7 +172,7 @@ def test_a_failed_update_leaves_the_previous_version_current_and_whole(warehouse
     _change_two_months(warehouse)
     _plan(warehouse, "build-2")
     calls = {"n": 0}
-    original = publishing._fill_duckdb
+    original = versioned_copy._fill_duckdb
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -179,7 +180,7 @@ def test_a_failed_update_leaves_the_previous_version_current_and_whole(warehouse
             raise OSError("disk full")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(publishing, "_fill_duckdb", failing)
+    monkeypatch.setattr(versioned_copy, "_fill_duckdb", failing)
     with pytest.raises(OSError, match="disk full"):
         publish_version(warehouse, out_dir, "run-2")
     assert calls["n"] == 4
@@ -208,8 +209,6 @@ def _pg_equals_copy(pg_database, copy: PublishedCopy) -> None:
 
 
 def test_postgres_replaces_only_the_rewritten_months_in_one_transaction(pg_database, warehouse, out_dir):
-    from assets.postgres_publish import publish_postgres
-
     target = pg_database.target()
     _plan(warehouse, "build-1", FULL)
     publish_version(warehouse, out_dir, "run-1")
@@ -248,8 +247,6 @@ def test_postgres_replaces_only_the_rewritten_months_in_one_transaction(pg_datab
 
 
 def test_postgres_that_missed_a_publication_is_replaced_whole(pg_database, warehouse, out_dir):
-    from assets.postgres_publish import publish_postgres
-
     target = pg_database.target()
     _plan(warehouse, "build-1", FULL)
     publish_version(warehouse, out_dir, "run-1")

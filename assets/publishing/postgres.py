@@ -46,9 +46,10 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.published_months import MONTH_COLUMN
-from assets.publishing import PublishedCopy, open_published, sql_ident, sql_literal
-from orchestration.resources import StrataPaths
+from assets.core.resources import StrataPaths
+from assets.publishing.months import MONTH_COLUMN
+from assets.publishing.quoting import sql_ident, sql_literal
+from assets.publishing.reader import PublishedCopy, open_published
 
 ENV_URL = "STRATA_POSTGRES_URL"
 ENV_SCHEMA = "STRATA_POSTGRES_SCHEMA"
@@ -260,7 +261,7 @@ def publish_postgres(
         version=copy.version.name,
         run_id=copy.run_id,
         swap_attempts=attempts,
-        replaced_months={n: [m.isoformat() for m in months] for n, months in scope.items() if months is not None},
+        replaced_months={n: [m.isoformat() for m in ms] for n, ms in scope.items() if ms is not None},
     )
 
 
@@ -569,7 +570,8 @@ def _replace(
                     )
                     _comment(conn, target, name, table, copy)
                 conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))
-                conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(schema, sql.Literal(_schema_comment(copy))))
+                comment = sql.Literal(_schema_comment(copy))
+                conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(schema, comment))
             others = sorted(existing - set(tables))
             if others:
                 log(f"left alone in {target.schema} (not in this publication): {', '.join(others)}")
