@@ -277,6 +277,8 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
                 + (f" (dbt target {dbt_target}: none in {out or warehouse.parent}/spark_warehouse)"
                    if dbt_target != "duckdb" else "") + ": nothing published"
             )
+        # Read before the snapshot below, yet the same state: while this process has the warehouse
+        # attached read-only, no process can open it for writing.
         plan = plan_publication(con, "warehouse", *(current or (None, None)))
         if plan.incremental and (plan.base / PUBLISHED_DUCKDB).is_file():
             # The DuckDB file starts as a copy of the base's; its changed months are replaced below.
