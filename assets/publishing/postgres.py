@@ -292,9 +292,13 @@ def replace_scope(
     scope: dict[str, list[dt.date] | None] = {}
     for name, table in tables.items():
         months = table.get("rewritten_months")
-        existing = _table_columns(conn, target.schema, name)
-        wanted = [(c["name"], pg_type(c["type"]), not c["nullable"]) for c in table["columns"]]
-        same_columns = [(c.name, c.type, c.not_null) for c in existing.values()] == wanted
+        existing = list(_table_columns(conn, target.schema, name).values())
+        wanted = [(c["name"], pg_type(c["type"])) for c in table["columns"]]
+        # Same names and types, and no NULL can arrive where the table forbids it (a primary key's
+        # columns are NOT NULL in PostgreSQL whatever the mart says).
+        same_columns = [(c.name, c.type) for c in existing] == wanted and all(
+            not c["nullable"] or not pg.not_null for c, pg in zip(table["columns"], existing, strict=True)
+        )
         scope[name] = (
             [dt.date.fromisoformat(m) for m in months]
             if same_base and months is not None and same_columns else None
