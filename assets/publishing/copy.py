@@ -448,6 +448,8 @@ def seal(version: Path) -> None:
     for root, dirs, files in os.walk(version):
         for name in files:
             path = os.path.join(root, name)
+            if os.stat(path).st_nlink > 1:  # linked from a sealed version: read-only and on disk
+                continue
             os.chmod(path, read_only)
             fd = os.open(path, os.O_RDONLY)
             try:
