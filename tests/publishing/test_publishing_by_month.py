@@ -261,3 +261,20 @@ def test_postgres_that_missed_a_publication_is_replaced_whole(pg_database, wareh
     result = publish_postgres(copy, target)
     assert result.replaced_months == {}
     _pg_equals_copy(pg_database, copy)
+
+
+def test_pyarrow_and_pandas_read_a_monthly_folder_as_the_docs_say(warehouse, out_dir):
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    publish_version(warehouse, out_dir, "run-1")
+    folder = out_dir / "published" / "segment_kpis"
+    table = pq.read_table(folder, partitioning=None)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [r[0] for r in con.execute("DESCRIBE marts.segment_kpis").fetchall()]
+        rows = con.execute("SELECT count(*) FROM marts.segment_kpis").fetchone()[0]
+    assert table.column_names == names and table.num_rows == rows
+    assert table.schema.field("month").type == pa.date32()
+    frame = pd.read_parquet(folder, partitioning=None)
+    assert list(frame.columns) == names and isinstance(frame["month"].iloc[0], dt.date)
