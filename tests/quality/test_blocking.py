@@ -217,13 +217,12 @@ class Quarantine(dg.Config):
 
 def _load(paths: StrataPaths, system: str, name: str, batch: str, rows: list[dict], quarantined: int) -> None:
     from orchestration.contract import create_raw_tables, entity
-    from tests.quality.conftest import AUDIT_DDL
+    from assets.ingestion.audit import create_audit_tables
 
     ent = entity(system, name)
     with duckdb.connect(str(paths.warehouse)) as con:
         create_raw_tables(con)
-        for sql in AUDIT_DDL:
-            con.execute(sql)
+        create_audit_tables(con)
         con.execute(f"DELETE FROM raw.{ent.table} WHERE _batch = ?", [batch])
         con.execute(
             "DELETE FROM audit.load_batches WHERE system = ? AND entity = ? AND batch = ?",
