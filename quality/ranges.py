@@ -185,9 +185,6 @@ LEDGER_DIFFERENCE_SEVERITY = WARN
 
 # A missing exchange rate for a currency a month uses: blocking (methodology §1).
 FX_MISSING_SEVERITY = ERROR
-# dbt models that may list the missing (month, currency) pairs; the first one present in the
-# warehouse is used, else the check derives the pairs from the raw layer.
-FX_MISSING_MODELS = ("int_fx_missing_rates", "int_missing_fx_rates", "int_fx_rates_missing")
 
 # customer_segments: one segment per segmentation for every active customer, none for UNASSIGNED.
 SEGMENTS_SEVERITY = ERROR

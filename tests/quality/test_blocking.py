@@ -216,8 +216,8 @@ class Quarantine(dg.Config):
 
 
 def _load(paths: StrataPaths, system: str, name: str, batch: str, rows: list[dict], quarantined: int) -> None:
-    from orchestration.contract import create_raw_tables, entity
     from assets.ingestion.audit import create_audit_tables
+    from orchestration.contract import create_raw_tables, entity
 
     ent = entity(system, name)
     with duckdb.connect(str(paths.warehouse)) as con:
