@@ -11,6 +11,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from orchestration.settings import SEGMENT_CODES
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec, q
@@ -177,7 +178,7 @@ def _segment_views(con) -> None:
 
 
 def _invalid(segmentation: str) -> str:
-    codes = ranges.SEGMENT_CODES[segmentation]
+    codes = SEGMENT_CODES[segmentation]
     return f"({q(segmentation)} IS NULL OR {q(segmentation)} NOT IN ({_in(codes)}))"
 
 
@@ -255,7 +256,7 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
             )
         _segment_views(con)
         invalid = ",\n           ".join(
-            f"count(*) FILTER (WHERE {_invalid(s)}) AS {q('invalid__' + s)}" for s in ranges.SEGMENT_CODES
+            f"count(*) FILTER (WHERE {_invalid(s)}) AS {q('invalid__' + s)}" for s in SEGMENT_CODES
         )
         frame = con.execute(SEGMENT_FRAME_SQL.format(invalid=invalid)).df()
         ev = gx_runner.run_suite(spec, frame, env.out)

@@ -188,19 +188,7 @@ FX_MISSING_SEVERITY = ERROR
 
 # customer_segments: one segment per segmentation for every active customer, none for UNASSIGNED.
 SEGMENTS_SEVERITY = ERROR
-SEGMENT_CODES: dict[str, tuple[str, ...]] = {
-    "stratum": ("CORE", "SERVICE_DRAIN", "OPPORTUNISTIC", "MARGINAL"),
-    "profitability_quadrant": (
-        "NURTURE_AND_RETAIN",
-        "OPTIMIZE_AND_MOVE_RIGHT",
-        "GROW_AND_MOVE_UP",
-        "FIRE_OR_MOVE_RIGHT",
-    ),
-    "revenue_tier": ("HIGH", "MEDIUM", "LOW"),
-    "maturity_tier": ("TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"),
-    "maturity_segment": ("TRANSFORM", "MODERNIZE", "EDUCATE", "SUSTAIN"),
-    "needs_group": ("STRATEGIC", "TACTICAL", "PERSONAL", "UNKNOWN"),
-}
+# The valid segment codes are the configuration's (orchestration.settings.SEGMENT_CODES).
 
 # segment_kpis: values a correct model cannot produce. ERROR (blocking): a retention rate of 1.3
 # published to finance is a model bug, and the last good copy is better than a wrong one.

@@ -15,9 +15,9 @@ import pandas as pd
 
 from assets.report.charts import STRATUM_COLOURS, _figure, _png, money_axis, no_data
 from orchestration.engines import open_layers
-from orchestration.settings import Settings
+from orchestration.settings import SEGMENT_CODES, Settings
 
-STRATA = list(STRATUM_COLOURS)
+STRATA = SEGMENT_CODES["stratum"]
 
 BACKTEST_SQL = """
 SELECT fitted_month, month, customer_no, stratum, predicted_occasions, actual_occasions
