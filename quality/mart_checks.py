@@ -106,11 +106,11 @@ def fx_complete_body(env: Env) -> dg.AssetCheckResult:
 
 # --- month-over-month jumps per customer group ----------------------------------------------------
 
+# A customer's group is its attribute in the newest customer snapshot (methodology §2), as the dbt
+# model int_customers holds it.
 MOM_SQL = """
 WITH grp AS (
-    SELECT customer_no, any_value(customer_group) AS customer_group
-    FROM raw.erp__customers WHERE _batch = (SELECT max(_batch) FROM raw.erp__customers)
-    GROUP BY customer_no
+    SELECT customer_no, customer_group FROM intermediate.int_customers
 ),
 m AS (
     SELECT p.month, coalesce(g.customer_group, 'UNASSIGNED') AS customer_group,
@@ -145,8 +145,8 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
     with env.connect() as con:
         if not table_exists(con, "marts", "fct_customer_profit_monthly"):
             return _missing_mart("fct_customer_profit_monthly", spec)
-        if not table_exists(con, "raw", "erp__customers"):
-            return gx_runner.missing_result("raw.erp__customers", spec.blocking)
+        if not table_exists(con, "intermediate", "int_customers"):
+            return gx_runner.missing_result("intermediate.int_customers", spec.blocking)
         frame = con.execute(
             MOM_SQL.format(base=float(ranges.MOM_MIN_BASE_LCY), measures=_in(ranges.MOM_MEASURES))
         ).df()
@@ -330,7 +330,6 @@ def mart_check_defs() -> list[CheckDef]:
             mom.description + f" Non-blocking; factor {ranges.MOM_FACTOR:g}.",
             mom.severities,
             mom_body,
-            additional_deps=(dg.AssetKey(["erp", "customers"]),),
             model=True,
         ),
         CheckDef(

@@ -150,24 +150,10 @@ def test_fx_missing_model_absent_is_reported_not_rederived(wh):
 
 
 def _customers(wh):
-    wh.raw(
-        "erp",
-        "customers",
-        "2026-03",
-        [
-            {
-                "customer_no": c,
-                "customer_name": c,
-                "customer_group": g,
-                "country": "US",
-                "currency": "USD",
-                "payment_terms_days": 30,
-                "credit_limit_lcy": D("1"),
-                "created_date": JAN,
-                "status": "ACTIVE",
-            }
-            for c, g in [("C1", "VAR"), ("C2", "VAR"), ("C3", "MSP")]
-        ],
+    # the customers' groups as the dbt model int_customers holds them (newest snapshot)
+    wh.sql(
+        "CREATE TABLE intermediate.int_customers AS SELECT * FROM (VALUES "
+        "('C1', 'VAR'), ('C2', 'VAR'), ('C3', 'MSP')) t(customer_no, customer_group)"
     )
 
 
