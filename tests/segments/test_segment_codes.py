@@ -6,11 +6,12 @@ renamed in one place and not the other fails the suite instead of a check silent
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 
 import yaml
 
-from orchestration.settings import SEGMENT_CODES, load_settings
+from orchestration.settings import SEGMENT_CODES, Segmentation, load_settings
 
 SEGMENTS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "segments"
 
@@ -69,3 +70,12 @@ def test_accepted_values_of_every_segment_column_are_the_configured_codes():
                             wrong.append(f"{model['name']}.{column['name']}: {values}")
     assert checked >= len(SEGMENT_CODES)  # customer_segments tests every segmentation
     assert not wrong, "accepted_values that are not settings.SEGMENT_CODES:\n" + "\n".join(wrong)
+
+
+def test_the_dbt_segmentations_and_revenue_tier_order_are_the_configured_ones():
+    helpers = (SEGMENTS_DIR.parents[1] / "macros" / "segments" / "segments_helpers.sql").read_text(encoding="utf-8")
+    listed = re.search(r"macro segments_segmentations\(\).*?return\(\[(.*?)\]\)", helpers, re.S).group(1)
+    assert tuple(re.findall(r"'(\w+)'", listed)) == typing.get_args(Segmentation)
+    ranks = re.search(r"segmentation == 'revenue_tier'.*?case \{\{ segment \}\}(.*?)end", helpers, re.S).group(1)
+    lowest_first = tuple(re.findall(r"when '(\w+)' then", ranks))
+    assert lowest_first == tuple(reversed(SEGMENT_CODES["revenue_tier"]))  # the codes are listed best first
