@@ -250,11 +250,12 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
 
 # --- exchange rates -------------------------------------------------------------------------------
 
+# A month's rate of a currency is methodology §1's rule, owned by the dbt model int_fx_rates: the band
+# compares consecutive months of it (the check waits for the model); the batch is the rate's month.
+FX_RATES_MODEL = "int_fx_rates"
 FX_BAND_SQL = """
 WITH fx AS (
-    SELECT last_day(period_end) AS month, currency, rate_to_lcy, _batch
-    FROM raw.erp__fx_rates
-    QUALIFY row_number() OVER (PARTITION BY period_end, currency ORDER BY _batch DESC, _loaded_at DESC) = 1
+    SELECT month, strftime(month, '%Y-%m') AS _batch, currency, rate_to_lcy FROM intermediate.int_fx_rates
 )
 SELECT cur._batch, cur.month, cur.currency,
        CAST(cur.rate_to_lcy AS DOUBLE) AS rate_to_lcy,
@@ -270,12 +271,12 @@ ORDER BY cur.month, cur.currency
 def fx_band_body(spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
-            if not table_exists(con, "raw", "erp__fx_rates"):
-                return gx_runner.missing_result("raw.erp__fx_rates", spec.blocking)
+            if not table_exists(con, "intermediate", FX_RATES_MODEL):
+                return gx_runner.missing_result(f"intermediate.{FX_RATES_MODEL}", spec.blocking)
             frame = con.execute(FX_BAND_SQL.format(where=env.scope.where("cur._batch"))).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
         md = {
-            "table": "raw.erp__fx_rates",
+            "table": f"intermediate.{FX_RATES_MODEL}",
             "batches": env.scope.describe(),
             "rates_checked": len(frame),
             "band": ranges.FX_BAND,
@@ -341,6 +342,7 @@ def ingestion_check_defs() -> list[CheckDef]:
             severities=spec.severities,
             body=fx_band_body(spec),
             description=spec.description,
+            additional_deps=(_key("intermediate", FX_RATES_MODEL),),
         )
     )
     return out

@@ -368,31 +368,18 @@ def test_payments_for_an_unknown_invoice_are_reported(wh):
 # --- exchange-rate band ---------------------------------------------------------------------------
 
 
-def fx(batch_day: dt.date, currency: str, rate: str) -> dict:
-    return {"period_end": batch_day, "currency": currency, "rate_to_lcy": D(rate)}
+def fx_rates(wh, rows: list[tuple[str, str, str]]) -> None:
+    """Months' rates as the dbt model int_fx_rates holds them (its rule is tested in dbt)."""
+    wh.sql("CREATE TABLE IF NOT EXISTS intermediate.int_fx_rates (month DATE, currency VARCHAR, rate_to_lcy DECIMAL(38,12))")
+    wh.sql("INSERT INTO intermediate.int_fx_rates VALUES " + ", ".join(f"(DATE '{m}', '{c}', {r})" for m, c, r in rows))
 
 
 def test_fx_rates_within_the_band_pass_and_a_jump_fails(wh):
-    wh.raw(
-        "erp",
-        "fx_rates",
-        "2026-01",
-        [fx(dt.date(2026, 1, 31), "EUR", "1.10"), fx(dt.date(2026, 1, 31), "GBP", "1.30")],
-    )
-    wh.raw(
-        "erp",
-        "fx_rates",
-        "2026-02",
-        [fx(dt.date(2026, 2, 28), "EUR", "1.35"), fx(dt.date(2026, 2, 28), "GBP", "1.31")],
-    )
+    fx_rates(wh, [("2026-01-31", "EUR", "1.10"), ("2026-01-31", "GBP", "1.30")])
+    fx_rates(wh, [("2026-02-28", "EUR", "1.35"), ("2026-02-28", "GBP", "1.31")])
     body = fx_band_body(suites.fx_band_suite())
     assert body(wh.env("2026-02")).passed  # EUR +22.7%: inside ±25%
-    wh.raw(
-        "erp",
-        "fx_rates",
-        "2026-03",
-        [fx(dt.date(2026, 3, 31), "EUR", "1.70"), fx(dt.date(2026, 3, 31), "GBP", "1.31")],
-    )
+    fx_rates(wh, [("2026-03-31", "EUR", "1.70"), ("2026-03-31", "GBP", "1.31")])
     result = body(wh.env("2026-02", "2026-03"))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     failure = meta(result, "failed_expectations")[0]
