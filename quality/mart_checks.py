@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from orchestration.settings import SEGMENT_CODES
+from assets.core.settings import SEGMENT_CODES
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec, q

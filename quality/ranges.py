@@ -173,7 +173,7 @@ COVERAGE: tuple[Coverage, ...] = (
 # --- ingestion: quarantine ------------------------------------------------------------------------
 
 # The shares of a batch's rows quarantined that warn and that block are configuration (the `quality`
-# section of strata.yml, orchestration/settings.py: Quality), so a distributor can tune them.
+# section of strata.yml, assets/core/settings.py: Quality), so a distributor can tune them.
 
 # --- marts ----------------------------------------------------------------------------------------
 
@@ -188,7 +188,7 @@ FX_MISSING_SEVERITY = ERROR
 
 # customer_segments: one segment per segmentation for every active customer, none for UNASSIGNED.
 SEGMENTS_SEVERITY = ERROR
-# The valid segment codes are the configuration's (orchestration.settings.SEGMENT_CODES).
+# The valid segment codes are the configuration's (assets.core.settings.SEGMENT_CODES).
 
 # segment_kpis: values a correct model cannot produce. ERROR (blocking): a retention rate of 1.3
 # published to finance is a model bug, and the last good copy is better than a wrong one.

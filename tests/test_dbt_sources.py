@@ -1,12 +1,12 @@
 """The dbt project's copies of the landing contract: the sources files are generated from it
-(orchestration/dbt_sources.py) and the staging models' YAML is tested against it."""
+(assets/core/dbt_sources.py) and the staging models' YAML is tested against it."""
 
 from __future__ import annotations
 
 import yaml
 from click.testing import CliRunner
 
-from orchestration import contract, dbt_sources
+from assets.core import contract, dbt_sources
 from orchestration.cli import cli
 
 

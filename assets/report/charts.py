@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from orchestration.settings import SEGMENT_CODES, STRATUM_OF  # noqa: E402
+from assets.core.settings import SEGMENT_CODES, STRATUM_OF  # noqa: E402
 
 DPI = 100
 # Colours in the order of the configuration's codes (best first); the codes are never written here.

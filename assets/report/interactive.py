@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from assets.core.settings import STRATUM_OF
 from assets.report.charts import QUADRANT_COLOURS, STRATUM_COLOURS, money_text
-from orchestration.settings import STRATUM_OF
 
 HOVER = (
     "<b>%{customdata[1]}</b><br>%{customdata[0]} · %{customdata[2]} · %{customdata[3]}"

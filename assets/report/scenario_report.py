@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-from orchestration.settings import SEGMENT_CODES  # noqa: E402
+from assets.core.settings import SEGMENT_CODES  # noqa: E402
 
 STRATA = SEGMENT_CODES["stratum"]
 TOP_SEGMENTS = 10

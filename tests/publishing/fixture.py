@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from assets.core.settings import Settings, load_settings
 from assets.ingestion.audit import create_audit_tables
-from orchestration.settings import Settings, load_settings
 
 CENT = Decimal("0.01")
 MONEY = "DECIMAL(18,2)"

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.resources import StrataPaths
+from assets.core.resources import StrataPaths
 from quality.checks import all_checks, check_defs
 from quality.summary import failed_checks
 from tests.quality.conftest import MART_DDL
@@ -221,8 +221,8 @@ class Quarantine(dg.Config):
 
 
 def _load(paths: StrataPaths, system: str, name: str, batch: str, rows: list[dict], quarantined: int) -> None:
+    from assets.core.contract import create_raw_tables, entity
     from assets.ingestion.audit import create_audit_tables
-    from orchestration.contract import create_raw_tables, entity
 
     ent = entity(system, name)
     with duckdb.connect(str(paths.warehouse)) as con:

@@ -1,4 +1,4 @@
-"""The segment codes have one home, the configuration module (`orchestration.settings.SEGMENT_CODES`):
+"""The segment codes have one home, the configuration module (`assets.core.settings.SEGMENT_CODES`):
 the dbt models that assign them and the models' accepted-values tests are held to it here, so a code
 renamed in one place and not the other fails the suite instead of a check silently keeping the old one.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.settings import SEGMENT_CODES, Segmentation, load_settings
+from assets.core.settings import SEGMENT_CODES, Segmentation, load_settings
 
 SEGMENTS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "segments"
 

@@ -2,7 +2,7 @@
 
 `dbt_project/models/staging/<system>/_<system>__sources.yml` declares every raw table and column dbt
 reads. Which tables and columns exist, and each column's type, allowed values, nullability and
-note, are the landing contract's (`orchestration/extracts.yml`, read through `contract`); the
+note, are the landing contract's (`assets/core/extracts.yml`, read through `contract`); the
 bookkeeping columns are the raw layer's (`contract.RAW_META_COLUMNS`). What the contract does not
 hold is kept from the committed file: the source's header (description, schema, freshness), each
 table's description, and any other key on a table or column (tests, meta).
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.contract import RAW_META_DESCRIPTIONS, SYSTEMS, Column, Entity, entities
+from assets.core.contract import RAW_META_DESCRIPTIONS, SYSTEMS, Column, Entity, entities
 
-STAGING_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "models" / "staging"
+STAGING_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging"
 REGENERATE = "uv run strata sources"
 
 # The header of a system the committed files do not know yet (freshness: the systems drop extracts
