@@ -341,7 +341,7 @@ def _months(con, sql: str, args=None) -> set[dt.date]:
     return {month_end(d) for (d,) in con.execute(sql, args or []).fetchall() if d is not None}
 
 
-def _key_cols(con, system: str, entity: str) -> tuple[str, ...]:
+def _key_cols(system: str, entity: str) -> tuple[str, ...]:
     from assets.core.contract import entity as contract_entity
 
     return tuple(contract_entity(system, entity).key)
@@ -351,7 +351,7 @@ def _transactional_months(con, system: str, entity: str, batches: set[str],
                           dates: tuple[str, ...]) -> tuple[set[dt.date], str]:
     """Months of every version (raw now, and the last build's winner) of every key that the
     changed batches hold now or held before; and a SQL relation of those keys."""
-    key = _key_cols(con, system, entity)
+    key = _key_cols(system, entity)
     cols = ", ".join(key)
     raw, stg = f"raw.{system}__{entity}", f"staging.stg_{system}__{entity}"
     keys = f"SELECT {cols} FROM {raw} WHERE _batch IN ({_in_list(batches)})"
@@ -371,7 +371,7 @@ def _snapshot_dirty_keys(con, system: str, entity: str) -> str | None:
     used = SNAPSHOT_USED_COLUMNS[(system, entity)]
     if not used:
         return None
-    (key,) = _key_cols(con, system, entity)
+    (key,) = _key_cols(system, entity)
     cols = ", ".join((key, *used))
     raw, stg = f"raw.{system}__{entity}", f"staging.stg_{system}__{entity}"
     new = f"SELECT {cols} FROM {raw} WHERE _batch = (SELECT max(_batch) FROM {raw})"
@@ -416,7 +416,7 @@ def dirty_months(con: duckdb.DuckDBPyConnection, changed: set[BatchKey]) -> Dirt
     def also(name: str, table: str, column: str, among: str) -> None:
         """Add the keys of `table` (raw now, and the last build's staging) whose `column` is among."""
         system, entity = table.split("__")
-        key = _key_cols(con, system, entity)[0]
+        key = _key_cols(system, entity)[0]
         sql = (f"SELECT {key} FROM raw.{table} WHERE {column} IN ({among}) "
                f"UNION SELECT {key} FROM staging.stg_{table} WHERE {column} IN ({among})")
         keys[name] = f"{keys[name]} UNION {sql}" if keys[name] else sql
