@@ -41,7 +41,7 @@ class Clean:
 def clean(sample_run) -> Clean:
     summary, report = sample_run
     out = Path(report.warehouse).parent
-    return Clean(landing=out.parent / "landing", out=out, summary=summary, rows=published_rows(out))
+    return Clean(landing=summary.landing_root, out=out, summary=summary, rows=published_rows(out))
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,11 @@ def fingerprint(out: Path) -> dict:
                                           "WHERE NOT starts_with(table_schema, 'scenario_')").fetchall()}
     finally:
         con.close()
-    manifest = hashlib.sha256((DBT_PROJECT / "target" / "manifest.json").read_bytes()).hexdigest()
+    # Without its `metadata` (when and by which invocation it was parsed): under xdist another
+    # worker's run re-parses the same project into it while these tests run.
+    manifest = json.loads((DBT_PROJECT / "target" / "manifest.json").read_text(encoding="utf-8"))
+    manifest.pop("metadata")
+    manifest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
     return {"link": str(published), "files": files, "tables": tables, "manifest": manifest}
 
 
