@@ -58,12 +58,13 @@ def sample_run(sample_landing, tmp_path_factory):
 # worker, in collection order. The modules that take minutes go first, longest first, so that the
 # run never ends with one worker finishing a long module alone (the Spark run alone takes minutes).
 LONGEST_FIRST = (
-    "engines/test_spark_target.py",
-    "reliability/test_faults.py",
-    "scenarios/test_scenarios.py",
-    "test_end_to_end.py",
-    "quality/test_end_to_end_quality.py",
-    "finance/test_finance_config.py",
+    "engines/test_spark_target.py",  # a whole run on Spark
+    "reliability/test_faults.py",  # seven real runs, killed and faulted
+    "scenarios/test_scenarios.py",  # a real run and a dbt build per scenario
+    "quality/test_end_to_end_quality.py",  # three real runs
+    "publishing/test_postgres_end_to_end.py",  # two real runs
+    "reliability/test_determinism.py",  # two real runs
+    "finance/test_finance_config.py",  # three dbt builds
 )
 
 
