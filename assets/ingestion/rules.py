@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.contract import Column, Entity
+from assets.core.contract import Column, Entity
 
 from .reader import INT_TYPES, Source, qi, ql
 

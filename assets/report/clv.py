@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from assets.core.engines import open_layers
+from assets.core.settings import SEGMENT_CODES, STRATUM_OF, Settings
+from assets.report.chart import Chart
 from assets.report.charts import STRATUM_COLOURS, _figure, _png, money_axis, no_data
-from orchestration.engines import open_layers
-from orchestration.settings import Settings
 
-STRATA = list(STRATUM_COLOURS)
+STRATA = SEGMENT_CODES["stratum"]
 
 BACKTEST_SQL = """
 SELECT fitted_month, month, customer_no, stratum, predicted_occasions, actual_occasions
@@ -29,7 +30,7 @@ ORDER BY stratum, customer_no
 
 @dataclass
 class ClvSection:
-    charts: list = field(default_factory=list)  # assets.report.Chart
+    charts: list = field(default_factory=list)  # assets.report.chart.Chart
     caption: str = ""  # of the evidence block
     html: str = ""  # the evidence block's body: backtest and fits tables
 
@@ -80,10 +81,11 @@ def p_alive_chart(segments: pd.DataFrame, month: str, lcy: str, high_below: floa
         ax.scatter(rows["contribution_margin_t12m"].astype(float), rows["p_alive"], s=30, color=colour,
                    alpha=0.75, edgecolor="white", linewidth=0.5,
                    label=f"{stratum} ({len(rows)}, {int(at_risk.sum())} at risk)")
-    core_risk = segments[(segments["stratum"] == "CORE") & (segments["churn_risk"] == "HIGH")]
+    core = STRATUM_OF[(True, True)]  # high top-line, high profitability (methodology §7)
+    core_risk = segments[(segments["stratum"] == core) & (segments["churn_risk"] == "HIGH")]
     if not core_risk.empty:
         ax.scatter(core_risk["contribution_margin_t12m"].astype(float), core_risk["p_alive"], s=140,
-                   facecolor="none", edgecolor="#c62828", linewidth=1.8, label="CORE at risk (HIGH)")
+                   facecolor="none", edgecolor="#c62828", linewidth=1.8, label=f"{core} at risk (HIGH)")
         for row in core_risk.nlargest(5, "contribution_margin_t12m").itertuples():
             ax.annotate(row.customer_no, (float(row.contribution_margin_t12m), row.p_alive), fontsize=8,
                         xytext=(6, 4), textcoords="offset points", color="#c62828")
@@ -176,8 +178,6 @@ def fits_table(fits: pd.DataFrame) -> str:
 
 def section(con, settings: Settings, backtest: pd.DataFrame | None) -> ClvSection:
     """The charts and HTML of the section, from the published copy (`con`) and the backtest rows."""
-    from assets.report import Chart  # the report's chart record; imported here, the report imports us
-
     lcy, pv = settings.currency.lcy, settings.predicted_value
     tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     month = con.execute("SELECT max(month) FROM customer_segments").fetchone()[0] \

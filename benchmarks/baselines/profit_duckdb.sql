@@ -3,13 +3,18 @@
 -- no audit, no staging layer and no tests. Run it with the landing root as the working directory
 -- (benchmarks/run.py does); the result is the table fct_customer_profit_monthly.
 --
--- The business settings are orchestration/strata.yml's defaults, written in: LCY USD; order-entry
+-- The business settings are assets/core/strata.yml's defaults, written in: LCY USD; order-entry
 -- channel weights PHONE/EMAIL 1.0, PORTAL 0.3, API/EDI 0.1; late payment weight 5; receivables
 -- 0.08 a year over 365 days; no practical capacity (standard cost-pool mode).
 -- What the pipeline does and this script does not: it keeps a key delivered in two batches once
 -- (the newest delivery; the generated data has none) and refuses a month with a missing fx rate.
 -- Money is DECIMAL; the two divisions (cost-pool allocation, carrying cost) go through DOUBLE and
 -- back to DECIMAL(38,12), which is exact to far below a cent.
+--
+-- This is a second, independent implementation of methodology §1-4 ON PURPOSE: the benchmark
+-- compares its fact with the pipeline's, so a rule that drifts in the dbt models shows up as a
+-- difference. Never replace it with calls to the pipeline's models or macros (docs/architecture.md:
+-- "Where each methodology section lives" lists it as the one deliberate copy).
 
 -- The newest snapshot of a snapshot entity is its newest month folder.
 SET VARIABLE customers_dir = (SELECT max(parse_dirpath(file)) FROM glob('erp/customers/*/*.csv'));

@@ -1,12 +1,13 @@
 """The landing contract (extracts.yml) as Python objects.
 
-`orchestration/extracts.yml` is the contract (docs/landing-contract.md explains it). Everything
+`assets/core/extracts.yml` is the contract (docs/landing-contract.md explains it). Everything
 that needs to know an entity's columns (the generator, the loader, the raw-layer DDL, the
 data-quality suites) reads it from here, so the contract is written down exactly once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,6 +36,14 @@ RAW_META_COLUMNS = {
     "_line": "BIGINT",  # the physical line the row starts on (the header is line 1)
     "_extra": "JSON",  # extra columns the contract does not name, as a JSON object (NULL if none)
     "_loaded_at": "TIMESTAMP",  # UTC
+}
+# What each bookkeeping column means, as the dbt sources and staging models document it.
+RAW_META_DESCRIPTIONS = {
+    "_batch": "The batch month (YYYY-MM) the row was delivered in.",
+    "_file": "The landing file the row came from (relative to the landing root).",
+    "_line": "The physical line of the file the row starts on (header = 1).",
+    "_extra": "JSON object of extra columns the contract does not name (NULL if none).",
+    "_loaded_at": "When the ingestion loaded the row (UTC).",
 }
 
 
@@ -122,3 +131,12 @@ def create_raw_tables(con, schema: str = "raw") -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for ent in entities().values():
         con.execute(ent.raw_ddl(schema))
+
+
+def sha256_file(path: Path) -> str:
+    """The checksum a batch manifest gives each file (docs/landing-contract.md)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
