@@ -1,16 +1,17 @@
-"""The whole pipeline on generated extracts, through `strata materialize` and the Dagster graph."""
+"""The whole pipeline on generated extracts, through `strata materialize` and the Dagster graph.
+
+Reruns of the same run (nothing changed, a re-delivered batch) are in
+tests/publishing/test_postgres_end_to_end.py, which also follows them into PostgreSQL."""
 
 import json
 import shutil
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 
 from assets.publishing import MART_KEYS
-from orchestration.runner import materialize
 
 
 def _warehouse(report):
@@ -65,47 +66,6 @@ def test_every_mart_is_published_as_parquet(sample_run):
             f"SELECT count(*), count(DISTINCT ({', '.join(key)})) FROM read_parquet('{report.published / table}/*.parquet')"
         ).fetchone()
         assert n > 0 and n == distinct, table
-
-
-def _raw_snapshot(warehouse: Path) -> dict[str, list]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1").fetchall()]
-        return {
-            t: con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL").fetchall() for t in tables
-        }
-
-
-def test_rerun_changes_no_raw_row_and_redelivery_changes_exactly_that_batch(sample_run, tmp_path):
-    summary, report = sample_run
-    landing, out = tmp_path / "landing", tmp_path / "out"
-    shutil.copytree(summary.landing_root, landing)
-    shutil.copytree(report.warehouse.parent, out, symlinks=True)
-    before = _raw_snapshot(out / "warehouse.duckdb")
-
-    assert materialize(landing, out).success
-    assert _raw_snapshot(out / "warehouse.duckdb") == before
-
-    # Re-deliver one month of sales lines with one line's quantity changed (and the manifest updated).
-    from orchestration.generator.landing import write_batch
-    month = summary.months[-3]
-    batch = landing / "erp" / "sales_lines" / month
-    with duckdb.connect() as con:
-        rows = con.execute(f"SELECT * FROM read_csv('{batch}/*.csv', all_varchar=true)").fetchdf()  # file order: lines keep their numbers
-    rows = rows.astype(object).where(rows.notna(), None)
-    first = rows.iloc[0]
-    rows.loc[0, "line_discount_amount"] = str(Decimal(first["line_discount_amount"]) + 1)
-    rows.loc[0, "net_amount"] = str(Decimal(first["net_amount"]) - 1)
-    write_batch(landing, "erp", "sales_lines", month, rows.to_dict("records"))
-
-    assert materialize(landing, out).success
-    after = _raw_snapshot(out / "warehouse.duckdb")
-    assert {t for t in after if after[t] != before[t]} == {"erp__sales_lines"}
-    changed_before = set(before["erp__sales_lines"]) - set(after["erp__sales_lines"])
-    changed_after = set(after["erp__sales_lines"]) - set(before["erp__sales_lines"])
-    assert len(changed_before) == len(changed_after) == 1
-    (new,) = changed_after
-    assert new[17] == month and new[2] == int(first["line_no"])  # _batch, line_no
 
 
 def test_cli_exits_nonzero_naming_a_refused_batch(sample_run, tmp_path):

@@ -1,7 +1,7 @@
 """The Spark dbt target builds the same marts as the DuckDB target, row for row (docs/spark.md).
 
-The session's sample landing folder (tests/conftest.py `sample_run`: 40 customers, 26 months,
-materialised once on DuckDB) is materialised again through the whole Dagster run with
+The session's sample landing folder (tests/conftest.py `sample_landing`: 40 customers, 26 months,
+materialised once on DuckDB by `sample_run`) is materialised again through the whole Dagster run with
 STRATA_DBT_TARGET=spark: ingestion (DuckDB), the raw layer exported to Parquet, `dbt build --target
 spark` on a local Spark (one session: one dbt process), the asset checks and publishing, which reads
 Spark's Parquet marts. Then every column of every published mart is compared with the DuckDB run's:
@@ -57,18 +57,20 @@ def spark_available() -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(spark_available, sample_run, tmp_path_factory):
-    """(DuckDB run, Spark run) over the same landing folder."""
+def runs(spark_available, sample_landing, tmp_path_factory, request):
+    """(DuckDB run, Spark run) over the same landing folder.
+
+    The Spark run starts from the landing folder alone, so that under xdist it runs while another
+    worker makes the DuckDB run (`sample_run`): it is the longest run of the suite."""
     from orchestration.runner import materialize
 
-    _, duck = sample_run
-    landing = duck.warehouse.parent.parent / "landing"
     out = tmp_path_factory.mktemp("spark_target") / "out"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STRATA_DBT_TARGET", "spark")
         mp.setenv("STRATA_SPARK_DRIVER_MEMORY", "2g")
-        spark = materialize(landing, out)
+        spark = materialize(sample_landing.landing_root, out)
     assert spark.success, "the Spark run failed:\n" + "\n".join(spark.failures)
+    _, duck = request.getfixturevalue("sample_run")
     return duck, spark
 
 

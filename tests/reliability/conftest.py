@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.harness import published_rows
+from tests.support.shared import once_per_run
 from tests.support.warehouse import run_dbt, write_config
 
 # Texts with a quote, a double quote, a backslash, a semicolon and a comment, as a finance user may
@@ -41,7 +42,7 @@ class Clean:
 def clean(sample_run) -> Clean:
     summary, report = sample_run
     out = Path(report.warehouse).parent
-    return Clean(landing=out.parent / "landing", out=out, summary=summary, rows=published_rows(out))
+    return Clean(landing=summary.landing_root, out=out, summary=summary, rows=published_rows(out))
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,11 @@ class Compiled:
 
 @pytest.fixture(scope="session")
 def compiled(clean, tmp_path_factory) -> Compiled:
-    work = tmp_path_factory.mktemp("compiled")
+    """Compiled once per test run (once for all xdist workers: tests/support/shared.py)."""
+    return once_per_run(tmp_path_factory, "compiled", lambda work: _compile(clean, work))
+
+
+def _compile(clean: Clean, work: Path) -> Compiled:
     warehouse = work / "warehouse.duckdb"
     shutil.copy(clean.out / "warehouse.duckdb", warehouse)
     config = write_config(
