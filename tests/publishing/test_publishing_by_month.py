@@ -22,6 +22,7 @@ from assets.publishing import (
 from assets.publishing import copy as versioned_copy
 from assets.publishing.months import month_folder
 from assets.publishing.postgres import publish_postgres
+from tests.support.published import published_rows
 
 M1, M2 = dt.date(2026, 1, 31), dt.date(2026, 6, 30)  # M2: the newest month, the only one fitted
 MONTHLY = [
@@ -51,20 +52,6 @@ def _change_two_months(warehouse: Path) -> None:
         con.execute("DELETE FROM audit.load_batches WHERE batch = (SELECT max(batch) FROM audit.load_batches)")
 
 
-def _snapshot(copy: PublishedCopy) -> dict[str, tuple]:
-    """Every table's columns and sorted rows, from the Parquet files and from marts.duckdb."""
-    got = {}
-    with duckdb.connect() as con, duckdb.connect(str(copy.duckdb_file), read_only=True) as db:
-        for name in copy.tables:
-            source = f"read_parquet({sql_literal(copy.parquet(name))})"
-            got[name] = (
-                con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall(),
-                con.execute(f"SELECT * FROM {source} ORDER BY ALL").fetchall(),
-                db.execute(f"SELECT * FROM {sql_ident(name)} ORDER BY ALL").fetchall(),
-            )
-    return got
-
-
 def _full_publication(warehouse: Path, tmp_path: Path, name: str) -> PublishedCopy:
     """The same warehouse published whole into a fresh folder: what the update must equal."""
     out = tmp_path / name
@@ -84,7 +71,7 @@ def test_an_update_of_two_months_equals_a_full_publication_and_links_the_rest(wa
     publish_version(warehouse, out_dir, "run-1")
     first = open_published(out_dir)
     assert first.manifest["build_plan"] == "build-1" and first.manifest["based_on"] is None
-    before = _snapshot(first)
+    before = published_rows(first)
 
     _change_two_months(warehouse)
     _plan(warehouse, "build-2")
@@ -92,8 +79,8 @@ def test_an_update_of_two_months_equals_a_full_publication_and_links_the_rest(wa
     second = open_published(out_dir)
 
     assert second.manifest["based_on"] == first.version.name
-    assert _snapshot(second) == _snapshot(_full_publication(warehouse, tmp_path, "full"))
-    assert _snapshot(first) == before  # the previous version is untouched
+    assert published_rows(second) == published_rows(_full_publication(warehouse, tmp_path, "full"))
+    assert published_rows(first) == before  # the previous version is untouched
     for table in MONTHLY:
         entry = second.tables[table]
         planned = [m.isoformat() for m in (M1, M2) if m.isoformat() in entry["months"]]
@@ -123,7 +110,7 @@ def test_a_month_changed_outside_the_plan_is_rewritten_and_named(warehouse, out_
     publish_version(warehouse, out_dir, "run-2")
     copy = open_published(out_dir)
     assert copy.tables["segment_transitions"]["months_outside_plan"] == [stray.isoformat()]
-    assert _snapshot(copy) == _snapshot(_full_publication(warehouse, tmp_path, "full"))
+    assert published_rows(copy) == published_rows(_full_publication(warehouse, tmp_path, "full"))
 
 
 def test_a_noop_plan_links_every_month(warehouse, out_dir):
@@ -138,7 +125,7 @@ def test_a_noop_plan_links_every_month(warehouse, out_dir):
         assert second.tables[table]["rewritten_months"] == []
         for month in map(dt.date.fromisoformat, second.tables[table]["months"]):
             assert _inode(second, table, month) == _inode(first, table, month)
-    assert _snapshot(second) == _snapshot(first)
+    assert published_rows(second) == published_rows(first)
 
 
 @pytest.mark.parametrize("why", ["full plan", "unknown plan", "no plan"])
@@ -168,7 +155,7 @@ def test_a_failed_update_leaves_the_previous_version_current_and_whole(warehouse
     _plan(warehouse, "build-1", FULL)
     publish_version(warehouse, out_dir, "run-1")
     first = open_published(out_dir)
-    before = _snapshot(first)
+    before = published_rows(first)
     _change_two_months(warehouse)
     _plan(warehouse, "build-2")
     calls = {"n": 0}
@@ -187,7 +174,7 @@ def test_a_failed_update_leaves_the_previous_version_current_and_whole(warehouse
     current = open_published(out_dir)
     assert current.version == first.version and current.run_id == "run-1"
     assert [v.name for v in list_versions(out_dir / ".published")] == [first.version.name]
-    assert _snapshot(current) == before
+    assert published_rows(current) == before
     assert not (first.version / (PUBLISHED_DUCKDB + ".wal")).exists()
 
 
