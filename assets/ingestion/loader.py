@@ -146,7 +146,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system:
 
 def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: str, loaded_at,
              fingerprint: str) -> None:
-    cols = ", ".join(reader.qi(c) for c in ent.column_names)
+    cols = ", ".join(reader.qi(c.name) for c in ent.columns)
+    values = ", ".join(rules.typed(c) for c in ent.columns)
     where = "system = ? AND entity = ? AND batch = ?"
     args = [ref.system, ref.entity, ref.batch]
     con.execute("BEGIN TRANSACTION")
@@ -155,7 +156,7 @@ def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: s
         con.execute(f"DELETE FROM audit.quarantined_rows WHERE {where}", args)
         con.execute(
             f"INSERT INTO raw.{ent.table} ({cols}, _batch, _file, _line, _extra, _loaded_at) "
-            f"SELECT {cols}, ?, _file, _line, _extra, ? FROM {stage.rows_sql()} WHERE {stage.good}",
+            f"SELECT {values}, ?, _file, _line, _extra, ? FROM {stage.rows_sql()} WHERE {stage.good}",
             [ref.batch, loaded_at],
         )
         if stage.bad_rows:

@@ -120,21 +120,20 @@ def check_rows(man: Manifest, name: str, src: Source) -> None:
 def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage: Stage, ent: Entity) -> None:
     """Compare every control total with the exact sum of its column over every delivered row.
 
-    One scan of the stage computes every column's sum; the columns are then judged in the
-    manifest's order, so the first one that differs is the one the refusal names.
+    Two scans of the stage compute every column's parts (`_sum_values`); the columns are then judged
+    in the manifest's order, so the first one that differs is the one the refusal names.
     """
     cols = [ent.column(c) for c in man.control_totals]
     if not cols:
         return
     try:
-        values = con.execute(
-            f"SELECT {', '.join(_sum_parts(c) for c in cols)} FROM {stage.table}").fetchone()
+        values = _sum_values(con, stage, cols)
     except duckdb.Error:
-        values = None  # name the column that cannot be summed: one query per column
+        values = None  # name the column that cannot be summed: one column at a time
     for i, col in enumerate(cols):
         if values is None:
             try:
-                parts = con.execute(f"SELECT {_sum_parts(col)} FROM {stage.table}").fetchone()
+                parts = _sum_values(con, stage, [col])
             except duckdb.Error as e:
                 raise Refused(man.rel, f"the control total of {col.name} cannot be computed: {e}",
                               "check the column's values") from None
@@ -148,11 +147,15 @@ def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage: S
                           "the batch is incomplete or was changed after extraction: " + RESEND)
 
 
+def _is_decimal(col: Column) -> str:
+    return f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
+
+
 def _sum_terms(col: Column) -> tuple[str, str, str]:
     """SQL for (the exact sum of the values DECIMAL(38,12) holds, the condition of a value it does
     not hold, the condition of a value that is no decimal at all)."""
-    r, is_dec = raw(col.name), f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
-    if col.type in ("integer", "decimal"):
+    r = raw(col.name)
+    if _typed_exact(col):
         # The typed value is exact wherever it is set; only the rest needs a look at the text.
         typed = qi(col.name)
         summed, rest = f"sum({typed})", f"{typed} IS NULL AND {r} <> ''"
@@ -160,15 +163,28 @@ def _sum_terms(col: Column) -> tuple[str, str, str]:
         fits = f"regexp_full_match({r}, {ql(DEC12_RE)}) AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL"
         summed = f"sum(TRY_CAST({r} AS DECIMAL(38,12))) FILTER (WHERE {fits})"
         rest = f"{r} <> '' AND NOT ({fits})"
-    return summed, rest, f"{rest} AND NOT {is_dec}"
+    return summed, rest, f"{rest} AND NOT {_is_decimal(col)}"
 
 
-def _sum_parts(col: Column) -> str:
-    """Three result columns: the sum, how many values are no decimal, the long decimals as text."""
-    summed, rest, bad = _sum_terms(col)
-    is_dec = f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
-    long_values = f"list({raw(col.name)}) FILTER (WHERE {rest} AND {is_dec})"
-    return f"{summed}, count(*) FILTER (WHERE {bad}), {long_values}"
+def _typed_exact(col: Column) -> bool:
+    """Whether the column's typed value is its exact decimal wherever it is set. A value it leaves
+    unset though one was delivered failed its type rule, so only quarantined rows hold such values."""
+    return col.type in ("integer", "decimal")
+
+
+def _sum_values(con, stage: Stage, cols: list[Column]) -> list:
+    """Per column: the sum, how many values are no decimal, the long decimals as text (a list)."""
+    terms = [_sum_terms(c) for c in cols]
+    sums = con.execute(f"SELECT {', '.join(t[0] for t in terms)} FROM {stage.table}").fetchone()
+    # The values the sum leaves out: for typed columns they lie in quarantined rows only (few).
+    where = f" WHERE NOT ({stage.good})" if all(_typed_exact(c) for c in cols) else ""
+    rest = con.execute(
+        "SELECT " + ", ".join(
+            f"count(*) FILTER (WHERE {bad}), list({raw(c.name)}) FILTER (WHERE {rest} AND {_is_decimal(c)})"
+            for c, (_, rest, bad) in zip(cols, terms, strict=True))
+        + f" FROM {stage.table}{where}"
+    ).fetchone()
+    return [v for i in range(len(cols)) for v in (sums[i], rest[2 * i], rest[2 * i + 1])]
 
 
 def _exact_sum(con, man: Manifest, stage: Stage, col: Column, total, n_bad: int, long_values) -> Decimal:

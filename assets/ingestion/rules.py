@@ -3,10 +3,11 @@
 For each part file one statement reads it (`reader.Source.from_sql`: for CSV, DuckDB's parser) and
 turns the delivered columns into three columns per contract column of the batch's stage table:
 `<col>__raw` (the value as delivered, VARCHAR), `<col>` (the typed value, NULL when it does not
-parse) and `<col>__err` (the reason the row is quarantined because of that column, NULL when the
-value is fine). Parts are appended in part order and each keeps its file's row order, so a row's
-position in the stage gives its file and line (`Stage.rows_sql`). Duplicate keys are found over
-the whole batch and give `_key__err`. A row loads when every `__err` is NULL.
+parse; a string column's typed value is its raw one, so it is not stored twice: `typed`) and
+`<col>__err` (the reason the row is quarantined because of that column, NULL when the value is
+fine). Parts are appended in part order and each keeps its file's row order, so a row's position in
+the stage gives its file and line (`Stage.rows_sql`). Duplicate keys are found over the whole batch
+and give `_key__err`. A row loads when every `__err` is NULL.
 
 Strictness: DuckDB's casts are lenient (`TRY_CAST('1.5' AS BIGINT)` is 2, `'0x10'` is 16,
 `'2026-2-3'` a date, an offset is dropped when casting to TIMESTAMP), so a value must first match the
@@ -82,6 +83,13 @@ def raw(col: str) -> str:
 
 def err(col: str) -> str:
     return qi(f"{col}__err")
+
+
+def typed(col: Column, alias: str = "") -> str:
+    """SQL of the column's typed value in the stage table (`alias.` prefixes its stage columns)."""
+    if col.type == "string":
+        return f"nullif({alias}{raw(col.name)}, '')"
+    return f"{alias}{qi(col.name)}"
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -178,8 +186,10 @@ def source_select(ent: Entity, src: Source, batch: str, part: int) -> str:
     else:
         cols.append("CAST(NULL AS JSON) AS _extra")
     for col in ent.columns:
-        r, typed = value_exprs(col, f"t.{qi(src.columns[col.name])}", src.types[col.name])
-        cols += [f"{r} AS {raw(col.name)}", f"{typed} AS {qi(col.name)}"]
+        r, value = value_exprs(col, f"t.{qi(src.columns[col.name])}", src.types[col.name])
+        cols.append(f"{r} AS {raw(col.name)}")
+        if col.type != "string":
+            cols.append(f"{value} AS {qi(col.name)}")
     # Every part file's values are checked in its own source types; a file whose column is VARCHAR
     # (CSV, or text in Parquet) goes through the text rules.
     errs = ", ".join(
@@ -265,16 +275,17 @@ def add_lines(con: duckdb.DuckDBPyConnection, stage: Stage, part: int, lines: st
 def finish_stage(con: duckdb.DuckDBPyConnection, stage: Stage, prefix: str) -> None:
     """Find the keys delivered more than once over the whole batch, then count the bad rows."""
     ent = stage.ent
-    keys = [qi(k) for k in ent.key]
+    keys = [ent.column(k) for k in ent.key]
     dups = f"{prefix}_dups"
     con.execute(
-        f"CREATE TEMP TABLE {dups} AS SELECT {', '.join(keys)}, count(*) AS _n FROM {stage.table} "
-        f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in keys)} GROUP BY ALL HAVING count(*) > 1"
+        f"CREATE TEMP TABLE {dups} AS SELECT {', '.join(f'{typed(k)} AS {qi(k.name)}' for k in keys)}, "
+        f"count(*) AS _n FROM {stage.table} WHERE {' AND '.join(f'{typed(k)} IS NOT NULL' for k in keys)} "
+        "GROUP BY ALL HAVING count(*) > 1"
     )
     stage.error_columns = [f"{c}__err" for c in ent.column_names]
     if con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]:
         # An UPDATE keeps every row's position in the stage (its line number).
-        on = " AND ".join(f"s.{k} = d.{k}" for k in keys)
+        on = " AND ".join(f"{typed(k, 's.')} = d.{qi(k.name)}" for k in keys)
         con.execute(f"ALTER TABLE {stage.table} ADD COLUMN {KEY_ERR} VARCHAR")
         con.execute(f"UPDATE {stage.table} AS s SET {KEY_ERR} = {duplicate_key(ent, 'd._n')} "
                     f"FROM {dups} AS d WHERE {on}")
