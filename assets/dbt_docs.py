@@ -15,10 +15,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from assets.transform import failed_build
-from orchestration.dbt import require_manifest, vars_arg
-from orchestration.engines import dbt_env
-from orchestration.resources import StrataPaths
+from assets.core.dbt import failed_build, require_manifest, vars_arg
+from assets.core.engines import dbt_env
+from assets.core.resources import StrataPaths
 
 DOCS_DIR = "docs"
 DOCS_PAGE = "index.html"

@@ -50,7 +50,7 @@ def table_descriptions(manifest: Mapping[str, Any]) -> dict[tuple[str, str], Tab
 
 def dbt_manifest_path() -> Path:
     """Where `strata prepare` (and every run, before it starts) writes the dbt manifest."""
-    from orchestration.dbt import dbt_project  # the dbt project object: only when publishing
+    from assets.core.dbt import dbt_project  # the dbt project object: only when publishing
 
     return Path(dbt_project.manifest_path)
 

@@ -34,8 +34,8 @@ import duckdb
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
+from assets.core.resources import StrataPaths
 from assets.publishing import MART_KEYS, PublishedCopy, open_published, sql_ident, sql_literal
-from orchestration.resources import StrataPaths
 
 FINANCE_DIR = "finance"
 WORKBOOK = "finance.xlsx"

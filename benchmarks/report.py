@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from assets.core.settings import load_settings
 from assets.publishing import open_published
 from assets.report import build_report
-from orchestration.settings import load_settings
 
 
 def measure_build(out: Path, target: Path, repeat: int, config: str | None) -> dict:

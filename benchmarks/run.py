@@ -312,7 +312,7 @@ def run_pipeline(
 
 
 def summarize_run(m: Measured, marks: dict, out: Path, rows: dict[str, int], code: Path) -> dict:
-    from orchestration.contract import entities
+    from assets.core.contract import entities
     from orchestration.runner import open_instance
 
     run_id = marks["report"]["run_id"]
@@ -438,7 +438,7 @@ def _startup_parts(m: Measured, marks: dict, run_start: float) -> dict:
 
 def duckdb_settings() -> dict:
     """The pipeline's DuckDB threads and memory limit, so the DuckDB baseline runs with the same."""
-    from orchestration.settings import load_settings
+    from assets.core.settings import load_settings
 
     config = load_settings().warehouse.duckdb_config()
     return {k: v for k, v in config.items() if k in ("threads", "memory_limit")}

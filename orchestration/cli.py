@@ -108,8 +108,8 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
     except MaterializeError as exc:
         err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         sys.exit(2)
+    from assets.core.settings import ConfigError, load_settings
     from orchestration.run_log import capture_output, log_path
-    from orchestration.settings import ConfigError, load_settings
 
     try:
         load_settings(config)
@@ -123,7 +123,7 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
     report = error = None
     followed: dict = {}
     with capture_output(log, echo=verbose) as captured:
-        from orchestration.engines import EngineError
+        from assets.core.engines import EngineError
         from orchestration.progress_view import ProgressView
         from orchestration.runner import materialize
 
@@ -228,7 +228,7 @@ def demo(demo_dir: Path, customers: int, months: int, config: Path | None) -> No
     landing, out = demo_dir / "landing", demo_dir / "out"
     _generate(landing, customers, months, None, 7, "csv")
     report = _materialize(landing, out, config, verbose=False)
-    from orchestration.settings import load_settings
+    from assets.core.settings import load_settings
 
     print_summary(console, report, landing, lcy=load_settings(config).currency.lcy)
 
@@ -272,8 +272,8 @@ def _scenario_job(out: Path, job: str, op_config: dict, production_config: Path 
               help="Recompute every model that reads any setting, not only what the scenario changes.")
 def scenario_run(config_file: Path, name: str, month: str | None, out: Path, production_config: Path | None,
                  rebuild_all: bool) -> None:
-    from orchestration.scenario_plan import ScenarioError, check_name
-    from orchestration.settings import ConfigError, load_settings
+    from assets.core.settings import ConfigError, load_settings
+    from assets.scenarios.plan import ScenarioError, check_name
 
     try:  # refuse a bad name or file before any run starts
         check_name(name)
@@ -300,7 +300,7 @@ def scenario_run(config_file: Path, name: str, month: str | None, out: Path, pro
 @scenario.command("list", help="List the published scenarios of an output folder.")
 @OUT_OPTION
 def scenario_list(out: Path) -> None:
-    from assets.scenario_publish import list_scenarios
+    from assets.scenarios.publish import list_scenarios
 
     found = list_scenarios(out)
     if not found:
@@ -316,7 +316,7 @@ def scenario_list(out: Path) -> None:
 @click.argument("name")
 @OUT_OPTION
 def scenario_drop(name: str, out: Path) -> None:
-    from orchestration.scenario_plan import ScenarioError, check_name
+    from assets.scenarios.plan import ScenarioError, check_name
 
     try:
         check_name(name)

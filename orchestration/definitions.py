@@ -10,18 +10,18 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.clv.asset import clv_fits
+from assets.core.dbt import StrataDbtCliResource, dbt_project
+from assets.core.resources import StrataPaths, paths_from_env
 from assets.dbt_docs import dbt_docs
+from assets.dbt_models import dbt_models
 from assets.finance_export import finance_export
 from assets.ingestion.assets import ingestion_assets
-from assets.postgres_publish import postgres_marts
 from assets.publishing import build_published_marts
+from assets.publishing.postgres import postgres_marts
 from assets.report import segment_report
-from assets.transform import dbt_models
 from orchestration.alerts import ALL_ALERT_SENSORS
 from orchestration.catalog import with_catalog_defaults
-from orchestration.dbt import StrataDbtCliResource, dbt_project
 from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materialize_all: the runner's job
-from orchestration.resources import StrataPaths, paths_from_env
 from orchestration.scenario_jobs import SCENARIO_JOBS
 from orchestration.schedules import ALL_SCHEDULES
 from orchestration.sensors import ALL_SENSORS

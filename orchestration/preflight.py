@@ -12,7 +12,7 @@ import difflib
 import re
 from pathlib import Path
 
-from orchestration.contract import SYSTEMS, entities
+from assets.core.contract import SYSTEMS, entities
 
 MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 LAYOUT = "<system>/<entity>/<YYYY-MM>/part-*.csv|parquet (systems: " + ", ".join(SYSTEMS) + ")"

@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
 
+from assets.core.resources import StrataPaths
+from assets.core.settings import load_settings
 from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks
-from orchestration.resources import StrataPaths
-from orchestration.settings import load_settings
 from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -103,7 +103,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
 
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
                         **({"config_file": str(settings_file)} if settings_file else {}))
-    from orchestration.engines import require_adapter
+    from assets.core.engines import require_adapter
 
     require_adapter(paths.target)
     prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
@@ -201,8 +201,8 @@ def prepare_dbt(
 
     from dagster_dbt import DagsterDbtProjectPreparer
 
-    from orchestration.dbt import dbt_project, vars_arg
-    from orchestration.engines import dbt_env, resolve_target
+    from assets.core.dbt import dbt_project, vars_arg
+    from assets.core.engines import dbt_env, resolve_target
 
     settings = load_settings(settings_file)
     target = resolve_target()

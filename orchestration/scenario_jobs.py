@@ -21,10 +21,10 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from assets.core.resources import StrataPaths
+from assets.core.settings import ConfigError
+from assets.scenarios.plan import ScenarioError
 from orchestration.jobs import MAX_RUNTIME_TAG, PURPOSE_TAG, WAREHOUSE_TAG
-from orchestration.resources import StrataPaths
-from orchestration.scenario_plan import ScenarioError
-from orchestration.settings import ConfigError
 
 WAREHOUSE_POOL_TAGS = {"dagster/concurrency_key": "warehouse_writer"}
 HOUR = 3600
@@ -51,7 +51,7 @@ def _refuse(exc: Exception) -> dg.Failure:
 
 @dg.op(name="scenario", tags=WAREHOUSE_POOL_TAGS)
 def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths: StrataPaths) -> dg.Output:
-    from orchestration.scenarios import load_scenario_config, run_scenario
+    from assets.scenarios.run import load_scenario_config, run_scenario
 
     try:
         production = paths.settings()
@@ -93,7 +93,7 @@ def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths
 def scenario_drop_op(
     context: dg.OpExecutionContext, config: ScenarioDropConfig, paths: StrataPaths
 ) -> list[str]:
-    from orchestration.scenarios import drop_scenario
+    from assets.scenarios.run import drop_scenario
 
     try:
         return drop_scenario(paths.out, config.name, log=context.log.info)

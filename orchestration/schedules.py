@@ -24,11 +24,11 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from assets.core.contract import entities
+from assets.core.resources import StrataPaths
 from assets.ingestion.assets import register_months
 from assets.ingestion.landing_scan import scan_landing
-from orchestration.contract import entities
 from orchestration.jobs import month_end_close, nightly_refresh
-from orchestration.resources import StrataPaths
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 
 TIMEZONE = os.environ.get("STRATA_TIMEZONE", "UTC")

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.core.resources import StrataPaths
 from assets.ingestion.assets import register_months
 from assets.ingestion.landing_scan import scan_landing
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.jobs import load_landed_batches
-from orchestration.resources import StrataPaths
 
 QUIET_SECONDS_ENV = "STRATA_LANDING_QUIET_SECONDS"
 DEFAULT_QUIET_SECONDS = 60.0

@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.engines import open_layers
-from orchestration.resources import StrataPaths
-from orchestration.settings import Settings, load_settings
+from assets.core.engines import open_layers
+from assets.core.resources import StrataPaths
+from assets.core.settings import Settings, load_settings
 from quality import gx_runner
 from quality.ranges import ERROR
 from quality.warehouse import BatchScope, connect
@@ -36,7 +36,7 @@ class Env:
     landing: Path
     config_file: Path | None = None
     scope: BatchScope = field(default_factory=BatchScope)
-    # The engine that built the dbt models (orchestration/engines.py): on `spark` the connection
+    # The engine that built the dbt models (assets/core/engines.py): on `spark` the connection
     # shows Spark's intermediate and marts tables beside the warehouse's raw and audit schemas.
     dbt_target: str = "duckdb"
     # What the checks of one step share: a warehouse connection, the landing scan.

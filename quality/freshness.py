@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.contract import entities
+from assets.core.contract import entities
 from quality import gx_runner, ranges
 from quality.base import CheckDef, Env
 from quality.warehouse import MONTH, table_exists

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from orchestration.contract import Entity, entities
-from orchestration.settings import Quality
+from assets.core.contract import Entity, entities
+from assets.core.settings import Quality
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.ranges import ERROR

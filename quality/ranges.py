@@ -173,7 +173,7 @@ COVERAGE: tuple[Coverage, ...] = (
 # --- ingestion: quarantine ------------------------------------------------------------------------
 
 # The shares of a batch's rows quarantined that warn and that block are configuration (the `quality`
-# section of strata.yml, orchestration/settings.py: Quality), so a distributor can tune them.
+# section of strata.yml, assets/core/settings.py: Quality), so a distributor can tune them.
 
 # --- marts ----------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Every Great Expectations suite of strata, built in this one place.
 
-The suites come from the landing contract (`orchestration.contract`: which entities and columns
+The suites come from the landing contract (`assets.core.contract`: which entities and columns
 exist, their types, keys and `batch_by` dates) and the business table `quality/ranges.py` (bounds,
 thresholds, severities); nothing is written by hand per entity.
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from orchestration.contract import Entity, entities
-from orchestration.settings import Quality
+from assets.core.contract import Entity, entities
+from assets.core.settings import Quality
 from quality import ranges
 from quality.ranges import ERROR, WARN
 

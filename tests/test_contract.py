@@ -1,4 +1,4 @@
-"""The landing contract the code enforces (orchestration/extracts.yml, explained in
+"""The landing contract the code enforces (assets/core/extracts.yml, explained in
 docs/landing-contract.md), and its entities, keys and raw tables."""
 
 import os
@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration import contract
+from assets.core import contract
 
 # The product specification the contract was copied from is kept outside the repository, beside
 # the clone of the people who maintain strata (STRATA_SPEC_DIR, else ../shared/spec); a user's

@@ -87,7 +87,7 @@ def test_rerun_changes_no_raw_row_and_redelivery_changes_exactly_that_batch(samp
     assert _raw_snapshot(out / "warehouse.duckdb") == before
 
     # Re-deliver one month of sales lines with one line's quantity changed (and the manifest updated).
-    from orchestration.landing import write_batch
+    from orchestration.generator.landing import write_batch
     month = summary.months[-3]
     batch = landing / "erp" / "sales_lines" / month
     with duckdb.connect() as con:

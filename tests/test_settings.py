@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.settings import DEFAULT_CONFIG_FILE, ConfigError, load_settings
+from assets.core.settings import DEFAULT_CONFIG_FILE, ConfigError, load_settings
 
 
 def _write(tmp_path: Path, data: dict) -> Path:

@@ -19,8 +19,8 @@ import duckdb
 import pandas as pd
 
 from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
-from orchestration.engines import open_layers
-from orchestration.resources import StrataPaths
+from assets.core.engines import open_layers
+from assets.core.resources import StrataPaths
 
 INPUTS_KEY = dg.AssetKey(["intermediate", "int_clv_inputs"])
 PREDICTIONS_KEY = dg.AssetKey(["clv", "customer_predictions"])

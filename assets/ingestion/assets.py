@@ -22,8 +22,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.contract import Entity, entities
-from orchestration.resources import StrataPaths
+from assets.core.contract import Entity, entities
+from assets.core.resources import StrataPaths
 
 from . import audit
 from .landing_scan import FolderRefusal, scan_landing

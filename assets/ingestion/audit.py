@@ -22,8 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import entities
-from orchestration.landing import sha256_file
+from assets.core.contract import entities, sha256_file
 
 from .landing_scan import MANIFEST, MONTH_RE, BatchRef, FolderRefusal, is_metadata
 from .reader import ql

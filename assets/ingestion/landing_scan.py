@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.contract import SYSTEMS, entities
+from assets.core.contract import SYSTEMS, entities
 
 from .errors import Refused
 
@@ -161,7 +161,7 @@ def check_names(system: str, entity: str, batch: str) -> None:
     where = f"{system}/{entity}/{batch}"
     if (system, entity) not in entities():
         raise Refused(where, f"unknown system/entity {system}/{entity}",
-                      "use a system and entity of the landing contract (orchestration/extracts.yml)")
+                      "use a system and entity of the landing contract (assets/core/extracts.yml)")
     if not is_month(batch):
         raise Refused(where, f"batch {batch!r} is not a month", MONTH_HINT)
 

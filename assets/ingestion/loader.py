@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import create_raw_tables, entities, entity
+from assets.core.contract import create_raw_tables, entities, entity
 
 from . import audit, manifest, reader, rules
 from .errors import Refused

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import Column, Entity
+from assets.core.contract import Column, Entity
 
 from .errors import Refused
 from .landing_scan import BatchRef

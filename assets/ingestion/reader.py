@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import Entity
+from assets.core.contract import Entity
 
 from .errors import Refused
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from orchestration.contract import Column, Entity
+from assets.core.contract import Column, Entity
 
 from .reader import INT_TYPES, Source, csv_refusal, qi, ql
 

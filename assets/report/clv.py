@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from assets.core.engines import open_layers
+from assets.core.settings import Settings
+from assets.report.chart import Chart
 from assets.report.charts import STRATUM_COLOURS, _figure, _png, money_axis, no_data
-from orchestration.engines import open_layers
-from orchestration.settings import Settings
 
 STRATA = list(STRATUM_COLOURS)
 
@@ -29,7 +30,7 @@ ORDER BY stratum, customer_no
 
 @dataclass
 class ClvSection:
-    charts: list = field(default_factory=list)  # assets.report.Chart
+    charts: list = field(default_factory=list)  # assets.report.chart.Chart
     caption: str = ""  # of the evidence block
     html: str = ""  # the evidence block's body: backtest and fits tables
 
@@ -176,8 +177,6 @@ def fits_table(fits: pd.DataFrame) -> str:
 
 def section(con, settings: Settings, backtest: pd.DataFrame | None) -> ClvSection:
     """The charts and HTML of the section, from the published copy (`con`) and the backtest rows."""
-    from assets.report import Chart  # the report's chart record; imported here, the report imports us
-
     lcy, pv = settings.currency.lcy, settings.predicted_value
     tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     month = con.execute("SELECT max(month) FROM customer_segments").fetchone()[0] \

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import pandas as pd
 
+from assets.core.settings import Settings
 from assets.report.charts import STRATUM_COLOURS
 from assets.report.data import ACTIVITIES, WATERFALL, ReportData
-from orchestration.settings import Settings
 
 # The table's columns: (key, label, kind). Predicted-value columns join when the marts have them.
 TABLE_COLUMNS = [

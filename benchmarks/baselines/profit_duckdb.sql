@@ -3,7 +3,7 @@
 -- no audit, no staging layer and no tests. Run it with the landing root as the working directory
 -- (benchmarks/run.py does); the result is the table fct_customer_profit_monthly.
 --
--- The business settings are orchestration/strata.yml's defaults, written in: LCY USD; order-entry
+-- The business settings are assets/core/strata.yml's defaults, written in: LCY USD; order-entry
 -- channel weights PHONE/EMAIL 1.0, PORTAL 0.3, API/EDI 0.1; late payment weight 5; receivables
 -- 0.08 a year over 365 days; no practical capacity (standard cost-pool mode).
 -- What the pipeline does and this script does not: it keeps a key delivered in two batches once

@@ -6,7 +6,7 @@ Reads every month's CSV of the entities the fact needs with `pandas.read_csv` (o
 uses, low-cardinality codes as categories), then groups and merges as methodology §1-4 says, in
 vectorised pandas (no Python loop over rows). Money is float64, as an analyst's notebook has it;
 published columns are rounded to cents half away from zero. The business settings are
-orchestration/strata.yml's defaults, written in (as in profit_duckdb.sql). It keeps no audit,
+assets/core/strata.yml's defaults, written in (as in profit_duckdb.sql). It keeps no audit,
 applies no row rules and does not dedupe keys delivered in two batches (the generated data has none).
 """
 

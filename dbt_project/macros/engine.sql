@@ -42,7 +42,7 @@
 
 {#-
   Every source table in schema `raw` becomes an external Parquet table over
-  $STRATA_RAW_PARQUET/<identifier>/ (written by the raw-layer export, orchestration/engines.py), and
+  $STRATA_RAW_PARQUET/<identifier>/ (written by the raw-layer export, assets/core/engines.py), and
   every one in schema `clv` (the predicted-value fits, written between the two dbt steps by
   assets/clv/asset.py) one over $STRATA_RAW_PARQUET/clv__<identifier>/. Re-created on every run:
   dropping an external table leaves its files alone, and the new table sees the newest export.

@@ -1,5 +1,5 @@
 {#-
-  The one configuration (orchestration/strata.yml) reaches dbt as `--vars`:
+  The one configuration (assets/core/strata.yml) reaches dbt as `--vars`:
   {"strata": <validated settings>, "config_version": "<12 hex>"}. These macros read it. SQL never
   holds a weight, rate, cut or currency as a literal; it calls these macros instead.
 
@@ -9,7 +9,7 @@
 
   A missing var or key stops the run with a message naming it, unless the caller gives a default.
   `dbt parse` renders models without vars (execute is false then): it gets the default (or none),
-  which is never run. The settings are validated before they reach dbt (orchestration/settings.py),
+  which is never run. The settings are validated before they reach dbt (assets/core/settings.py),
   so every key the models read exists at run time.
 -#}
 
@@ -23,7 +23,7 @@
         {%- elif var('strata', none) is none -%}
             {{ exceptions.raise_compiler_error(
                 "dbt var 'strata' is missing: run dbt with --vars from "
-                ~ "orchestration.settings.load_settings().dbt_vars()") }}
+                ~ "assets.core.settings.load_settings().dbt_vars()") }}
         {%- else -%}
             {{ exceptions.raise_compiler_error("strata setting '" ~ path ~ "' is missing from var('strata')") }}
         {%- endif -%}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestration.contract import SYSTEMS, entities
+from assets.core.contract import SYSTEMS, entities
 from orchestration.generator import personas as P
 from orchestration.generator.accounts import Accounts
 from orchestration.generator.activities import month_activities

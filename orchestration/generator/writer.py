@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from orchestration.generator.calendar import Calendar
+from orchestration.generator.landing import BatchWriter
 from orchestration.generator.summary import GenerationSummary
-from orchestration.landing import BatchWriter
 
 QUEUE_TABLES = 16  # about one month of entities
 

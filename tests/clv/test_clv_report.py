@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from assets.core.settings import load_settings
 from assets.report import clv
-from orchestration.settings import load_settings
 
 F, M = dt.date(2025, 1, 31), dt.date(2026, 1, 31)
 

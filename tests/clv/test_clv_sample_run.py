@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from assets.clv import models
-from orchestration.settings import load_settings
+from assets.core.settings import load_settings
 from tests.support.warehouse import query
 
 pytestmark = pytest.mark.slow

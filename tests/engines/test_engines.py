@@ -12,7 +12,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.engines import (
+from assets.core.engines import (
     EngineError,
     attach_layers,
     dbt_env,
@@ -21,7 +21,7 @@ from orchestration.engines import (
     resolve_target,
     spark_table_dir,
 )
-from orchestration.resources import StrataPaths
+from assets.core.resources import StrataPaths
 from quality.warehouse import table_exists
 
 
@@ -138,8 +138,8 @@ def test_dbt_opens_duckdb_with_the_warehouse_settings(tmp_path):
 
     import yaml
 
-    from orchestration.dbt import DBT_PROJECT_DIR
-    from orchestration.settings import Warehouse
+    from assets.core.dbt import DBT_PROJECT_DIR
+    from assets.core.settings import Warehouse
 
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["strata"]["outputs"]["duckdb"]
     assert "settings" not in profile and "config_options" in profile

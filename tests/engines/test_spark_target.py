@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.core.engines import RAW_PARQUET, spark_table_dir
 from assets.publishing import MART_KEYS, open_published
-from orchestration.engines import RAW_PARQUET, spark_table_dir
 
 pytestmark = pytest.mark.slow
 

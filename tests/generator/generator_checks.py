@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.contract import Entity, entities
+from assets.core.contract import Entity, entities
 
 # The session's generation (conftest.py): small enough to check every row, big enough for every trait.
 ARGS = {"customers": 40, "months": 14, "end_month": "2025-12", "seed": 7}

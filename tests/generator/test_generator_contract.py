@@ -1,4 +1,4 @@
-"""A generated folder is exactly what the landing contract (docs/landing-contract.md, orchestration/extracts.yml) describes."""
+"""A generated folder is exactly what the landing contract (docs/landing-contract.md, assets/core/extracts.yml) describes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from generator_checks import ARGS, MONTH, check_batch
 
-from orchestration.contract import entities
+from assets.core.contract import entities
 
 ENTITIES = sorted(entities())
 

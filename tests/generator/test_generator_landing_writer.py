@@ -9,8 +9,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from orchestration.contract import entity
-from orchestration.landing import PARQUET_TYPES, BatchWriter, write_batch
+from assets.core.contract import entity
+from orchestration.generator.landing import PARQUET_TYPES, BatchWriter, write_batch
 
 CUSTOMERS = [
     {

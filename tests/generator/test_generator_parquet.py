@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from generator_checks import ARGS, sha256
 
-from orchestration.contract import entities
+from assets.core.contract import entities
 from orchestration.generator import generate
-from orchestration.landing import PARQUET_TYPES
+from orchestration.generator.landing import PARQUET_TYPES
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,11 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from assets.core.contract import (
+    entity,  # noqa: E402
+    sha256_file,  # noqa: E402
+)
 from assets.ingestion.loader import load_batch  # noqa: E402
-from orchestration.contract import entity  # noqa: E402
-from orchestration.landing import sha256_file  # noqa: E402
 
 ROW_SQL = """
 SELECT CASE WHEN i % 10 = 0 THEN 'CREDIT_MEMO' ELSE 'INVOICE' END AS document_type,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestration.contract import entity
-from orchestration.landing import csv_text, sha256_file
+from assets.core.contract import entity, sha256_file
+from orchestration.generator.landing import csv_text
 
 SL = entity("erp", "sales_lines").column_names
 FX = entity("erp", "fx_rates").column_names  # period_end, currency, rate_to_lcy

@@ -10,11 +10,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.core.contract import entities
+from assets.core.resources import StrataPaths
 from assets.ingestion.assets import WAREHOUSE_POOL, ingestion_assets, landing_refusals, register_months
 from assets.ingestion.partitions import month_partitions
-from orchestration.contract import entities
-from orchestration.landing import write_batch
-from orchestration.resources import StrataPaths
+from orchestration.generator.landing import write_batch
 from tests.ingestion.helpers import FX, SL, sales, write_csv, write_file
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration.landing import write_batch
+from orchestration.generator.landing import write_batch
 from tests.ingestion.helpers import FX, audit_rows, quarantined, rows, write_csv
 
 V1 = [["2026-10-31", "EUR", "1.08"], ["2026-10-31", "GBP", "x"]]  # one row quarantined

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.landing import csv_text
+from orchestration.generator.landing import csv_text
 from tests.ingestion.helpers import FX, SL, batch_dir, rows, sales, write_manifest
 
 GOOD_FX = [["2026-10-31", "EUR", "1.08"], ["2026-10-31", "GBP", "1.25"]]

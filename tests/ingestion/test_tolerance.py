@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.ingestion import rules
-from orchestration.landing import write_batch
+from orchestration.generator.landing import write_batch
 from tests.ingestion.helpers import (
     FX,
     SL,

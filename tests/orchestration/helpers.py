@@ -10,9 +10,9 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
+from assets.core.resources import StrataPaths
 from orchestration.dagster_instances import install
-from orchestration.landing import write_batch
-from orchestration.resources import StrataPaths
+from orchestration.generator.landing import write_batch
 
 PYTHON = sys.executable
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_END = 20, 14, "2026-10"
@@ -84,7 +84,7 @@ class WarehouseLock:
 
 def rerun_month_job() -> dg.JobDefinition:
     """`rerun_month` for the folders named by STRATA_LANDING / STRATA_OUT (for `dg.reconstructable`)."""
+    from assets.core.resources import paths_from_env
     from orchestration.definitions import build_definitions
-    from orchestration.resources import paths_from_env
 
     return build_definitions(paths_from_env()).resolve_job_def("rerun_month")

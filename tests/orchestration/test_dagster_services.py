@@ -33,8 +33,8 @@ import pytest
 from dagster._core.events import DagsterEventType
 from dagster._core.instance.ref import InstanceRef
 
+from assets.core.contract import entities
 from assets.ingestion.assets import register_months
-from orchestration.contract import entities
 from tests.orchestration.helpers import local_instance
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from dagster._core.definitions.dependency import NodeHandle
 
-from orchestration.contract import entities
+from assets.core.contract import entities
 from orchestration.dagster_instances import LOCAL_CONFIG, install
 from orchestration.jobs import ALL_JOBS, TRANSIENT_RETRY, WAREHOUSE_TAG_KEY
 from tests.orchestration.helpers import build_defs, local_instance

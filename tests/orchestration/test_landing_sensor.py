@@ -14,8 +14,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.core.contract import entities
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
-from orchestration.contract import entities
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks, partition_requests
 from tests.orchestration.helpers import (
     DEMO_END,

@@ -17,8 +17,8 @@ from dagster._core.events import DagsterEventType
 
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.alerts import WEBHOOK_ENV, post_alert
+from orchestration.generator.landing import write_batch
 from orchestration.jobs import TRANSIENT_RETRY
-from orchestration.landing import write_batch
 from tests.orchestration.helpers import WarehouseLock, build_defs, local_instance, rerun_month_job, write_fx
 
 FX = dg.AssetKey(["erp", "fx_rates"])

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
+from assets.core.contract import entities
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
-from orchestration.contract import entities
 from orchestration.schedules import (
     CLOSE_LAST_DAY,
     CLOSE_MONTH_TAG,

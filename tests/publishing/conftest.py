@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from assets.postgres_publish import PostgresTarget, mask_conninfo
+from assets.publishing.postgres import PostgresTarget, mask_conninfo
 from tests.publishing.fixture import build_marts_warehouse
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.settings import Settings, load_settings
+from assets.core.settings import Settings, load_settings
 
 CENT = Decimal("0.01")
 MONEY = "DECIMAL(18,2)"

@@ -9,8 +9,8 @@ import yaml
 
 from assets.descriptions import TableDescription, table_descriptions
 from assets.ingestion.audit import create_audit_tables
-from assets.postgres_publish import publish_postgres
 from assets.publishing import open_published, publish_version
+from assets.publishing.postgres import publish_postgres
 
 AUDIT_SOURCES = (
     Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "audit" / "_audit__sources.yml"

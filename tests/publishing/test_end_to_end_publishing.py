@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from psycopg import sql
 
-from assets.postgres_publish import publish_postgres
 from assets.publishing import MART_KEYS, PUBLISHED_DUCKDB, open_published, sql_ident, sql_literal
+from assets.publishing.postgres import publish_postgres
 from orchestration.runner import materialize
 from tests.publishing.browser import Visit
 from tests.publishing.fixture import MART_COLUMNS

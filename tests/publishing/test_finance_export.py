@@ -10,10 +10,10 @@ import duckdb
 import openpyxl
 import pytest
 
+from assets.core.resources import StrataPaths
+from assets.core.settings import load_settings
 from assets.finance_export import WORKBOOK, export_finance, finance_export
 from assets.publishing import open_published, publish
-from orchestration.resources import StrataPaths
-from orchestration.settings import load_settings
 from tests.publishing.fixture import MART_COLUMNS
 
 LCY = load_settings().currency.lcy

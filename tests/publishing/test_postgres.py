@@ -13,7 +13,9 @@ import pytest
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.postgres_publish import (
+from assets.core.resources import StrataPaths
+from assets.publishing import MART_KEYS, open_published, publish, sql_literal
+from assets.publishing.postgres import (
     ENV_URL,
     PostgresPublishError,
     PostgresTarget,
@@ -22,8 +24,6 @@ from assets.postgres_publish import (
     postgres_marts,
     publish_postgres,
 )
-from assets.publishing import MART_KEYS, open_published, publish, sql_literal
-from orchestration.resources import StrataPaths
 from tests.publishing import conftest
 from tests.publishing.fixture import MART_COLUMNS, build_marts_warehouse
 

@@ -10,9 +10,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.postgres_publish import ENV_URL, publish_postgres
 from assets.publishing import open_published
-from orchestration.landing import write_batch
+from assets.publishing.postgres import ENV_URL, publish_postgres
+from orchestration.generator.landing import write_batch
 from orchestration.runner import materialize
 from tests.publishing.test_postgres import PROFIT_VIEW, profit_overview, relation_oid
 

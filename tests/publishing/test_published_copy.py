@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets import publishing
 from assets.publishing import (
     MANIFEST,
     MART_KEYS,
@@ -25,6 +24,7 @@ from assets.publishing import (
     sql_ident,
     sql_literal,
 )
+from assets.publishing import copy as versioned_copy
 from tests.publishing.fixture import MART_COLUMNS, restamp
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def test_a_missing_mart_publishes_nothing_and_keeps_the_last_copy(warehouse, out
 def test_a_failure_half_way_keeps_the_last_good_copy(warehouse, out_dir, monkeypatch):
     publish(warehouse, out_dir, "good")
     calls = {"n": 0}
-    original = publishing._columns
+    original = versioned_copy._columns
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -132,7 +132,7 @@ def test_a_failure_half_way_keeps_the_last_good_copy(warehouse, out_dir, monkeyp
             raise RuntimeError("disk full")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(publishing, "_columns", failing)
+    monkeypatch.setattr(versioned_copy, "_columns", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         publish(warehouse, out_dir, "broken")
     copy = open_published(out_dir)

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.core.resources import StrataPaths
 from assets.publishing import MART_KEYS, build_published_marts, open_published, run_outcome
-from orchestration.resources import StrataPaths
 
 MART_ASSET_KEYS = [dg.AssetKey(["marts", name]) for name in MART_KEYS]
 CHECKED = dg.AssetKey(["marts", "segment_kpis"])
@@ -70,7 +70,7 @@ def test_the_publishing_asset_depends_on_every_mart_and_sits_in_group_publishing
 
 
 def test_the_real_dbt_marts_are_all_upstream_of_the_published_copy():
-    from assets.transform import dbt_models
+    from assets.dbt_models import dbt_models
 
     published = build_published_marts(dbt_models)
     deps = {d.asset_key.path[-1] for d in next(iter(published.specs)).deps}

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 import assets.report as report_package
+from assets.core.resources import StrataPaths
+from assets.core.settings import load_settings
 from assets.publishing import open_published, publish
 from assets.report import build_report, charts, segment_report
-from orchestration.resources import StrataPaths
-from orchestration.settings import load_settings
 from tests.publishing.browser import Visit
 from tests.publishing.report_fixture import add_report_columns
 
@@ -281,7 +281,7 @@ def test_a_click_on_the_legend_hides_a_stratum_and_a_second_shows_it(report, bro
 
 
 def test_with_a_slice_of_one_a_side_the_table_links_only_the_pages_it_has(warehouse, out_dir, browser):
-    from orchestration.settings import Report
+    from assets.core.settings import Report
 
     add_report_columns(warehouse)
     publish(warehouse, out_dir, "report-slice")

@@ -7,9 +7,9 @@ import duckdb
 import pytest
 import yaml
 
+from assets.core.settings import DEFAULT_CONFIG_FILE, ConfigError, load_settings
 from assets.report import pages
 from assets.report.data import read_report_data, window_start
-from orchestration.settings import DEFAULT_CONFIG_FILE, ConfigError, load_settings
 
 M = dt.date(2026, 10, 31)
 TABLES = {"customer_segments", "fct_customer_profit_monthly", "fct_cost_to_serve_monthly", "account_playbook"}

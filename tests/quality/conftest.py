@@ -1,6 +1,6 @@
 """Small DuckDB warehouses for the quality checks, built by hand in temporary folders.
 
-The raw layer comes from `orchestration.contract.create_raw_tables`; audit and mart tables are
+The raw layer comes from `assets.core.contract.create_raw_tables`; audit and mart tables are
 shaped as docs/architecture.md and docs/marts.md describe them. Rows are inserted as dicts of
 contract columns; bookkeeping columns (`_batch`, `_file`, `_line`, `_loaded_at`) are filled in.
 """
@@ -14,8 +14,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from orchestration.contract import create_raw_tables, entity
-from orchestration.landing import PARQUET_TYPES
+from assets.core.contract import create_raw_tables, entity
+from orchestration.generator.landing import PARQUET_TYPES
 from quality.base import Env
 from quality.warehouse import BatchScope
 

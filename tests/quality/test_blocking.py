@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.resources import StrataPaths
+from assets.core.resources import StrataPaths
 from quality.checks import all_checks, check_defs
 from quality.summary import failed_checks
 from tests.quality.conftest import MART_DDL
@@ -216,7 +216,7 @@ class Quarantine(dg.Config):
 
 
 def _load(paths: StrataPaths, system: str, name: str, batch: str, rows: list[dict], quarantined: int) -> None:
-    from orchestration.contract import create_raw_tables, entity
+    from assets.core.contract import create_raw_tables, entity
     from tests.quality.conftest import AUDIT_DDL
 
     ent = entity(system, name)

@@ -14,9 +14,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.core.resources import StrataPaths
 from assets.publishing import run_outcome
 from orchestration.definitions import build_definitions
-from orchestration.resources import StrataPaths
 from quality.checks import asset_keys, check_defs, resolve
 from quality.ranges import ERROR, WARN
 from quality.summary import failed_checks, stops_the_run

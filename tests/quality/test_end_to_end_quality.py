@@ -44,7 +44,7 @@ def _sales_lines(landing: Path, month: str) -> list[dict]:
 
 def _rewrite_sales_lines(landing: Path, month: str, rows: list[dict]) -> None:
     """The month's sales lines replaced by `rows`, with a manifest that matches them."""
-    from orchestration.landing import write_batch
+    from orchestration.generator.landing import write_batch
 
     write_batch(landing, "erp", "sales_lines", month, rows)
 

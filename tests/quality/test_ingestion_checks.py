@@ -9,8 +9,8 @@ from decimal import Decimal
 import dagster as dg
 import yaml
 
-from orchestration.contract import entity
-from orchestration.settings import DEFAULT_CONFIG_FILE
+from assets.core.contract import entity
+from assets.core.settings import DEFAULT_CONFIG_FILE
 from quality import gx_runner, ingestion_checks, ranges, suites
 from quality.ingestion_checks import coverage_body, fx_band_body, quarantine_body, value_ranges_body
 from tests.quality.conftest import failed_rules, meta

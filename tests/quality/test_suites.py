@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typing
 
-from orchestration import settings
-from orchestration.contract import entities
+from assets.core import settings
+from assets.core.contract import entities
 from quality import ingestion_checks, ranges, suites
 from quality.ranges import ERROR, WARN
 

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from assets.ingestion.loader import load_batch, prepare_warehouse
-from orchestration.landing import csv_text
+from orchestration.generator.landing import csv_text
 from tests.ingestion.helpers import SL, sales, write_file, write_manifest
 
 BATCH = "2026-10"
@@ -96,7 +96,7 @@ def customers_csv() -> bytes:
     from tests.reliability.test_roundtrip_property import customer_row
 
     rows = [customer_row("C1", "Müller, \"IT\"\nSysteme GmbH"), customer_row("C2", "Beta Ltd")]
-    from orchestration.contract import entity
+    from assets.core.contract import entity
 
     return csv_text(list(entity("erp", "customers").column_names), rows).encode()
 

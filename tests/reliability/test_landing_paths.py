@@ -13,7 +13,7 @@ import pytest
 
 from assets.ingestion.landing_scan import scan_landing
 from assets.ingestion.loader import load_batch
-from orchestration.landing import csv_text
+from orchestration.generator.landing import csv_text
 from tests.ingestion.helpers import SL, sales, write_file
 
 GOOD = csv_text(list(SL), [sales()]).encode()

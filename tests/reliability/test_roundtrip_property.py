@@ -1,7 +1,7 @@
 """Property: random valid rows round-trip through the loader exactly.
 
 Rows that satisfy the landing contract (types, enums, required values, unique keys, the batch
-month, the return_reason rule) are written with `orchestration.landing` (CSV and Parquet, as the
+month, the return_reason rule) are written with `orchestration.generator.landing` (CSV and Parquet, as the
 generator and the source systems deliver them), loaded with the real loader, and read back from the
 raw layer: every value equal, nothing quarantined, in delivery order.
 """
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assets.core.contract import entity
 from assets.ingestion.loader import load_batch
-from orchestration.contract import entity
-from orchestration.landing import write_batch
+from orchestration.generator.landing import write_batch
 
 BATCH = "2026-10"
 MONTH_START, MONTH_END = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
@@ -38,7 +38,7 @@ def customer_row(no: str, name: str) -> list[str]:
 
 # Text as real extracts hold it: any printable character, accents, quotes, commas, line breaks
 # inside values, leading and trailing spaces. Not a bare carriage return (Python's csv module, which
-# the landing writer uses row by row, leaves it unquoted: documented in orchestration/landing.py).
+# the landing writer uses row by row, leaves it unquoted: documented in orchestration/generator/landing.py).
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00")
                | st.sampled_from(["\n", ",", '"', "'", ";", " "]), min_size=1, max_size=20)
 # Up to 12 decimals, and large whole numbers (a batch's control total of values near the

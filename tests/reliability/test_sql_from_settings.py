@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration.settings import ConfigError, load_settings
+from assets.core.settings import ConfigError, load_settings
 from tests.reliability.conftest import HOSTILE_SEGMENT, HOSTILE_TEXT
 
 
@@ -72,7 +72,7 @@ def test_settings_that_would_be_sql_are_refused_on_load(tmp_path, key, value):
     """Identifiers, codes and numbers of the configuration are validated before any SQL exists."""
     import yaml
 
-    from orchestration.settings import DEFAULT_CONFIG_FILE
+    from assets.core.settings import DEFAULT_CONFIG_FILE
 
     cfg = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
     node = cfg

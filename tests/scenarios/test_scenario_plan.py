@@ -1,5 +1,5 @@
 """What a scenario rebuilds: the models' declared settings, the diff of two configurations, the
-selection and dbt's arguments (orchestration/scenario_plan.py). No warehouse: the dbt manifest only."""
+selection and dbt's arguments (assets/scenarios/plan.py). No warehouse: the dbt manifest only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from orchestration.scenario_plan import (
+from assets.core.settings import load_settings
+from assets.scenarios.plan import (
     ScenarioError,
     build_args,
     changed_settings,
@@ -16,7 +17,6 @@ from orchestration.scenario_plan import (
     plan_scenario,
     scenario_schemas,
 )
-from orchestration.settings import load_settings
 from tests.scenarios.settings_scan import settings_read
 from tests.support.warehouse import DBT_PROJECT
 
@@ -44,7 +44,7 @@ def changed(production, dotted: str, value):
 
 
 def descendants(manifest, roots):
-    from orchestration.scenarios import descendants as walk
+    from assets.scenarios.run import descendants as walk
 
     return walk(manifest, roots)
 
@@ -151,8 +151,8 @@ def test_good_names():
 
 
 def test_a_scenario_given_as_text_is_validated_like_a_file(tmp_path):
-    from orchestration.scenarios import load_scenario_config
-    from orchestration.settings import DEFAULT_CONFIG_FILE, ConfigError
+    from assets.core.settings import DEFAULT_CONFIG_FILE, ConfigError
+    from assets.scenarios.run import load_scenario_config
 
     text = DEFAULT_CONFIG_FILE.read_text(encoding="utf-8").replace("late_payment_weight: 5", "late_payment_weight: -1")
     with pytest.raises(ConfigError, match="cost_to_serve.late_payment_weight: Input should be greater than"):
@@ -167,7 +167,7 @@ def test_a_scenario_given_as_text_is_validated_like_a_file(tmp_path):
 def test_months_are_month_ends():
     from datetime import date
 
-    from orchestration.scenarios import month_end
+    from assets.scenarios.run import month_end
 
     assert (month_end("2026-02"), month_end("2024-02"), month_end("2025-12")) == (
         date(2026, 2, 28), date(2024, 2, 29), date(2025, 12, 31))

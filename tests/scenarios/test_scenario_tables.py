@@ -20,11 +20,11 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from assets.postgres_publish import PostgresPublishError
-from assets.scenario_postgres import SCHEMA, drop_scenario_postgres, publish_scenario_postgres
-from assets.scenario_publish import list_scenarios, remove_scenario_folder
-from orchestration.scenarios import compare
-from orchestration.settings import load_settings
+from assets.core.settings import load_settings
+from assets.publishing.postgres import PostgresPublishError
+from assets.scenarios.postgres import SCHEMA, drop_scenario_postgres, publish_scenario_postgres
+from assets.scenarios.publish import list_scenarios, remove_scenario_folder
+from assets.scenarios.run import compare
 from tests.publishing.conftest import pg_database  # noqa: F401 - the session's PostgreSQL database
 
 JAN = dt.date(2026, 1, 31)
@@ -218,7 +218,7 @@ def test_compare_pairs_customers_counts_migrations_and_sums_segments(compared):
 
 
 def _publish(con, out, name="demo"):
-    from assets.scenario_publish import publish_scenario
+    from assets.scenarios.publish import publish_scenario
 
     settings = load_settings()
     description = {
@@ -295,7 +295,7 @@ def test_without_postgres_nothing_is_published(compared, tmp_path, monkeypatch):
 
 
 def test_a_psycopg_error_names_no_password(compared, tmp_path):
-    from assets.postgres_publish import PostgresTarget
+    from assets.publishing.postgres import PostgresTarget
 
     folder, _ = _publish(compared, tmp_path / "out")
     target = PostgresTarget(conninfo="postgresql://postgres:s3cret@127.0.0.1:1/nowhere", connect_timeout_s=2)

@@ -18,8 +18,8 @@ from decimal import Decimal
 
 import pytest
 
+from assets.core.settings import load_settings
 from orchestration.runner import materialize
-from orchestration.settings import load_settings
 from tests.segments.fixture import BATCHES
 from tests.support.warehouse import columns, query, write_landing
 

@@ -2,7 +2,7 @@
 
 A fixture is a list of `Batch`es (system, entity, month, rows as dicts of Python values: str,
 int, Decimal, datetime.date/datetime, bool, None). `build_fixture_warehouse` writes them as a
-landing folder (`orchestration.landing.write_batch`, exactly as the extracts arrive), builds the
+landing folder (`orchestration.generator.landing.write_batch`, exactly as the extracts arrive), builds the
 warehouse under `out`, and returns its path.
 
 Until the whole Dagster run (`orchestration.runner.materialize`) is what the tests go through, the
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import create_raw_tables, entity
-from orchestration.landing import write_batch
-from orchestration.settings import load_settings
+from assets.core.contract import create_raw_tables, entity
+from assets.core.settings import load_settings
+from orchestration.generator.landing import write_batch
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -126,7 +126,7 @@ def build_segments_fixture_warehouse(batches: Sequence[Batch], tmp: Path,
     """Landing folder -> warehouse with the segment marts, dbt run directly as a Dagster run orders
     it: dbt up to int_clv_inputs, the predicted-value fit, the rest of the segments part."""
     from assets.clv.asset import fit_warehouse
-    from orchestration.resources import StrataPaths
+    from assets.core.resources import StrataPaths
 
     warehouse = build_fixture_warehouse(batches, tmp, config_file, SEGMENTS_BEFORE_FIT)
     paths = StrataPaths(landing_dir=str(tmp / "landing"), out_dir=str(warehouse.parent),
@@ -179,7 +179,7 @@ def write_config(path: Path, **changes) -> Path:
     write_config(p, **{"cost_to_serve.late_payment_weight": 10})."""
     import yaml
 
-    from orchestration.settings import DEFAULT_CONFIG_FILE
+    from assets.core.settings import DEFAULT_CONFIG_FILE
 
     cfg = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
     for dotted, value in changes.items():

@@ -18,11 +18,12 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
-from orchestration.settings import Settings, load_settings
+from assets.core.settings import Settings, load_settings
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # Models under these folders of dbt_project/models form these Dagster asset groups.
 GROUP_BY_FOLDER = {"segments": "segments"}
@@ -109,3 +110,30 @@ def require_manifest() -> Path:
             "(or `uv run strata prepare`) once after installing or changing the dbt project."
         )
     return dbt_project.manifest_path
+
+
+# A run builds the dbt graph in two steps around the predicted-value fit (assets/clv: Dagster splits
+# this subsettable multi-asset around it): each step runs the tests whose parents are all built by it
+# or before it. dbt's default (eager) would also run, in the first step, a test that reads a model
+# of the second step before it is built. dagster-dbt reads this variable when it selects a subset.
+INDIRECT_SELECTION = {"DBT_INDIRECT_SELECTION": "buildable"}
+
+# What DuckDB says when another process holds the warehouse: the only dbt failure worth retrying.
+WAREHOUSE_LOCKED = "Could not set lock on file"
+
+
+def target_args(target: str) -> list[str]:
+    """The profile output dbt runs with (dbt_project/profiles.yml: duckdb or spark)."""
+    return ["--target", target]
+
+
+def failed_build(err: DagsterDbtCliRuntimeError) -> Exception:
+    """A failed `dbt build` as the retry policy should see it.
+
+    A locked warehouse is transient (the jobs' TRANSIENT_RETRY waits it out); anything else (a model
+    error, a failing blocking test, a missing FX rate, memory) fails the same way on every try, so
+    it fails the step at once instead of three retries and two minutes later.
+    """
+    if WAREHOUSE_LOCKED in str(err):
+        return err
+    return dg.Failure(description=str(err), allow_retries=False)

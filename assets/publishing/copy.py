@@ -32,18 +32,16 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import duckdb
 
+from assets.core.engines import attach_layers
 from assets.descriptions import TableDescription, load_table_descriptions
-from orchestration.engines import attach_layers
-from orchestration.resources import StrataPaths
-from quality.summary import stops_the_run
+from assets.publishing.quoting import sql_ident, sql_literal
 
 # The public interface of docs/marts.md, in its order, with each table's key (its grain, and
 # the sort order of the published rows, so equal inputs give equal files).
@@ -83,24 +81,6 @@ class PublishError(RuntimeError):
 class WarehouseBusy(PublishError):
     """The warehouse cannot be opened read-only (another process writes it); worth retrying."""
 
-
-# --------------------------------------------------------------------------------------------------
-# SQL text: every path or name put into SQL goes through these, never raw.
-
-
-def sql_literal(value: object) -> str:
-    """A SQL string literal: single quotes doubled (`o'brien` → `'o''brien'`)."""
-    text = str(value)
-    if "\x00" in text:
-        raise ValueError("a SQL string cannot hold a NUL character")
-    return "'" + text.replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    """A quoted SQL identifier: double quotes doubled."""
-    if "\x00" in name:
-        raise ValueError("a SQL identifier cannot hold a NUL character")
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --------------------------------------------------------------------------------------------------
@@ -207,7 +187,7 @@ def publish_version(
 
     `require`: marts that must exist in the warehouse (the ones the dbt project defines); if one is
     missing nothing is published. Raises `PublishError`; the previous copy is then untouched.
-    `dbt_target`: the engine that built the marts (orchestration/engines.py): `duckdb` reads them
+    `dbt_target`: the engine that built the marts (assets/core/engines.py): `duckdb` reads them
     from the warehouse, `spark` from `<out>/spark_warehouse/marts.db/` (the audit tables always
     come from the warehouse).
     `descriptions`: the tables' and columns' descriptions, (schema, table) → text; by default the
@@ -415,148 +395,3 @@ def _prune(versions: Path, current: Path, keep: int, grace_seconds: float) -> li
             shutil.rmtree(older, ignore_errors=True)
             pruned.append(older.name)
     return pruned
-
-
-# --------------------------------------------------------------------------------------------------
-# Reading the published copy.
-
-
-@dataclass(frozen=True)
-class PublishedCopy:
-    """One publication, resolved once: every read through it sees the same version."""
-
-    version: Path
-    manifest: dict[str, Any]
-
-    @property
-    def run_id(self) -> str:
-        return self.manifest["run_id"]
-
-    @property
-    def tables(self) -> dict[str, Any]:
-        return self.manifest["tables"]
-
-    def parquet(self, table: str) -> Path:
-        return self.version / self.tables[table]["path"]
-
-    @property
-    def duckdb_file(self) -> Path:
-        return self.version / self.manifest["duckdb_file"]
-
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection with one view per published table (over its Parquet)."""
-        con = duckdb.connect()
-        for name in self.tables:
-            con.execute(
-                f"CREATE VIEW {sql_ident(name)} AS "
-                f"SELECT * FROM read_parquet({sql_literal(self.parquet(name))})"
-            )
-        return con
-
-
-def open_published(out: Path) -> PublishedCopy:
-    """The current published copy under `out` (resolves `<out>/published` once)."""
-    link = Path(out) / LINK_NAME
-    if not link.exists():
-        raise PublishError(f"nothing is published under {out} yet ({link} does not exist)")
-    version = Path(os.path.realpath(link))
-    manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    return PublishedCopy(version=version, manifest=manifest)
-
-
-# --------------------------------------------------------------------------------------------------
-# The Dagster asset.
-
-
-@dataclass
-class RunOutcome:
-    """What this run's event log says before publishing."""
-
-    problems: list[str] = field(default_factory=list)  # forbid publishing
-    warnings: list[str] = field(default_factory=list)  # failed non-blocking checks: published anyway
-
-
-def run_outcome(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
-    """Failed steps, and failed checks that stop the run (blocking and ERROR: `stops_the_run`),
-    forbid publishing; every other failed check is a warning and the copy is published.
-
-    Dagster already skips the publishing step after either; this is the asset's own check of the
-    same rule (the stack notes warn that a blocking check has not always stopped downstream assets).
-    """
-    outcome = RunOutcome()
-    records = instance.get_records_for_run(
-        run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
-    ).records
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is None:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            outcome.problems.append(f"step {event.step_key} failed")
-            continue
-        evaluation = event.asset_check_evaluation_data
-        if evaluation.passed:
-            continue
-        severity = (evaluation.severity or dg.AssetCheckSeverity.ERROR).value.lower()
-        name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed ({severity})"
-        (outcome.problems if stops_the_run(evaluation) else outcome.warnings).append(name)
-    return outcome
-
-
-def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The publishing asset, downstream of every mart the dbt project defines.
-
-    It runs only when every upstream step succeeded (Dagster skips it otherwise, and blocking checks
-    stop it), and refuses by itself when a step or a blocking check of its run failed, so a copy is
-    replaced only after a fully successful materialisation.
-    """
-    keys = dbt_models.keys if isinstance(dbt_models, dg.AssetsDefinition) else dbt_models
-    marts = sorted((k for k in keys if k.path[-1] in MART_KEYS), key=lambda k: k.to_user_string())
-
-    @dg.asset(
-        name="published_marts",
-        group_name="publishing",
-        deps=marts,
-        description="The published copy of the marts and audit tables under <out>/published/ "
-        "(Parquet, one folder a table, and marts.duckdb for DuckDB < 2.0), swapped in atomically "
-        "after a fully successful run.",
-        owners=["team:data-engineering"],
-        kinds={"parquet", "duckdb"},
-        # It reads the warehouse file, which a writer holds exclusively: same pool as the writers.
-        op_tags={"dagster/concurrency_key": "warehouse_writer"},
-    )
-    def published_marts(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
-        outcome = run_outcome(context.instance, context.run.run_id)
-        if outcome.problems:
-            raise dg.Failure(
-                "not publishing: this run is not fully successful; the last good copy stays",
-                metadata={"problems": dg.MetadataValue.json(outcome.problems)},
-                allow_retries=False,  # the jobs retry failing steps; this one would only fail again
-            )
-        try:
-            pub = publish_version(
-                paths.warehouse, paths.out, context.run.run_id, require=[k.path[-1] for k in marts],
-                dbt_target=paths.target,
-            )
-        except PublishError as exc:
-            # A missing mart or a non-link in place of <out>/published: retrying cannot help; a
-            # warehouse locked by another process may be free on the next try.
-            raise dg.Failure(str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from exc
-        context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name}")
-        if pub.undescribed:  # the copy is right; its documentation is not (dbt YAML, docs/marts.md)
-            context.log.warning("published without a description (add one in the model's dbt YAML): "
-                                + ", ".join(pub.undescribed))
-        return dg.MaterializeResult(
-            metadata={
-                "path": dg.MetadataValue.path(str(paths.published)),
-                "version": pub.version.name,
-                "duckdb_file": dg.MetadataValue.path(str(paths.published / PUBLISHED_DUCKDB)),
-                "rows": dg.MetadataValue.json(pub.rows),
-                **{f"rows/{t}": n for t, n in pub.rows.items()},
-                "pruned_versions": dg.MetadataValue.json(pub.pruned),
-                "failed_non_blocking_checks": dg.MetadataValue.json(outcome.warnings),
-                "undescribed_columns": dg.MetadataValue.json(pub.undescribed),
-            }
-        )
-
-    return published_marts

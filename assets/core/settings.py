@@ -1,6 +1,6 @@
 """The one configuration file of business settings: loading, validation, version, dbt vars.
 
-The file is YAML (`orchestration/strata.yml` holds methodology.md's defaults). Validation is strict:
+The file is YAML (`assets/core/strata.yml` holds methodology.md's defaults). Validation is strict:
 an unknown key, a missing key or a value of the wrong kind stops the run with a message naming the
 key, so a typo never silently falls back to a default.
 """

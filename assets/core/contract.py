@@ -1,12 +1,13 @@
 """The landing contract (extracts.yml) as Python objects.
 
-`orchestration/extracts.yml` is the contract (docs/landing-contract.md explains it). Everything
+`assets/core/extracts.yml` is the contract (docs/landing-contract.md explains it). Everything
 that needs to know an entity's columns (the generator, the loader, the raw-layer DDL, the
 data-quality suites) reads it from here, so the contract is written down exactly once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -122,3 +123,12 @@ def create_raw_tables(con, schema: str = "raw") -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for ent in entities().values():
         con.execute(ent.raw_ddl(schema))
+
+
+def sha256_file(path: Path) -> str:
+    """The checksum a batch manifest gives each file (docs/landing-contract.md)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -16,35 +16,17 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.clv.asset import ensure_parquet as ensure_clv_parquet
-from orchestration.dbt import StrataDbtTranslator, build_args, dbt_project, require_manifest
-from orchestration.engines import EngineError, dbt_env, export_raw_parquet, require_adapter
-from orchestration.resources import StrataPaths
-
-# A run builds the dbt graph in two steps around the predicted-value fit (assets/clv: Dagster splits
-# this subsettable multi-asset around it): each step runs the tests whose parents are all built by it
-# or before it. dbt's default (eager) would also run, in the first step, a test that reads a model
-# of the second step before it is built. dagster-dbt reads this variable when it selects a subset.
-INDIRECT_SELECTION = {"DBT_INDIRECT_SELECTION": "buildable"}
-
-# What DuckDB says when another process holds the warehouse: the only dbt failure worth retrying.
-WAREHOUSE_LOCKED = "Could not set lock on file"
-
-
-def target_args(target: str) -> list[str]:
-    """The profile output dbt runs with (dbt_project/profiles.yml: duckdb or spark)."""
-    return ["--target", target]
-
-
-def failed_build(err: DagsterDbtCliRuntimeError) -> Exception:
-    """A failed `dbt build` as the retry policy should see it.
-
-    A locked warehouse is transient (the jobs' TRANSIENT_RETRY waits it out); anything else (a model
-    error, a failing blocking test, a missing FX rate, memory) fails the same way on every try, so
-    it fails the step at once instead of three retries and two minutes later.
-    """
-    if WAREHOUSE_LOCKED in str(err):
-        return err
-    return dg.Failure(description=str(err), allow_retries=False)
+from assets.core.dbt import (
+    INDIRECT_SELECTION,
+    StrataDbtTranslator,
+    build_args,
+    dbt_project,
+    failed_build,
+    require_manifest,
+    target_args,
+)
+from assets.core.engines import EngineError, dbt_env, export_raw_parquet, require_adapter
+from assets.core.resources import StrataPaths
 
 
 @dbt_assets(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
@@ -21,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from orchestration.contract import Entity, entity
+from assets.core.contract import Entity, entity, sha256_file
 
 # control totals are exact sums (Python's default context keeps 28 digits)
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
@@ -249,14 +248,6 @@ def write_batch(root: Path, system: str, entity_name: str, batch: str, rows: Ite
     with BatchWriter(root, system, entity_name, batch, fmt=fmt, manifest=manifest) as w:
         w.write(rows)
     return w.dir
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def csv_text(header: list[str], rows: list[list[str]]) -> str:

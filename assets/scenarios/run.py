@@ -32,9 +32,10 @@ from typing import Any
 
 import duckdb
 
-from orchestration.dbt import DBT_PROJECT_DIR
-from orchestration.engines import dbt_env, resolve_target
-from orchestration.scenario_plan import (
+from assets.core.dbt import DBT_PROJECT_DIR
+from assets.core.engines import dbt_env, resolve_target
+from assets.core.settings import Segmentation, Settings, load_settings
+from assets.scenarios.plan import (
     ScenarioError,
     ScenarioPlan,
     build_args,
@@ -43,7 +44,6 @@ from orchestration.scenario_plan import (
     scenario_schemas,
     state_parse_args,
 )
-from orchestration.settings import Segmentation, Settings, load_settings
 
 SCENARIOS_DIR = "scenarios"
 WORK_DIR = ".work"
@@ -406,7 +406,7 @@ def run_scenario(
     log: Log = lambda _: None,
 ) -> ScenarioResult:
     """Recompute, compare and publish the scenario `name` (see the module's docstring)."""
-    from assets.scenario_publish import publish_scenario
+    from assets.scenarios.publish import publish_scenario
 
     check_name(name)
     started = time.monotonic()
@@ -491,8 +491,8 @@ def run_scenario(
         seconds=seconds,
     )
 
-    from assets.postgres_publish import PostgresPublishError
-    from assets.scenario_postgres import publish_scenario_postgres
+    from assets.publishing.postgres import PostgresPublishError
+    from assets.scenarios.postgres import publish_scenario_postgres
 
     try:
         result.postgres = publish_scenario_postgres(folder, name, log=log)
@@ -510,8 +510,8 @@ def run_scenario(
 
 def drop_scenario(out: Path, name: str, log: Log = lambda _: None) -> list[str]:
     """Remove every trace of the scenario: its schemas, its folder and work files, its PostgreSQL rows."""
-    from assets.scenario_postgres import drop_scenario_postgres
-    from assets.scenario_publish import remove_scenario_folder
+    from assets.scenarios.postgres import drop_scenario_postgres
+    from assets.scenarios.publish import remove_scenario_folder
 
     check_name(name)
     out = Path(out).resolve()

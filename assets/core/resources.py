@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.engines import raw_parquet_dir, resolve_target, spark_warehouse_dir
-from orchestration.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+from assets.core.engines import raw_parquet_dir, resolve_target, spark_warehouse_dir
+from assets.core.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
 
 class StrataPaths(dg.ConfigurableResource):
@@ -51,7 +51,7 @@ class StrataPaths(dg.ConfigurableResource):
 
     @property
     def raw_parquet(self) -> Path:
-        """The raw layer exported as Parquet for the Spark target (orchestration/engines.py)."""
+        """The raw layer exported as Parquet for the Spark target (assets/core/engines.py)."""
         return raw_parquet_dir(self.out)
 
     @property

@@ -45,8 +45,9 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.publishing import PublishedCopy, open_published, sql_ident, sql_literal
-from orchestration.resources import StrataPaths
+from assets.core.resources import StrataPaths
+from assets.publishing.quoting import sql_ident, sql_literal
+from assets.publishing.reader import PublishedCopy, open_published
 
 ENV_URL = "STRATA_POSTGRES_URL"
 ENV_SCHEMA = "STRATA_POSTGRES_SCHEMA"

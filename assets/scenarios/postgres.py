@@ -1,6 +1,6 @@
 """A scenario's tables in PostgreSQL: schema `scenarios`, one table each, every scenario's rows in it.
 
-On when `STRATA_POSTGRES_URL` is set (assets/postgres_publish.py: same connection, same read-only
+On when `STRATA_POSTGRES_URL` is set (assets/publishing/postgres.py: same connection, same read-only
 role). Unlike the marts, which are replaced as a whole, a scenario replaces only its own rows
 (`scenario = <name>`) in one transaction, so BI tools see every published scenario side by side and
 never half of one. `strata scenario drop` deletes its rows.
@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from assets.postgres_publish import PostgresPublishError, PostgresTarget, connect, pg_type
 from assets.publishing import sql_literal
-from orchestration.scenario_plan import check_name
-from orchestration.scenarios import SCENARIO_MANIFEST, TABLES
+from assets.publishing.postgres import PostgresPublishError, PostgresTarget, connect, pg_type
+from assets.scenarios.plan import check_name
+from assets.scenarios.run import SCENARIO_MANIFEST, TABLES
 
 SCHEMA = "scenarios"
 Log = Callable[[str], None]

@@ -82,7 +82,7 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
 
     Not STRATA_DBT_TARGET itself: dbt gets `--target`, and the process's own setting stays as the
     user gave it (a later run in the same process must not inherit this run's target).
-    `duckdb_settings` (the configuration's `warehouse:` section, orchestration/settings.py) gives
+    `duckdb_settings` (the configuration's `warehouse:` section, assets/core/settings.py) gives
     DuckDB's threads, memory limit and spill folder (STRATA_DUCKDB_*): always all three, so the
     profile's fallbacks only serve a dbt run by hand.
     """

@@ -20,9 +20,10 @@ from typing import Any
 import duckdb
 import yaml
 
+from assets.core.settings import Settings
 from assets.publishing import TMP_SUFFIX, seal, sql_ident, sql_literal, swap_link
-from orchestration.scenario_plan import ScenarioError, check_name
-from orchestration.scenarios import (
+from assets.scenarios.plan import ScenarioError, check_name
+from assets.scenarios.run import (
     PARQUET_FILE,
     SCENARIO_CONFIG,
     SCENARIO_MANIFEST,
@@ -32,7 +33,6 @@ from orchestration.scenarios import (
     VERSIONS_KEPT,
     scenarios_root,
 )
-from orchestration.settings import Settings
 
 
 def publish_scenario(
