@@ -1,13 +1,15 @@
 """The row rules, as SQL: each value's type, enum, emptiness, the batch month, and key uniqueness.
 
-For each part file one statement reads it (`reader.Source.from_sql`: for CSV, DuckDB's parser) and
-turns the delivered columns into three columns per contract column of the batch's stage table:
-`<col>__raw` (the value as delivered, VARCHAR), `<col>` (the typed value, NULL when it does not
-parse; a string column's typed value is its raw one, so it is not stored twice: `typed`) and
-`<col>__err` (the reason the row is quarantined because of that column, NULL when the value is
-fine). Parts are appended in part order and each keeps its file's row order, so a row's position in
-the stage gives its file and line (`Stage.rows_sql`). Duplicate keys are found over the whole batch
-and give `_key__err`. A row loads when every `__err` is NULL.
+For each part file one statement reads it (`reader.Source.from_sql`: for CSV, DuckDB's parser),
+applies every rule and appends its rows to the batch's stage table: per contract column
+`<col>__raw` (the value as delivered, VARCHAR) and `<col>` (the typed value, NULL when it does not
+parse; a string column's typed value is its raw one, so it is not stored twice: `typed`), and per
+row `_bad`, whether any column breaks a rule. Why a column breaks its rule (`error_expr`, one reason
+per column) is computed again for the bad rows only, when they are written to the quarantine: the
+same expression over the same stored values, so the stage does not hold a reason column per column.
+Parts are appended in part order and each keeps its file's row order, so a row's position in the
+stage gives its file and line (`Stage.rows_sql`). Duplicate keys are found over the whole batch and
+give `_key__err`. A row loads when it is not bad and its key is not duplicated.
 
 Strictness: DuckDB's casts are lenient (`TRY_CAST('1.5' AS BIGINT)` is 2, `'0x10'` is 16,
 `'2026-2-3'` a date, an offset is dropped when casting to TIMESTAMP), so a value must first match the
@@ -174,7 +176,7 @@ def error_expr(ent: Entity, col: Column, batch: str, text_source: bool) -> str:
 
 
 def source_select(ent: Entity, src: Source, batch: str, part: int) -> str:
-    """One part file as stage columns: _part, _src_line, _extra, then raw, typed and error per column.
+    """One part file as stage columns: _part, _src_line, _extra, raw and typed per column, _bad.
 
     `_src_line` is the line the reader gives (Parquet), NULL for CSV (its line comes from the row's
     position, `Stage.rows_sql`).
@@ -190,18 +192,20 @@ def source_select(ent: Entity, src: Source, batch: str, part: int) -> str:
         cols.append(f"{r} AS {raw(col.name)}")
         if col.type != "string":
             cols.append(f"{value} AS {qi(col.name)}")
-    # Every part file's values are checked in its own source types; a file whose column is VARCHAR
-    # (CSV, or text in Parquet) goes through the text rules.
-    errs = ", ".join(
-        f"CAST({error_expr(ent, c, batch, src.types[c.name] == 'VARCHAR')} AS VARCHAR) AS {err(c.name)}"
-        for c in ent.columns
-    )
-    return f"SELECT *, {errs} FROM (SELECT {', '.join(cols)} FROM {src.from_sql})"
+    reasons = ", ".join(error_expr(ent, c, batch, text_source(src, c)) for c in ent.columns)
+    bad = f"coalesce({reasons}) IS NOT NULL"
+    return f"SELECT *, {bad} AS _bad FROM (SELECT {', '.join(cols)} FROM {src.from_sql})"
+
+
+def text_source(src: Source, col: Column) -> bool:
+    """Every part file's values are checked in its own source types; a file whose column is VARCHAR
+    (CSV, or text in Parquet) goes through the text rules."""
+    return src.types[col.name] == "VARCHAR"
 
 
 @dataclass
 class Stage:
-    """The batch's stage table: every delivered row with raw, typed and __err columns."""
+    """The batch's stage table: every delivered row with raw and typed columns and `_bad`."""
 
     table: str
     ent: Entity
@@ -212,11 +216,24 @@ class Stage:
     lined: set[int] = field(default_factory=set)  # the parts `lines` covers
     rows: int = 0
     bad_rows: int = 0
-    error_columns: list[str] = field(default_factory=list)  # the __err columns (_key__err last, if any)
+    duplicate_keys: bool = False  # whether the stage has `_key__err`
 
     @property
     def good(self) -> str:
-        return f"coalesce({', '.join(qi(c) for c in self.error_columns)}) IS NULL"
+        return f"NOT _bad AND {KEY_ERR} IS NULL" if self.duplicate_keys else "NOT _bad"
+
+    def reason(self, col: Column) -> str:
+        """SQL for why a stage row breaks the column's rule (NULL when it does not)."""
+        texts = [i for i, src in enumerate(self.parts) if text_source(src, col)]
+        text = error_expr(self.ent, col, self.batch, True)
+        typed_source = error_expr(self.ent, col, self.batch, False)
+        if len(texts) == len(self.parts):
+            why = text
+        elif not texts:
+            why = typed_source
+        else:
+            why = f"CASE WHEN _part IN ({', '.join(map(str, texts))}) THEN {text} ELSE {typed_source} END"
+        return f"CAST({why} AS VARCHAR)"
 
     def rows_sql(self) -> str:
         """The stage's rows with their `_file` and physical `_line` (a FROM clause, alias s)."""
@@ -282,14 +299,13 @@ def finish_stage(con: duckdb.DuckDBPyConnection, stage: Stage, prefix: str) -> N
         f"count(*) AS _n FROM {stage.table} WHERE {' AND '.join(f'{typed(k)} IS NOT NULL' for k in keys)} "
         "GROUP BY ALL HAVING count(*) > 1"
     )
-    stage.error_columns = [f"{c}__err" for c in ent.column_names]
     if con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]:
         # An UPDATE keeps every row's position in the stage (its line number).
         on = " AND ".join(f"{typed(k, 's.')} = d.{qi(k.name)}" for k in keys)
         con.execute(f"ALTER TABLE {stage.table} ADD COLUMN {KEY_ERR} VARCHAR")
         con.execute(f"UPDATE {stage.table} AS s SET {KEY_ERR} = {duplicate_key(ent, 'd._n')} "
                     f"FROM {dups} AS d WHERE {on}")
-        stage.error_columns.append(KEY_ERR)
+        stage.duplicate_keys = True
     con.execute(f"DROP TABLE {dups}")
     stage.bad_rows = con.execute(
         f"SELECT count(*) FILTER (WHERE NOT ({stage.good})) FROM {stage.table}").fetchone()[0]
@@ -297,16 +313,17 @@ def finish_stage(con: duckdb.DuckDBPyConnection, stage: Stage, prefix: str) -> N
 
 def quarantine_select(ent: Entity, stage: Stage) -> str:
     """One row per (row, column, reason): system, entity, batch come as parameters $1..$3."""
-    bad = f"(SELECT * FROM {stage.rows_sql()} WHERE NOT ({stage.good}))"
+    reasons = ", ".join(f"{stage.reason(c)} AS {err(c.name)}" for c in ent.columns)
+    bad = f"(SELECT *, {reasons} FROM {stage.rows_sql()} WHERE NOT ({stage.good}))"
     parts = [
         f"SELECT _file, _line, {ql(c)} AS \"column\", {raw(c)} AS value, {err(c)} AS reason "
         f"FROM {bad} WHERE {err(c)} IS NOT NULL"
         for c in ent.column_names
     ]
-    if KEY_ERR in stage.error_columns:
+    if stage.duplicate_keys:
         key_value = "to_json(list_value(" + ", ".join(raw(k) for k in ent.key) + "))"
         parts.append(
             f"SELECT _file, _line, {ql(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
-            f"FROM {bad} WHERE {KEY_ERR} IS NOT NULL"
+            f"FROM {stage.rows_sql()} WHERE {KEY_ERR} IS NOT NULL"
         )
     return " UNION ALL ".join(parts)
