@@ -568,18 +568,26 @@ def compare_marts(a: Path, b: Path) -> dict:
 # One size
 
 
-def bench_size(size: Size, args, code: Path) -> dict:
+def fresh_work(size: Size, name: str) -> tuple[Path, Path, Path, Path, list[str]]:
+    """An empty work folder (work, logs, landing, out) whose landing folder links every month but
+    the held-back last one; returns them and the source's months."""
     src = ensure_source(size)
     months = source_months(src)
-    base_months, new_month = months[:-1], months[-1]
-    assert len(base_months) == size.months, (size, len(base_months))
-    work = CACHE / size.name / "work"
+    assert len(months) - 1 == size.months, (size, len(months))
+    work = CACHE / size.name / name
     if work.exists():
         shutil.rmtree(work)
     logs = work / "logs"
     logs.mkdir(parents=True)
     landing, out = work / "landing", work / "out"
-    link_months(src, landing, base_months)
+    link_months(src, landing, months[:-1])
+    return work, logs, landing, out, months
+
+
+def bench_size(size: Size, args, code: Path) -> dict:
+    work, logs, landing, out, months = fresh_work(size, "work")
+    src = CACHE / size.name / "source"
+    base_months, new_month = months[:-1], months[-1]
     rows_full = landing_rows(src, base_months)
     rows_new = landing_rows(src, [new_month])
     result: dict = {
@@ -630,16 +638,9 @@ def bench_size(size: Size, args, code: Path) -> dict:
 
 def bench_ingestion(size: Size, code: Path) -> dict:
     """The ingestion stage alone: every batch of the size's landing folder into a fresh warehouse."""
-    src = ensure_source(size)
-    months = source_months(src)[:-1]
-    work = CACHE / size.name / "work-ingestion"
-    if work.exists():
-        shutil.rmtree(work)
-    logs = work / "logs"
-    logs.mkdir(parents=True)
-    landing, out = work / "landing", work / "out"
-    link_months(src, landing, months)
-    rows = landing_rows(src, months)
+    work, logs, landing, out, months = fresh_work(size, "work-ingestion")
+    months = months[:-1]
+    rows = landing_rows(CACHE / size.name / "source", months)
     result: dict = {
         "size": size.name, "customers": size.customers, "months": size.months,
         "first_month": months[0], "last_month": months[-1], "landing_rows": rows,
@@ -903,7 +904,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {', '.join(SIZES)}")
     if args.code:
-        code, commit = args.code.resolve(), f"{args.code.resolve()} (not versioned)"
+        code, commit = args.code.resolve(), f"{args.code.name} (a checkout given by --code)"
     else:
         code, commit = code_root(args.in_place)
     log(f"code under test: {code} at {commit}")
