@@ -12,16 +12,20 @@ Spark target reads), then dbt builds with `--target spark` into `<out>/spark_war
 import os
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from assets import build_planner
 from assets.clv.asset import ensure_parquet as ensure_clv_parquet
+from assets.core.build_plan import FULL_REFRESH_TAG, BuildPlan, latest_plan
 from assets.core.dbt import (
     INDIRECT_SELECTION,
     StrataDbtTranslator,
     build_args,
     dbt_project,
     failed_build,
+    plan_env,
     require_manifest,
     target_args,
 )
@@ -54,7 +58,34 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: St
         ensure_clv_parquet(paths.raw_parquet)
         context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
                          f"-> {paths.raw_parquet}")
+    plan = this_runs_plan(context, paths) if target == "duckdb" else None
+    before = {k: os.environ.get(k) for k in plan_env(plan)}
+    os.environ.update(plan_env(plan))  # dbt's process reads the plan's months from here
     try:
-        yield from dbt.cli([*build_args(settings), *target_args(target)], context=context).stream()
+        yield from dbt.cli([*build_args(settings, plan), *target_args(target)], context=context).stream()
     except DagsterDbtCliRuntimeError as err:
         raise failed_build(err) from err
+    finally:  # the plan is this step's, never a later dbt process's in the same Python process
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if plan is not None:
+        with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
+            keys = {k.to_user_string() for k in context.assets_def.keys}
+            built = {k.to_user_string() for k in context.selected_asset_keys}
+            build_planner.finish_step(con, context.run_id, built, keys)
+
+
+def this_runs_plan(context: dg.AssetExecutionContext, paths: StrataPaths) -> BuildPlan:
+    """The months this run's dbt build recomputes (docs/incremental.md): planned by the first dbt
+    step of the run and recorded (audit.build_plans), reused by its later steps."""
+    settings = paths.settings()
+    with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
+        plan = latest_plan(con)
+        if plan is None or plan.run_id != context.run_id:
+            plan = build_planner.prepare_build(
+                con, context.run_id, settings, full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true")
+    context.log.info(f"build plan: {plan.mode}: {plan.reason}")
+    return plan

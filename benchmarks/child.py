@@ -59,6 +59,7 @@ def main() -> None:
         "months": report.months,
         "failures": report.failures,
         "materialized": len(report.materialized),
+        "nothing_changed": report.nothing_changed,
     }
     args.markers.write_text(json.dumps(marks, indent=1))
     raise SystemExit(0 if report.success else 1)

@@ -86,6 +86,31 @@ def prepare() -> None:
     console.print("[green]dbt manifest ready[/]")
 
 
+@cli.command(help="Write the dbt sources of the raw layer (dbt_project/models/staging/*/_*__sources.yml) "
+             "from the landing contract.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a sources file differs from the contract.")
+def sources(check: bool) -> None:
+    from assets.core import dbt_sources
+
+    if check:
+        stale = dbt_sources.stale_sources()
+        for path in stale:
+            err_console.print(f"[red]differs from the landing contract:[/] {path}")
+        if stale:
+            err_console.print(f"run `{dbt_sources.REGENERATE}` to regenerate")
+            raise SystemExit(1)
+        console.print("[green]dbt sources match the landing contract[/]")
+        return
+    written = dbt_sources.write_sources()
+    for path in written:
+        console.print(f"[green]wrote[/] {path}")
+    if written:
+        console.print("run `strata prepare` to rebuild the dbt manifest")
+    else:
+        console.print("dbt sources already match the landing contract")
+
+
 def _months_option(_ctx, _param, value: str | None) -> list[str] | None:
     from orchestration.preflight import parse_months
 
@@ -98,7 +123,7 @@ def _months_option(_ctx, _param, value: str | None) -> list[str] | None:
 
 
 def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
-                 months: list[str] | None = None):
+                 months: list[str] | None = None, full_refresh: bool = False):
     # Only light imports before the landing folder is checked: a wrong one is refused at once, before
     # pydantic, Dagster or dbt load (`python -X importtime -m orchestration.cli`).
     from orchestration.preflight import MaterializeError, check_landing
@@ -136,7 +161,7 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
 
         try:
             report = materialize(landing, out, config_file=config, verbose=True, months=months, run_id=run_id,
-                                 on_progress=on_progress)
+                                 on_progress=on_progress, full_refresh=full_refresh)
         except (ConfigError, MaterializeError, EngineError) as exc:
             error = exc
         finally:
@@ -148,6 +173,10 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
         err_console.print(f"[red]error:[/] {error}", soft_wrap=True)
         err_console.print(f"full log: {log}", soft_wrap=True)
         sys.exit(2)
+    if report.nothing_changed:
+        console.print(f"[green]nothing changed[/] since the last build: nothing loaded, no model recomputed, "
+                      f"the published copy stays ({report.published}); run {report.run_id}", soft_wrap=True)
+        return report
     _print_run_summary(report, followed, time.monotonic() - started, log)
     return report
 
@@ -212,9 +241,11 @@ def _print_run_summary(report, followed: dict, seconds: float, log: Path) -> Non
 @click.option("--verbose", is_flag=True,
               help="Print the full log (dbt's and Dagster's) as it is written instead of the progress view; "
                    "it is always kept in <out>/logs/<run>.log.")
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild every dbt model over every month, whatever changed (docs/incremental.md).")
 def materialize(landing: Path, out: Path, config: Path | None, months: list[str] | None,
-                verbose: bool) -> None:
-    _materialize(landing, out, config, verbose, months)
+                verbose: bool, full_refresh: bool) -> None:
+    _materialize(landing, out, config, verbose, months, full_refresh)
 
 
 @cli.command(help="Generate the sample extracts, materialise them and show the per-segment KPIs.")

@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
 
+from assets.core.build_plan import FULL_REFRESH_TAG
 from assets.core.resources import StrataPaths
 from assets.core.settings import load_settings
 from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks
@@ -41,6 +42,7 @@ class RunReport:
     check_failures: FailedChecks = field(default_factory=FailedChecks)
     materialized: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)  # every run, in order (several for months with gaps)
+    nothing_changed: bool = False  # a no-op: nothing loaded, no model recomputed, no run started
 
 
 def dagster_home(out: Path) -> Path:
@@ -87,7 +89,8 @@ def _sqlite_without_fsync() -> None:
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
                 months: Sequence[str] | None = None, run_id: str | None = None,
-                on_progress: Callable | None = None, ingestion_only: bool = False) -> RunReport:
+                on_progress: Callable | None = None, full_refresh: bool = False,
+                ingestion_only: bool = False) -> RunReport:
     """Materialise every asset for every month in `landing`, writing under `out`.
 
     `months` (optional) loads only those months' batches, exactly: one run per stretch of
@@ -95,12 +98,22 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     the checks and publishing as always. `ingestion_only` makes the last run load batches only too
     (the benchmark's ingestion measure). `run_id` names the (last) run; `on_progress` receives an
     `orchestration.run_events.RunProgress` after every change while a run executes.
+
+    A rerun over a landing folder that holds exactly what the last complete build was made from
+    (same configuration and model code) starts nothing: it records a NOOP build plan and returns a
+    report with `nothing_changed` (docs/incremental.md). `full_refresh` rebuilds every dbt model
+    from scratch whatever changed.
     """
     landing, out = Path(landing).resolve(), Path(out).resolve()
     check_landing(landing)  # cheap: before any Dagster or dbt work
     settings_file = Path(config_file).resolve() if config_file else None
     load_settings(settings_file)  # refuse an invalid configuration before anything runs
     out.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or str(uuid.uuid4())
+    if not months and not full_refresh and _nothing_changed(landing, out, settings_file, run_id):
+        return RunReport(success=True, run_id=run_id, months=[], warehouse=out / "warehouse.duckdb",
+                         published=out / "published", dagster_home=dagster_home(out),
+                         run_ids=[run_id], nothing_changed=True)
 
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
                         **({"config_file": str(settings_file)} if settings_file else {}))
@@ -127,7 +140,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     defs = build_definitions(paths)
     job = defs.resolve_job_def("materialize_all")
     phases_by_step = step_phases(defs)
-    run_ids = [str(uuid.uuid4()) for _ in blocks[:-1]] + [run_id or str(uuid.uuid4())]
+    run_ids = [str(uuid.uuid4()) for _ in blocks[:-1]] + [run_id]
     report = RunReport(
         success=True, run_id=run_ids[-1], months=[m for b in blocks for m in b], warehouse=paths.warehouse,
         published=paths.published, dagster_home=dagster_home(out), run_ids=run_ids,
@@ -141,7 +154,8 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
             result = job.execute_in_process(
                 instance=instance,
                 run_id=rid,
-                tags={PARTITION_RANGE_START: block[0], PARTITION_RANGE_END: block[-1]},
+                tags={PARTITION_RANGE_START: block[0], PARTITION_RANGE_END: block[-1],
+                      **({FULL_REFRESH_TAG: "true"} if full_refresh else {})},
                 raise_on_error=False,
                 run_config=_console_logging(verbose),
                 asset_selection=[a.key for a in ingestion_assets] if loads_only else None,
@@ -158,6 +172,49 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
         if not result.success:
             break  # a later stretch of months would build on a failed load
     return report
+
+
+def unchanged_landing(con, landing_root: Path, config_version: str) -> bool:
+    """True when a run over `landing_root` would load nothing and build nothing: the last build
+    is complete, made from the same configuration and model code, from every batch version loaded
+    now, and every batch folder of the landing folder holds exactly the version loaded (the same
+    fingerprint). No refusal is pending either: a run would report it."""
+    from assets import build_planner
+    from assets.core.build_plan import NOOP, latest_plan
+    from assets.ingestion.audit import batch_fingerprint
+    from assets.ingestion.landing_scan import scan_landing
+
+    state = build_planner.read_state(con)
+    if state is None:
+        return False
+    now = build_planner.current(con, config_version)
+    if build_planner.decide(state, now, latest_plan(con))[0] != NOOP:
+        return False
+    scan = scan_landing(landing_root)
+    if scan.refusals:
+        return False
+    for ref in scan.batches:
+        known = state.batches.get((ref.system, ref.entity, ref.batch))
+        if known is None or batch_fingerprint(landing_root / ref.rel) != known:
+            return False
+    return True
+
+
+def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_id: str) -> bool:
+    """Whether nothing changed since the last complete build; if so, record the NOOP plan."""
+    warehouse = out / "warehouse.duckdb"
+    if not warehouse.exists():
+        return False
+    import duckdb
+
+    from assets.core.build_plan import NOOP, BuildPlan, write_plan
+
+    settings = load_settings(settings_file)
+    with duckdb.connect(str(warehouse), config=settings.warehouse.duckdb_config()) as con:
+        if not unchanged_landing(con, landing, settings.version):
+            return False
+        write_plan(con, BuildPlan(run_id, NOOP, "nothing changed"), settings.version)
+    return True
 
 
 def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:

@@ -69,7 +69,7 @@ def print_summary(console: Console, report, landing: Path, lcy: str) -> None:
             console.print("  every line item within tolerance")
     console.rule("where to look")
     console.print(f"  warehouse (DuckDB):   {report.warehouse}")
-    console.print(f"  published marts:      {report.published}/<table>/*.parquet  (and marts.duckdb)")
+    console.print(f"  published marts:      {report.published}/<table>/  (Parquet by month; marts.duckdb)")
     for extra, what in (("report/index.html", "segment report"), ("finance/finance.xlsx", "finance workbook"),
                         ("finance", "finance CSV files")):
         if (out / extra).exists():

@@ -21,6 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
+from assets.core.build_plan import LAYERS, BuildPlan
 from assets.core.settings import Settings, load_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -29,19 +30,38 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 GROUP_BY_FOLDER = {"segments": "segments"}
 DEFAULT_GROUP = "finance"
 
+# The environment variable that passes a build plan's months to dbt (plan_env).
+BUILD_PLAN_ENV = "STRATA_BUILD_PLAN"
+
 
 def vars_arg(settings: Settings) -> list[str]:
     """`--vars` for dbt: the whole validated configuration and its version."""
     return ["--vars", json.dumps(settings.dbt_vars(), sort_keys=True, separators=(",", ":"))]
 
 
-def build_args(settings: Settings) -> list[str]:
+def build_args(settings: Settings, plan: BuildPlan | None = None) -> list[str]:
     """The arguments of the one `dbt build` that materialises the selected models and their tests.
 
     dbt unit tests check the SQL, not the data: the test suite runs them (tests/test_dbt_unit_tests.py),
-    a production run does not pay for them.
+    a production run does not pay for them. Without a plan, or with a FULL one, every model is
+    rebuilt from scratch (`--full-refresh`); an INCREMENTAL or NOOP plan recomputes its months of
+    the models partitioned by month (`plan_env`, docs/incremental.md).
     """
-    return ["build", "--exclude-resource-type", "unit_test", *vars_arg(settings)]
+    refresh = ["--full-refresh"] if plan is None or plan.is_full else []
+    return ["build", "--exclude-resource-type", "unit_test", *refresh, *vars_arg(settings)]
+
+
+def plan_env(plan: BuildPlan | None) -> dict[str, str]:
+    """The plan's months for macros/incremental.sql, as the environment variable it reads.
+
+    Not a dbt var: dbt re-parses the whole project when `--vars` change (10-30 s), and the months
+    change with every run. The macro reads the variable only while executing, never while parsing,
+    so dbt's saved parse stays valid. Empty for a full build.
+    """
+    if plan is None or plan.is_full:
+        return {BUILD_PLAN_ENV: ""}
+    months = {layer: sorted(m.isoformat() for m in plan.months(layer)) for layer in LAYERS}
+    return {BUILD_PLAN_ENV: json.dumps(months, separators=(",", ":"))}
 
 
 # dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin

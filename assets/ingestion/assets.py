@@ -27,7 +27,7 @@ from assets.core.resources import StrataPaths
 
 from . import audit
 from .landing_scan import FolderRefusal, scan_landing
-from .loader import BatchResult, load_batch, prepare_warehouse
+from .loader import BatchResult, load_batch, prepare_warehouse, skip_unchanged
 from .partitions import MONTH_PARTITIONS_NAME, month_partitions
 
 WAREHOUSE_POOL = "warehouse_writer"  # one writer of the DuckDB file at a time (same pool as dbt)
@@ -86,10 +86,11 @@ def _column_schema(ent: Entity) -> dg.TableSchema:
 
 
 def _metadata(results: list[BatchResult], months: list[str]) -> dict:
-    loaded = [r for r in results if not r.refused]
+    loaded = [r for r in results if r.loaded]
     refused = [r for r in results if r.refused]
     found = {r.batch for r in results}
     return {
+        "batches_unchanged": dg.MetadataValue.int(sum(1 for r in results if r.status == "UNCHANGED")),
         "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in loaded)),
         "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
         "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),
@@ -118,8 +119,10 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
     try:
         prepare_warehouse(con)
         audit.replace_folder_refusals(con, scan.refusals)
+        loaded = audit.loaded_fingerprints(con)
         for ref in refs:
-            result = load_batch(con, paths.landing, ref.system, ref.entity, ref.batch)
+            result = (skip_unchanged(con, paths.landing, ref, loaded)
+                      or load_batch(con, paths.landing, ref.system, ref.entity, ref.batch))
             (context.log.error if result.refused else context.log.info)(result.message)
             results.append(result)
     finally:
@@ -127,7 +130,7 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
     metadata = _metadata(results, months)
     refused = [r.message for r in results if r.refused] + [r.message for r in own]
     if refused:
-        loaded = sum(1 for r in results if not r.refused)
+        loaded = sum(1 for r in results if r.loaded)
         raise dg.Failure(
             description=(f"{ent.system}/{ent.name}: {len(refused)} refusal(s); {loaded} batch(es) "
                          "loaded.\n" + "\n".join(f"- {m}" for m in refused)),

@@ -95,6 +95,19 @@ def record_refused(con, ref: BatchRef, files: str, message: str, loaded_at: dt.d
         raise
 
 
+def loaded_fingerprints(con) -> dict[BatchRef, str]:
+    """The fingerprint of every batch version in the raw layer."""
+    rows = con.execute("SELECT system, entity, batch, fingerprint FROM audit.load_batches "
+                       "WHERE status = 'LOADED' AND fingerprint IS NOT NULL").fetchall()
+    return {BatchRef(s, e, b): f for s, e, b, f in rows}
+
+
+def clear_refusal(con, ref: BatchRef) -> None:
+    """The landing folder holds the loaded version again: an earlier refusal of it is stale."""
+    where, args = _where(ref)
+    con.execute(f"DELETE FROM audit.load_batches WHERE {where} AND status = 'REFUSED'", args)
+
+
 def _valid_batch_sql() -> str:
     pairs = ", ".join(ql(f"{s}/{e}") for s, e in entities())
     return (f"(batch IS NOT NULL AND regexp_full_match(batch, {ql(MONTH_RE.pattern)}) "

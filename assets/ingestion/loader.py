@@ -30,7 +30,7 @@ class BatchResult:
     system: str
     entity: str
     batch: str
-    status: str  # LOADED | REFUSED
+    status: str  # LOADED | REFUSED | UNCHANGED (the loaded version again: nothing to load)
     files: list[str]
     rows_read: int = 0
     rows_loaded: int = 0
@@ -43,6 +43,10 @@ class BatchResult:
     @property
     def refused(self) -> bool:
         return self.status == "REFUSED"
+
+    @property
+    def loaded(self) -> bool:
+        return self.status == "LOADED"
 
     def as_metadata(self) -> dict:
         return {
@@ -171,6 +175,21 @@ def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: s
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def skip_unchanged(con: duckdb.DuckDBPyConnection, landing_root: Path | str, ref: BatchRef,
+                   loaded: dict[BatchRef, str]) -> BatchResult | None:
+    """An UNCHANGED result when the landing folder holds exactly the batch version already loaded
+    (same fingerprint): a rerun over an unchanged landing folder loads nothing."""
+    if ref not in loaded:
+        return None
+    fingerprint = _fingerprint_if_possible(Path(landing_root).resolve(), ref)
+    if fingerprint != loaded[ref]:
+        return None
+    audit.clear_refusal(con, ref)
+    return BatchResult(ref.system, ref.entity, ref.batch, "UNCHANGED", [ref.rel],
+                       message=f"{ref.rel} unchanged since its last load: nothing to load",
+                       fingerprint=fingerprint)
 
 
 def _fingerprint_if_possible(root: Path, ref: BatchRef) -> str | None:

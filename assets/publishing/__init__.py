@@ -1,6 +1,7 @@
 """Publishing: the published copy of the marts (Parquet and marts.duckdb) and its PostgreSQL copy.
 
 One module per job: `quoting` (SQL text), `copy` (writing a versioned copy and swapping it in),
+`months` (which months a publication rewrites, the Parquet layout by month),
 `reader` (reading the current copy), `asset` (the Dagster asset `published_marts`), `postgres`
 (the `marts` schema in PostgreSQL: the asset `postgres_marts`).
 """

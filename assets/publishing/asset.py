@@ -84,7 +84,11 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
             # A missing mart or a non-link in place of <out>/published: retrying cannot help; a
             # warehouse locked by another process may be free on the next try.
             raise dg.Failure(str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from exc
-        context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name}")
+        context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name} "
+                         f"({pub.manifest['plan']})")
+        if pub.outside_plan:  # the copy is right; the build plan missed a change (docs/incremental.md)
+            context.log.warning("months rewritten that no build plan named (their row counts changed): "
+                                + ", ".join(f"{t} {', '.join(m)}" for t, m in pub.outside_plan.items()))
         if pub.undescribed:  # the copy is right; its documentation is not (dbt YAML, docs/marts.md)
             context.log.warning("published without a description (add one in the model's dbt YAML): "
                                 + ", ".join(pub.undescribed))
@@ -96,6 +100,11 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
                 "rows": dg.MetadataValue.json(pub.rows),
                 **{f"rows/{t}": n for t, n in pub.rows.items()},
                 "pruned_versions": dg.MetadataValue.json(pub.pruned),
+                "based_on": pub.manifest["based_on"] or "",
+                "plan": pub.manifest["plan"],
+                "rewritten_months": dg.MetadataValue.json(
+                    {t: e.get("rewritten_months") for t, e in pub.manifest["tables"].items()}),
+                "months_outside_plan": dg.MetadataValue.json(pub.outside_plan),
                 "failed_non_blocking_checks": dg.MetadataValue.json(outcome.warnings),
                 "undescribed_columns": dg.MetadataValue.json(pub.undescribed),
             }

@@ -1,8 +1,11 @@
 """The published copy: every mart and audit table as Parquet and in one DuckDB file, swapped in atomically.
 
-BI tools and finance read `<out>/published/<table>/data.parquet` or `<out>/published/marts.duckdb`
-(a DuckDB file in storage version v1.0.0, which DuckDB readers older than 2.0 can open), never the
-live warehouse. How the copy stays consistent:
+BI tools and finance read `<out>/published/<table>/` (Parquet: one hive folder a month,
+`month=YYYY-MM-DD/data.parquet`, for the monthly marts; `data.parquet` for the others) or
+`<out>/published/marts.duckdb` (a DuckDB file in storage version v1.0.0, which DuckDB readers older
+than 2.0 can open), never the live warehouse. A publication rewrites only the months the build
+plans since the current version recomputed and links the others (assets/publishing/months.py).
+How the copy stays consistent:
 
 - Every publication is written into a new version folder `<out>/.published/<stamp>-<run>.tmp`,
   checked (row counts of both copies against the warehouse), described in `_publication.json`
@@ -41,6 +44,14 @@ import duckdb
 
 from assets.core.engines import attach_layers
 from assets.descriptions import TableDescription, load_table_descriptions
+from assets.publishing.months import (
+    MONTH_COLUMN,
+    MONTH_FOLDER_PREFIX,
+    MonthPlan,
+    is_monthly,
+    month_folder,
+    plan_publication,
+)
 from assets.publishing.quoting import sql_ident, sql_literal
 
 # The public interface of docs/marts.md, in its order, with each table's key (its grain, and
@@ -65,7 +76,7 @@ PUBLISHED_DUCKDB = "marts.duckdb"
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
 PARQUET_FILE = "data.parquet"
 MANIFEST = "_publication.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: monthly tables one folder a month, what each publication rewrote
 VERSIONS_DIR = ".published"
 LINK_NAME = "published"
 TMP_SUFFIX = ".tmp"
@@ -94,6 +105,12 @@ class Publication:
     rows: dict[str, int]
     manifest: dict[str, Any]
     pruned: list[str] = field(default_factory=list)
+
+    @property
+    def outside_plan(self) -> dict[str, list[str]]:
+        """Per table, the months rewritten although no build plan named them."""
+        return {n: t["months_outside_plan"] for n, t in self.manifest["tables"].items()
+                if t.get("months_outside_plan")}
 
     @property
     def undescribed(self) -> list[str]:
@@ -210,7 +227,8 @@ def publish_version(
         try:
             if descriptions is None:
                 descriptions = load_table_descriptions()
-            manifest = _write_version(warehouse, tmp, run_id, set(require), dbt_target, out, descriptions)
+            manifest = _write_version(warehouse, tmp, run_id, set(require), dbt_target, out, descriptions,
+                                      current=_current_version(link))
             seal(tmp)
             os.rename(tmp, final)
             _fsync_dir(versions)
@@ -227,9 +245,21 @@ def _safe(text: str) -> str:
     return "".join(c for c in text if c.isalnum() or c in "-_") or "run"
 
 
+def _current_version(link: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The current publication's folder and manifest, or None (nothing published yet, or unreadable)."""
+    if not link.is_symlink():
+        return None
+    version = Path(os.path.realpath(link))
+    try:
+        return version, json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str],
                    dbt_target: str = "duckdb", out: Path | None = None,
-                   descriptions: dict[tuple[str, str], TableDescription] | None = None) -> dict[str, Any]:
+                   descriptions: dict[tuple[str, str], TableDescription] | None = None,
+                   current: tuple[Path, dict[str, Any]] | None = None) -> dict[str, Any]:
     db_file = version / PUBLISHED_DUCKDB
     tables: dict[str, Any] = {}
     with duckdb.connect() as con:  # in memory: the warehouse attached read-only, the new file read-write
@@ -247,32 +277,38 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
                 + (f" (dbt target {dbt_target}: none in {out or warehouse.parent}/spark_warehouse)"
                    if dbt_target != "duckdb" else "") + ": nothing published"
             )
+        # Read before the snapshot below, yet the same state: while this process has the warehouse
+        # attached read-only, no process can open it for writing.
+        plan = plan_publication(con, "warehouse", *(current or (None, None)))
+        if plan.incremental and (plan.base / PUBLISHED_DUCKDB).is_file():
+            # The DuckDB file starts as a copy of the base's; its changed months are replaced below.
+            shutil.copyfile(plan.base / PUBLISHED_DUCKDB, db_file)
+            os.chmod(db_file, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
         con.execute(
             f"ATTACH {sql_literal(db_file)} AS published "
             f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
         )
         con.execute("BEGIN TRANSACTION")  # one snapshot of the warehouse for every table
+        kept = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'published'").fetchall()}
         for schema, table, key in todo:
             name = published_name(schema, table)
             columns = _columns(con, "warehouse", schema, table)
             source = f"warehouse.{sql_ident(schema)}.{sql_ident(table)}"
             order = ", ".join(sql_ident(c) for c in key if any(col["name"] == c for col in columns))
-            select = f"SELECT * FROM {source}" + (f" ORDER BY {order}" if order else "")
             (version / name).mkdir()
-            target = version / name / PARQUET_FILE
-            con.execute(f"COPY ({select}) TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)")
-            ddl = ", ".join(
-                f"{sql_ident(c['name'])} {c['type']}{'' if c['nullable'] else ' NOT NULL'}" for c in columns
-            )
-            con.execute(f"CREATE TABLE published.main.{sql_ident(name)} ({ddl})")
-            con.execute(f"INSERT INTO published.main.{sql_ident(name)} {select}")
+            monthly = is_monthly(key) and any(c["name"] == MONTH_COLUMN for c in columns)
+            months = plan.months(name, columns) if monthly else None
+            if monthly:
+                written = _write_months(con, source, order, version / name, months, plan, name)
+            else:
+                written = _write_whole(con, source, order, version / name)
+            in_duckdb = _fill_duckdb(con, name, columns, source, order, written, name in kept)
             described = (descriptions or {}).get((schema, table))
             _describe(con, name, columns, described)
             expected = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
-            in_parquet = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(target)})").fetchone()[
-                0
-            ]
-            in_duckdb = con.execute(f"SELECT count(*) FROM published.main.{sql_ident(name)}").fetchone()[0]
+            in_parquet = con.execute(
+                f"SELECT count(*) FROM read_parquet({sql_literal(version / written.path)})").fetchone()[0]
             if not expected == in_parquet == in_duckdb:
                 raise PublishError(
                     f"{name}: {expected} rows in the warehouse but {in_parquet} in Parquet "
@@ -284,10 +320,15 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
                 "table": table,
                 "key": list(key),
                 "rows": expected,
-                "path": f"{name}/{PARQUET_FILE}",
+                "path": written.path,
+                "months": written.month_rows,
+                "rewritten_months": written.rewritten,
+                "months_outside_plan": written.outside_plan,
                 "description": described.description if described else "",
                 "columns": columns,
             }
+        for name in sorted(kept - set(tables)):  # a table the base held that is no longer published
+            con.execute(f"DROP TABLE published.main.{sql_ident(name)}")
         con.execute("COMMIT")
         con.execute("CHECKPOINT published")
         con.execute("DETACH published")
@@ -299,12 +340,92 @@ def _write_version(warehouse: Path, version: Path, run_id: str, require: set[str
         "run_id": run_id,
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": version.name.removesuffix(TMP_SUFFIX),
+        "based_on": plan.base.name if plan.incremental else None,
+        "build_plan": plan.build_plan_run,
+        "plan": plan.reason,
         "duckdb_file": PUBLISHED_DUCKDB,
         "duckdb_storage_version": PUBLISHED_STORAGE_VERSION,
         "tables": tables,
     }
     (version / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return manifest
+
+
+@dataclass(frozen=True)
+class _Written:
+    """One table's Parquet in a new version: the path readers glob, and what changed since the base."""
+
+    path: str  # relative to the version folder
+    month_rows: dict[str, int] | None  # rows per month (ISO date) of a monthly table; None otherwise
+    rewritten: list[str] | None  # months written anew (or gone) since the base; None: the whole table
+    outside_plan: list[str] = field(default_factory=list)  # rewritten although no build plan named them
+
+    def rewritten_dates(self) -> list[dt.date] | None:
+        return None if self.rewritten is None else [dt.date.fromisoformat(m) for m in self.rewritten]
+
+
+def _write_whole(con: duckdb.DuckDBPyConnection, source: str, order: str, folder: Path) -> _Written:
+    select = f"SELECT * FROM {source}" + (f" ORDER BY {order}" if order else "")
+    con.execute(f"COPY ({select}) TO {sql_literal(folder / PARQUET_FILE)} (FORMAT parquet, COMPRESSION zstd)")
+    return _Written(path=f"{folder.name}/{PARQUET_FILE}", month_rows=None, rewritten=None)
+
+
+def _write_months(con: duckdb.DuckDBPyConnection, source: str, order: str, folder: Path,
+                  months: frozenset[dt.date] | None, plan: MonthPlan, name: str) -> _Written:
+    """A monthly table, one folder a month: the plan's months written, every other linked from the base.
+
+    A month the plan does not name but whose row count differs from the base's was changed outside
+    the plan: it is written too (the copy stays right), and the caller's log names it.
+    """
+    counts = dict(con.execute(
+        f"SELECT {sql_ident(MONTH_COLUMN)}, count(*) FROM {source} GROUP BY ALL").fetchall())
+    base_rows = plan.base_months(name)
+    if months is None:
+        write = set(counts)
+    else:
+        write = (set(months) & set(counts)) | {m for m, n in counts.items() if base_rows.get(m) != n}
+    for month in sorted(counts):
+        target = folder / month_folder(month) / PARQUET_FILE
+        target.parent.mkdir()
+        if month in write:
+            select = (f"SELECT * FROM {source} WHERE {sql_ident(MONTH_COLUMN)} = "
+                      f"{sql_literal(month.isoformat())}::DATE" + (f" ORDER BY {order}" if order else ""))
+            con.execute(f"COPY ({select}) TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)")
+        else:  # unchanged since the base: the same file, not a copy
+            os.link(plan.base / name / month_folder(month) / PARQUET_FILE, target)
+    if not counts:  # an empty table: one empty file with its columns, so readers still find it
+        _write_whole(con, source, order, folder)
+        path = f"{folder.name}/{PARQUET_FILE}"
+    else:
+        path = f"{folder.name}/{MONTH_FOLDER_PREFIX}*/{PARQUET_FILE}"
+    gone = set(base_rows) - set(counts)
+    rewritten = None if months is None else sorted(m.isoformat() for m in write | gone)
+    outside = [] if months is None else sorted(m.isoformat() for m in write | gone if m not in months)
+    return _Written(path=path, month_rows={m.isoformat(): n for m, n in sorted(counts.items())},
+                    rewritten=rewritten, outside_plan=outside)
+
+
+def _fill_duckdb(con: duckdb.DuckDBPyConnection, name: str, columns: list[dict[str, Any]], source: str,
+                 order: str, written: _Written, exists: bool) -> int:
+    """The table in the new `marts.duckdb`: its rewritten months replaced when the file is the base's
+    copy and the table kept its columns, else created anew. Returns its rows."""
+    table = f"published.main.{sql_ident(name)}"
+    months = written.rewritten_dates()
+    sort = f" ORDER BY {order}" if order else ""
+    if exists and months is not None:
+        if months:
+            listed = ", ".join(f"{sql_literal(m.isoformat())}::DATE" for m in months)
+            where = f" WHERE {sql_ident(MONTH_COLUMN)} IN ({listed})"
+            con.execute(f"DELETE FROM {table}{where}")
+            con.execute(f"INSERT INTO {table} SELECT * FROM {source}{where}{sort}")
+    else:
+        ddl = ", ".join(
+            f"{sql_ident(c['name'])} {c['type']}{'' if c['nullable'] else ' NOT NULL'}" for c in columns
+        )
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TABLE {table} ({ddl})")
+        con.execute(f"INSERT INTO {table} SELECT * FROM {source}{sort}")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def _describe(con: duckdb.DuckDBPyConnection, name: str, columns: list[dict[str, Any]],
@@ -327,6 +448,8 @@ def seal(version: Path) -> None:
     for root, dirs, files in os.walk(version):
         for name in files:
             path = os.path.join(root, name)
+            if os.stat(path).st_nlink > 1:  # linked from a sealed version: read-only and on disk
+                continue
             os.chmod(path, read_only)
             fd = os.open(path, os.O_RDONLY)
             try:

@@ -30,6 +30,7 @@ goes through `mask_conninfo`, and connection errors are re-raised without their 
 """
 
 import contextlib
+import datetime as dt
 import os
 import re
 import tempfile
@@ -46,6 +47,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
 from assets.core.resources import StrataPaths
+from assets.publishing.months import MONTH_COLUMN
 from assets.publishing.quoting import sql_ident, sql_literal
 from assets.publishing.reader import PublishedCopy, open_published
 
@@ -196,6 +198,7 @@ class PostgresPublication:
     version: str
     run_id: str
     swap_attempts: int
+    replaced_months: dict[str, list[str]] = field(default_factory=dict)  # marts replaced by month
 
 
 @contextlib.contextmanager
@@ -237,8 +240,12 @@ def publish_postgres(
             conn.commit()
             _ensure_role(conn, target, log)
             _ensure_schema(conn, target)
-            _load_staging(conn, copy, tables, target, log)
-            attempts = _replace(conn, tables, target, copy, log)
+            scope = replace_scope(conn, copy, tables, target)
+            by_month = sorted(n for n, months in scope.items() if months is not None)
+            log(f"replacing by month: {', '.join(by_month)}" if by_month
+                else "replacing every mart whole")
+            _load_staging(conn, copy, tables, target, log, scope)
+            attempts = _replace(conn, tables, target, copy, log, scope)
             for name in tables:  # fresh statistics for the planner; outside the readers' wait
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(target.schema, name)))
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(target.staging_schema)))
@@ -254,7 +261,49 @@ def publish_postgres(
         version=copy.version.name,
         run_id=copy.run_id,
         swap_attempts=attempts,
+        replaced_months={n: [m.isoformat() for m in ms] for n, ms in scope.items() if ms is not None},
     )
+
+
+def _schema_comment(copy: PublishedCopy) -> str:
+    return f"strata published marts: copy {copy.version.name}, run {copy.run_id}"
+
+
+def published_version(conn: psycopg.Connection, target: PostgresTarget) -> str | None:
+    """The published copy the schema holds, as its comment names it (None: unknown)."""
+    row = conn.execute(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s", [target.schema]
+    ).fetchone()
+    found = re.match(r"strata published marts: copy (\S+), run ", (row[0] or "") if row else "")
+    return found[1] if found else None
+
+
+def replace_scope(
+    conn: psycopg.Connection, copy: PublishedCopy, tables: dict[str, dict[str, Any]], target: PostgresTarget
+) -> dict[str, list[dt.date] | None]:
+    """Per mart, the months whose rows this publication replaces, or None for all of its rows.
+
+    By month only when the schema holds exactly the copy this one was built on (docs/publishing.md:
+    each copy names the months it rewrote since its base) and the mart's table has the copy's
+    columns; anything else (a publication missed, a new column, a new mart) replaces the mart whole.
+    """
+    base = copy.manifest.get("based_on")
+    same_base = base is not None and published_version(conn, target) == base
+    scope: dict[str, list[dt.date] | None] = {}
+    for name, table in tables.items():
+        months = table.get("rewritten_months")
+        existing = list(_table_columns(conn, target.schema, name).values())
+        wanted = [(c["name"], pg_type(c["type"])) for c in table["columns"]]
+        # Same names and types, and no NULL can arrive where the table forbids it (a primary key's
+        # columns are NOT NULL in PostgreSQL whatever the mart says).
+        same_columns = [(c.name, c.type) for c in existing] == wanted and all(
+            not c["nullable"] or not pg.not_null for c, pg in zip(table["columns"], existing, strict=True)
+        )
+        scope[name] = (
+            [dt.date.fromisoformat(m) for m in months]
+            if same_base and months is not None and same_columns else None
+        )
+    return scope
 
 
 def _ensure_role(conn: psycopg.Connection, target: PostgresTarget, log: Callable[[str], None]) -> None:
@@ -307,8 +356,10 @@ def _load_staging(
     tables: dict[str, dict[str, Any]],
     target: PostgresTarget,
     log: Callable[[str], None],
+    scope: Mapping[str, list[dt.date] | None],
 ) -> None:
-    """Every mart into `<schema>_new` (no reader can see it), checked, before any lock is taken."""
+    """Every mart into `<schema>_new` (no reader can see it), checked, before any lock is taken:
+    its rows of the months in `scope`, or all of them."""
     staging = sql.Identifier(target.staging_schema)
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))  # a failed run's leftovers
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
@@ -333,8 +384,14 @@ def _load_staging(
                 f", FORCE_QUOTE ({', '.join(sql_ident(c) for c in quoted)})" if quoted else ""
             )
             column_list = ", ".join(sql_ident(c["name"]) for c in columns)
+            months, expected = scope.get(name), table["rows"]
+            where = ""
+            if months is not None:
+                listed = ", ".join(f"{sql_literal(m.isoformat())}::DATE" for m in months) or "NULL"
+                where = f" WHERE {sql_ident(MONTH_COLUMN)} IN ({listed})"
+                expected = sum(table["months"].get(m.isoformat(), 0) for m in months)
             duck.execute(
-                f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(copy.parquet(name))})) "
+                f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(copy.parquet(name))}){where}) "
                 f"TO {sql_literal(csv_file)} ({options})"
             )
             names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns)
@@ -347,9 +404,9 @@ def _load_staging(
                         pg_copy.write(chunk)
                 loaded = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
             csv_file.unlink()
-            if loaded != table["rows"]:
+            if loaded != expected:
                 raise PostgresPublishError(
-                    f"{name}: {loaded} rows loaded into PostgreSQL, the copy has {table['rows']}"
+                    f"{name}: {loaded} rows loaded into PostgreSQL, the copy has {expected}"
                 )
             key = [c for c in table["key"] if any(col["name"] == c for col in columns)]
             if key:  # after the load: faster, and a duplicate key fails before anything is visible
@@ -449,8 +506,13 @@ def _replace(
     target: PostgresTarget,
     copy: PublishedCopy,
     log: Callable[[str], None],
+    scope: Mapping[str, list[dt.date] | None],
 ) -> int:
     """Replace the data of every mart in ONE transaction; the tables stay, so views on them do too.
+
+    A mart in `scope` with months has those months' rows deleted and inserted anew, the others are
+    truncated and refilled. The lock is ACCESS EXCLUSIVE either way: a weaker one would let a
+    READ COMMITTED reader's transaction see one mart before the commit and the next after it.
 
     Existing tables are locked at once, in the marts' order (readers reading several marts in that
     order never deadlock with it), then truncated and refilled from `<schema>_new`; a new column is
@@ -473,20 +535,29 @@ def _replace(
                     ).fetchall()
                 }
                 kept = [t for t in tables if t in existing]
+                whole = [t for t in kept if scope.get(t) is None]
                 if kept:
                     conn.execute(
                         sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
                             sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in kept)
                         )
                     )
-                plans = [_plan(conn, target, t) for t in kept]
+                plans = [_plan(conn, target, t) for t in whole]
                 _refuse_breaking_changes(conn, plans, target)
-                if kept:
+                if whole:
                     conn.execute(
                         sql.SQL("TRUNCATE {}").format(
-                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in kept)
+                            sql.SQL(", ").join(sql.Identifier(target.schema, t) for t in whole)
                         )
                     )
+                for name in kept:
+                    if scope.get(name) is not None:
+                        conn.execute(
+                            sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
+                                sql.Identifier(target.schema, name), sql.Identifier(MONTH_COLUMN)
+                            ),
+                            [scope[name]],
+                        )
                 for plan in plans:
                     _alter(conn, target, plan, log)
                 for name, table in tables.items():
@@ -503,12 +574,8 @@ def _replace(
                     )
                     _comment(conn, target, name, table, copy)
                 conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))
-                conn.execute(
-                    sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-                        schema,
-                        sql.Literal(f"strata published marts: copy {copy.version.name}, run {copy.run_id}"),
-                    )
-                )
+                comment = sql.Literal(_schema_comment(copy))
+                conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(schema, comment))
             others = sorted(existing - set(tables))
             if others:
                 log(f"left alone in {target.schema} (not in this publication): {', '.join(others)}")
@@ -638,6 +705,7 @@ def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
             "published_copy": result.version,
             "publication_run_id": result.run_id,
             "swap_attempts": result.swap_attempts,
+            "replaced_months": dg.MetadataValue.json(result.replaced_months),
             "rows": dg.MetadataValue.json(result.rows),
             **{f"rows/{t}": n for t, n in result.rows.items()},
         }

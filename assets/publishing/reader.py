@@ -28,6 +28,8 @@ class PublishedCopy:
         return self.manifest["tables"]
 
     def parquet(self, table: str) -> Path:
+        """The table's Parquet, as `read_parquet` takes it: a glob over the month folders of a
+        monthly table (`<table>/month=*/data.parquet`), else its one file."""
         return self.version / self.tables[table]["path"]
 
     @property

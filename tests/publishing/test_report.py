@@ -116,7 +116,7 @@ WATERFALL_WINDOW = ("2024-07-31", "2026-06-30")
 
 def _newest_segments(out_dir) -> list[dict]:
     con = duckdb.connect()
-    path = str(out_dir / "published" / "customer_segments" / "data.parquet")
+    path = str(open_published(out_dir).parquet("customer_segments"))
     cur = con.execute(
         "SELECT * FROM read_parquet(?) WHERE month = (SELECT max(month) FROM read_parquet(?)) ORDER BY customer_no",
         [path, path],
@@ -202,7 +202,7 @@ def test_a_customer_page_shows_the_marts_waterfall_and_factor_percentiles(report
         "SELECT sum(gross_sales), sum(credits), sum(net_revenue), sum(cogs), sum(rebate_income), "
         "sum(services_cost), sum(gross_margin), sum(cost_to_serve), sum(contribution_margin) "
         "FROM read_parquet(?) WHERE customer_no = ? AND month BETWEEN ? AND ?",
-        [str(out_dir / "published" / "fct_customer_profit_monthly" / "data.parquet"), customer, *WATERFALL_WINDOW],
+        [str(open_published(out_dir).parquet("fct_customer_profit_monthly")), customer, *WATERFALL_WINDOW],
     ).fetchone()
     assert trace["x"][0] == "gross sales" and trace["x"][-1] == "contribution margin"
     # The last bar is the customer's contribution margin summed over the window, to the cent.

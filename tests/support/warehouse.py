@@ -78,14 +78,16 @@ def dbt_vars(config_file: Path | None = None) -> str:
 
 
 def run_dbt(warehouse: Path, args: Sequence[str], config_file: Path | None = None,
-            work: Path | None = None) -> subprocess.CompletedProcess:
+            work: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run dbt (from this environment) on the warehouse file with the configuration's vars.
 
-    Target and log folders go to `work` so that parallel builds never share dbt's state.
+    Target and log folders go to `work` so that parallel builds never share dbt's state. `env`
+    adds environment variables (a build plan's months: orchestration.dbt.plan_env).
     """
     work = Path(work or warehouse.parent)
     dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, "STRATA_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "STRATA_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           **(env or {})}
     cmd = [str(dbt), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
            "--target-path", str(work / "dbt_target"), "--log-path", str(work / "dbt_logs"),
            "--vars", dbt_vars(config_file)]

@@ -5,11 +5,13 @@
 -- The units keep all 12 decimals (hours and weighted lines have them: rounding them to 6 lost
 -- money, tests/reliability/test_allocation_property.py); the GL amount (cents) is taken to 6, so
 -- the product is DECIMAL(38,18) and holds units x GL up to 10^20.
+{{ config(**strata_by_month('fact')) }}
 
 with units as (
 
     select month, customer_no, cost_pool, driver_units
     from {{ ref('int_cost_driver_units') }}
+    where {{ strata_plan_months('month', 'fact') }}
 
 ),
 

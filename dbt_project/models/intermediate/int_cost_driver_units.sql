@@ -7,6 +7,7 @@
 --   SUPPORT_DESK       Σ hours of non-billable PSA time entries
 --   CREDIT_COLLECTIONS distinct INVOICE document_nos posted in the month
 --                      + late_payment_weight × payment rows of the month paid after due_date
+{{ config(**strata_by_month('fact')) }}
 
 with sales_lines as (
 
@@ -101,6 +102,7 @@ summed as (
         cost_pool,
         {{ to_money('sum(driver_units)') }} as driver_units
     from units
+    where {{ strata_plan_months('month', 'fact') }}
     group by month, customer_no, cost_pool
 
 )

@@ -2,6 +2,7 @@
 -- cost pools (driver units, the pool's rate, the allocated cost) and the two direct activities
 -- (no driver units, no rate): NET_FREIGHT = Σ (freight_cost_lcy - freight_charged_lcy) of the
 -- month's shipments; RECEIVABLES_CARRYING = Σ carrying cost of the month's payment rows.
+{{ config(**strata_by_month('fact')) }}
 
 with activities as (
 
@@ -42,3 +43,4 @@ with activities as (
 
 select month, customer_no, activity, driver_units, rate, cost
 from activities
+where {{ strata_plan_months('month', 'fact') }}

@@ -7,6 +7,7 @@
 --   services_cost Σ hours × hourly_cost_lcy of billable time entries
 --   gross_margin = net_revenue - cogs + rebate_income - services_cost
 --   cost_to_serve = the eight activities; contribution_margin = gross_margin - cost_to_serve
+{{ config(**strata_by_month('fact')) }}
 
 {%- set activities = {
     'cts_order_entry': 'ORDER_ENTRY',
@@ -28,7 +29,7 @@ with parts as (
         customer_no,
         case when document_type = 'INVOICE' then net_amount_lcy else {{ zero }} end as gross_sales,
         case when document_type = 'CREDIT_MEMO' then net_amount_lcy else {{ zero }} end as credits,
-        case when document_type = 'CREDIT_MEMO' then -cost_amount_lcy else cost_amount_lcy end as cogs,
+        {{ signed_by_document_type('cost_amount_lcy') }} as cogs,
         {%- for m in measures[3:] %}
         {{ zero }} as {{ m }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -77,6 +78,7 @@ summed as (
         {{ to_money('sum(' ~ m ~ ')') }} as {{ m }}{{ "," if not loop.last }}
         {%- endfor %}
     from parts
+    where {{ strata_plan_months('month', 'fact') }}
     group by month, customer_no
 
 ),

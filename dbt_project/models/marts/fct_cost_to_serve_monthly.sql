@@ -4,6 +4,7 @@
 -- driver units or the cost are non-zero before rounding. The six cost pools carry their driver
 -- units and the pool's rate (cost per unit; empty where the pool stays unallocated because the GL
 -- lacks it); the direct activities NET_FREIGHT and RECEIVABLES_CARRYING have neither.
+{{ config(**strata_by_month('fact')) }}
 
 with activities as (
 
@@ -19,5 +20,5 @@ select
     cast(rate as double) as rate,
     {{ publish_money('cost') }} as cost
 from activities
-where coalesce(driver_units, 0) <> 0
-    or cost <> 0
+where {{ strata_plan_months('month', 'fact') }}
+    and (coalesce(driver_units, 0) <> 0 or cost <> 0)

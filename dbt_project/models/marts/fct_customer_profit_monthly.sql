@@ -6,6 +6,7 @@
 -- included: a row where any measure is non-zero before rounding. Each money column is the
 -- customer's unrounded total rounded to cents half away from zero, so a published total (e.g.
 -- gross_margin) is the rounded exact total, not the sum of the rounded parts.
+{{ config(**strata_by_month('fact')) }}
 
 {%- set measures = [
     'gross_sales', 'credits', 'net_revenue', 'cogs', 'rebate_income', 'services_cost', 'gross_margin',
@@ -27,7 +28,9 @@ select
     {{ publish_money(m) }} as {{ m }}{{ "," if not loop.last }}
     {%- endfor %}
 from profit
-where
+where {{ strata_plan_months('month', 'fact') }}
+    and (
     {%- for m in measures %}
     {{ m }} <> 0{{ " or" if not loop.last }}
     {%- endfor %}
+    )

@@ -12,10 +12,13 @@
 {%- set complex = segments_setting('maturity.complex_families', []) -%}
 {%- set monitoring = segments_setting('maturity.monitoring_sources', []) -%}
 
+{{ config(**strata_by_month('segment')) }}
+
 with active as (
 
     select t.month, t.month_index, t.customer_no
     from {{ ref('int_segment_customer_t12m') }} as t
+    where {{ strata_plan_months('t.month', 'segment') }}
 
 ),
 
@@ -29,8 +32,7 @@ sales_monthly as (
             as digital_invoice_lines,
         {{ to_money(
             "sum(case when " ~ segments_in_list('sl.product_family', complex)
-            ~ " then case when sl.document_type = 'INVOICE' then sl.net_amount_lcy"
-            ~ " when sl.document_type = 'CREDIT_MEMO' then -sl.net_amount_lcy else 0 end else 0 end)"
+            ~ " then " ~ signed_by_document_type('sl.net_amount_lcy', 'sl.document_type') ~ " else 0 end)"
         ) }} as complex_net_revenue,
         0 as tickets,
         0 as monitoring_tickets,

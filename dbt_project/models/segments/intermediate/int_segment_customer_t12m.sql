@@ -7,10 +7,13 @@
   segments.
 -#}
 
+{{ config(**strata_by_month('segment')) }}
+
 with months as (
 
     select m.month, m.month_index
     from {{ ref('int_segment_months') }} as m
+    where {{ strata_plan_months('m.month', 'segment') }}
 
 ),
 

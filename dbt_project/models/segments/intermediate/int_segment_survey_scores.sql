@@ -8,10 +8,13 @@
 {%- set lookback = segments_setting('maturity.survey_lookback_months', 1) -%}
 {%- set dimensions = ['TECHNICAL_CAPABILITY', 'DIGITAL_ADOPTION', 'SOLUTION_COMPLEXITY', 'IT_STANDARDIZATION', 'GROWTH_APPETITE'] -%}
 
+{{ config(**strata_by_month('segment')) }}
+
 with months as (
 
     select m.month, m.month_index
     from {{ ref('int_segment_months') }} as m
+    where {{ strata_plan_months('m.month', 'segment') }}
 
 ),
 

@@ -1,0 +1,55 @@
+{#-
+  Incremental by month (docs/incremental.md). A run's build plan passes the months to recompute in
+  the environment variable STRATA_BUILD_PLAN: {"fact": [...], "segment": [...], "kpi": [...]}
+  (month-end dates, 'YYYY-MM-DD'; orchestration/dbt.py: plan_env). It is read only while a model
+  executes, never while dbt parses, so the saved parse stays valid from run to run.
+
+  A model partitioned by month declares
+
+      {{ config(**strata_by_month('fact')) }}
+
+  and filters the relation that decides its output months with
+
+      where {{ strata_plan_months('m.month', 'fact') }}
+
+  Its rows of the plan's months are deleted and recomputed in one transaction (the pre-hook and the
+  insert of dbt's `append` strategy); the other months stay. A first build, `--full-refresh`, or a
+  build without a plan (a scenario, a hand-run dbt) recomputes every month. On Spark the model stays
+  a table (Parquet tables take no DELETE).
+-#}
+{% macro strata_by_month(layer) -%}
+    {%- if target.type == 'spark' -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'fail',
+        'pre_hook': "{{ strata_delete_plan_months('" ~ layer ~ "') }}",
+    }) }}
+{%- endmacro %}
+
+{#- The condition "`column` is one of the plan's months of `layer`" (true for every row outside an
+    incremental build). -#}
+{% macro strata_plan_months(column, layer) -%}
+    {%- set plan = strata_build_plan() if is_incremental() else none -%}
+    {%- if plan is none -%}
+        1 = 1
+    {%- elif plan.get(layer, []) | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        {{ column }} in ({% for m in plan[layer] %}cast('{{ m }}' as date){{ ", " if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro strata_delete_plan_months(layer) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ strata_plan_months('month', layer) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The plan's months by layer, or none (recompute every month). -#}
+{% macro strata_build_plan() -%}
+    {%- set raw = env_var('STRATA_BUILD_PLAN', '') -%}
+    {{ return(fromjson(raw) if raw else none) }}
+{%- endmacro %}

@@ -1,0 +1,55 @@
+"""A rerun over an unchanged landing folder loads nothing, recomputes nothing and says so; a
+changed configuration on the same folder is a full rebuild (docs/incremental.md)."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from assets import build_planner
+from assets.core.build_plan import NOOP, latest_plan
+from assets.core.settings import load_settings
+from orchestration.runner import unchanged_landing
+from tests.orchestration.test_cli import strata
+from tests.support.warehouse import write_config
+
+
+def copy_of(sample_run, tmp_path):
+    _, report = sample_run
+    out = tmp_path / "out"
+    shutil.copytree(report.warehouse.parent, out, symlinks=True)
+    return report.warehouse.parent.parent / "landing", out
+
+
+def audit_rows(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT * FROM audit.load_batches ORDER BY ALL").fetchall()
+
+
+def test_a_rerun_over_an_unchanged_landing_folder_does_nothing(sample_run, tmp_path):
+    landing, out = copy_of(sample_run, tmp_path)
+    warehouse = out / "warehouse.duckdb"
+    before = audit_rows(warehouse)
+
+    done = strata("materialize", "--landing", str(landing), "--out", str(out))
+
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed since the last build: nothing loaded, no model recomputed" in done.stdout
+    assert audit_rows(warehouse) == before  # not one batch reloaded
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        plan = latest_plan(con)
+    assert (plan.mode, plan.reason) == (NOOP, "nothing changed")
+    assert not (plan.fact_months or plan.segment_months or plan.kpi_months)
+
+
+def test_a_changed_configuration_over_the_same_landing_folder_is_no_noop(sample_run, tmp_path):
+    landing, out = copy_of(sample_run, tmp_path)
+    config = write_config(tmp_path / "strata.yml", **{"cost_to_serve.late_payment_weight": 7})
+    with duckdb.connect(str(out / "warehouse.duckdb")) as con:
+        assert unchanged_landing(con, landing, load_settings().version)
+        assert not unchanged_landing(con, landing, load_settings(config).version)
+        mode, reason = build_planner.decide(build_planner.read_state(con),
+                                            build_planner.current(con, load_settings(config).version),
+                                            latest_plan(con))
+    assert mode == "FULL" and reason.startswith("the configuration changed")
