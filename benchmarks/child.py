@@ -1,6 +1,6 @@
 """One measured `strata materialize`, in its own process (benchmarks/run.py starts it).
 
-    python -m benchmarks.child --landing DIR --out DIR --markers FILE [--months YYYY-MM,...]
+    python -m benchmarks.child --landing DIR --out DIR --markers FILE [--months M,...] [--ingestion-only]
 
 It calls `orchestration.runner.materialize` exactly as `strata materialize` does, and writes the
 epoch times of its phases (imports, dbt manifest preparation, Definitions) and the run report to
@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--markers", type=Path, required=True)
     parser.add_argument("--months", default=None, help="comma-separated months (the update run)")
+    parser.add_argument("--ingestion-only", action="store_true", help="load the batches only")
     args = parser.parse_args()
     marks: dict = {"t0": T0}
 
@@ -48,6 +49,8 @@ def main() -> None:
     ingestion_assets.register_months = timed("register_months", ingestion_assets.register_months)
     start = time.time()
     kwargs = {"months": args.months.split(",")} if args.months else {}
+    if args.ingestion_only:
+        kwargs["ingestion_only"] = True
     report = runner.materialize(args.landing, args.out, **kwargs)
     marks["materialize"] = [start, time.time()]
     marks["report"] = {

@@ -21,6 +21,11 @@ For each size it
 5. writes docs/benchmarks/<size>-<UTC time>.json and rewrites the results tables of
    docs/performance.md from the newest JSON of each size.
 
+`--ingestion-only` measures the ingestion stage alone (step 2 with only the 16 ingestion assets, no
+dbt, baselines or update) and writes docs/benchmarks/ingestion-<size>-<UTC time>.json; `--code DIR`
+runs the pipeline from another checkout (e.g. one with an older version of a part) for a before and
+after measure on the same data in the same moment.
+
 Timings on a shared machine are noisy: every measurement records the load average before and after.
 """
 
@@ -282,6 +287,7 @@ def run_pipeline(
     rows: dict[str, int],
     logs: Path,
     code: Path,
+    ingestion_only: bool = False,
 ) -> dict:
     """One `strata materialize` in a child process, measured and split into stages."""
     markers = logs / f"{label}.markers.json"
@@ -298,6 +304,8 @@ def run_pipeline(
     ]
     if months:
         cmd += ["--months", ",".join(months)]
+    if ingestion_only:
+        cmd.append("--ingestion-only")
     log(f"{label}: materialize {landing.name} → {out}" + (f" (months {','.join(months)})" if months else ""))
     m = run_measured(cmd, cwd=code, log=logs / f"{label}.log")
     if not markers.exists():
@@ -568,18 +576,26 @@ def compare_marts(a: Path, b: Path) -> dict:
 # One size
 
 
-def bench_size(size: Size, args, code: Path) -> dict:
+def fresh_work(size: Size, name: str) -> tuple[Path, Path, Path, Path, list[str]]:
+    """An empty work folder (work, logs, landing, out) whose landing folder links every month but
+    the held-back last one; returns them and the source's months."""
     src = ensure_source(size)
     months = source_months(src)
-    base_months, new_month = months[:-1], months[-1]
-    assert len(base_months) == size.months, (size, len(base_months))
-    work = CACHE / size.name / "work"
+    assert len(months) - 1 == size.months, (size, len(months))
+    work = CACHE / size.name / name
     if work.exists():
         shutil.rmtree(work)
     logs = work / "logs"
     logs.mkdir(parents=True)
     landing, out = work / "landing", work / "out"
-    link_months(src, landing, base_months)
+    link_months(src, landing, months[:-1])
+    return work, logs, landing, out, months
+
+
+def bench_size(size: Size, args, code: Path) -> dict:
+    work, logs, landing, out, months = fresh_work(size, "work")
+    src = CACHE / size.name / "source"
+    base_months, new_month = months[:-1], months[-1]
     rows_full = landing_rows(src, base_months)
     rows_new = landing_rows(src, [new_month])
     result: dict = {
@@ -635,6 +651,33 @@ def bench_size(size: Size, args, code: Path) -> dict:
     result["targets"] = evaluate(result)
     if not args.keep:
         shutil.rmtree(work / "out_full_all", ignore_errors=True)
+    return result
+
+
+def bench_ingestion(size: Size, code: Path) -> dict:
+    """The ingestion stage alone: every batch of the size's landing folder into a fresh warehouse."""
+    work, logs, landing, out, months = fresh_work(size, "work-ingestion")
+    months = months[:-1]
+    rows = landing_rows(CACHE / size.name / "source", months)
+    result: dict = {
+        "size": size.name, "customers": size.customers, "months": size.months,
+        "first_month": months[0], "last_month": months[-1], "landing_rows": rows,
+        "landing_bytes": sum(f.stat().st_size for f in landing.rglob("*.csv")),
+    }
+    result["prepare"] = prepare_manifest(code, out / "warehouse.duckdb", logs)
+    full = run_pipeline("ingestion", landing, out, None, rows, logs, code, ingestion_only=True)
+    ingestion = full["stages"]["ingestion"]
+    result["ingestion"] = {
+        **ingestion,
+        "cpu_seconds": full["cpu_seconds"],
+        "wall_seconds": full["wall_seconds"],
+        "load_before": full["load_before"],
+        "load_after": full["load_after"],
+        "steps": full["steps"],
+    }
+    log(f"{size.name} ingestion: {ingestion['seconds']} s, {ingestion['rows_per_second']:,} rows/s "
+        f"(whole process {full['wall_seconds']} s, {full['cpu_seconds']} CPU-s)")
+    shutil.rmtree(work, ignore_errors=True)
     return result
 
 
@@ -742,9 +785,10 @@ def machine(commit: str) -> dict:
     }
 
 
-def write_json(result: dict) -> Path:
+def write_json(result: dict, prefix: str = "") -> Path:
     DOCS.mkdir(parents=True, exist_ok=True)
-    path = DOCS / f"{result['size']}-{result['finished_at'].replace(':', '').replace('-', '')[:13]}.json"
+    stamp = result["finished_at"].replace(":", "").replace("-", "")[:13]
+    path = DOCS / f"{prefix}{result['size']}-{stamp}.json"
     path.write_text(json.dumps(result, indent=1, default=str) + "\n")
     return path
 
@@ -924,13 +968,31 @@ def main() -> None:
     parser.add_argument(
         "--in-place", action="store_true", help="run the checkout as it is instead of a worktree of HEAD"
     )
+    parser.add_argument(
+        "--ingestion-only",
+        action="store_true",
+        help="measure the ingestion stage alone; writes docs/benchmarks/ingestion-<size>-<time>.json",
+    )
+    parser.add_argument("--code", type=Path, help="run the pipeline from this checkout (not versioned)")
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {', '.join(SIZES)}")
-    code, commit = code_root(args.in_place)
+    if args.code:
+        code, commit = args.code.resolve(), f"{args.code.name} (a checkout given by --code)"
+    else:
+        code, commit = code_root(args.in_place)
     log(f"code under test: {code} at {commit}")
+    if args.ingestion_only:
+        for name in sizes:
+            started = dt.datetime.now(dt.UTC)
+            result = bench_ingestion(SIZES[name], code)
+            result["started_at"] = started.isoformat(timespec="seconds")
+            result["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            result["machine"] = machine(commit)
+            log(f"{name}: wrote {write_json(result, 'ingestion-').relative_to(ROOT)}")
+        return
     for name in sizes:
         started = dt.datetime.now(dt.UTC)
         result = bench_size(SIZES[name], args, code)

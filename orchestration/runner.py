@@ -89,12 +89,14 @@ def _sqlite_without_fsync() -> None:
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
                 months: Sequence[str] | None = None, run_id: str | None = None,
-                on_progress: Callable | None = None, full_refresh: bool = False) -> RunReport:
+                on_progress: Callable | None = None, full_refresh: bool = False,
+                ingestion_only: bool = False) -> RunReport:
     """Materialise every asset for every month in `landing`, writing under `out`.
 
     `months` (optional) loads only those months' batches, exactly: one run per stretch of
     consecutive months, the ingestion assets alone for all but the last, whose run also builds dbt,
-    the checks and publishing as always. `run_id` names the (last) run; `on_progress` receives an
+    the checks and publishing as always. `ingestion_only` makes the last run load batches only too
+    (the benchmark's ingestion measure). `run_id` names the (last) run; `on_progress` receives an
     `orchestration.run_events.RunProgress` after every change while a run executes.
 
     A rerun over a landing folder that holds exactly what the last complete build was made from
@@ -144,8 +146,8 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
         published=paths.published, dagster_home=dagster_home(out), run_ids=run_ids,
     )
     for i, (block, rid) in enumerate(zip(blocks, run_ids, strict=True)):
-        last = i == len(blocks) - 1
-        progress = RunProgress(run_id=rid, months=block, phases=plan(job, phases_by_step, not last),
+        loads_only = ingestion_only or i < len(blocks) - 1
+        progress = RunProgress(run_id=rid, months=block, phases=plan(job, phases_by_step, loads_only),
                                step_phase=phases_by_step,
                                label=f"run {i + 1} of {len(blocks)}" if len(blocks) > 1 else "")
         with follow_run(lambda: open_instance(out), progress, on_progress or (lambda _: None)):
@@ -156,7 +158,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                       **({FULL_REFRESH_TAG: "true"} if full_refresh else {})},
                 raise_on_error=False,
                 run_config=_console_logging(verbose),
-                asset_selection=None if last else [a.key for a in ingestion_assets],
+                asset_selection=[a.key for a in ingestion_assets] if loads_only else None,
             )
         report.success = report.success and result.success
         report.check_failures += failed_checks(result)

@@ -99,18 +99,21 @@ def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system:
             manifest.check_file_list(man, bf.data)
             for p, fb in byte_stats.items():
                 manifest.check_checksum(man, p.name, rel(root, p), fb.sha256)
-        sources = []
+        stage = rules.Stage(f"{prefix}_stage", ent, batch)
+        temps += [stage.table, f"{stage.table}_lines", f"{prefix}_dups"]
         for i, p in enumerate(bf.data):
             table = f"{prefix}_f{i}"
             temps += [table, f"{table}_lines"]
-            src = reader.read_source(con, ent, p, rel(root, p), table, byte_stats[p])
+            src = reader.open_source(con, ent, p, rel(root, p), table, byte_stats[p])
+            rules.append_part(con, stage, src)  # parse, type and rule the file in one statement
+            if src.fmt == "csv" and not reader.one_line_per_row(src, byte_stats[p]):
+                reader.csv_lines(con, src, table, f"{table}_lines", byte_stats[p])
+                rules.add_lines(con, stage, i, f"{table}_lines")
             if man:
                 manifest.check_rows(man, p.name, src)
-            sources.append(src)
-        temps += [f"{prefix}_staged", f"{prefix}_dups", f"{prefix}_stage"]
-        stage = rules.build_stage(con, ent, batch, sources, prefix)
+        rules.finish_stage(con, stage, prefix)
         if man:
-            manifest.check_control_totals(con, man, stage.table, ent)
+            manifest.check_control_totals(con, man, stage, ent)
         for p in bf.data:  # what was staged is what was hashed
             reader.check_unchanged(p, rel(root, p), byte_stats[p])
     except Refused as r:
@@ -126,7 +129,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system:
         _drop(con, temps)
         raise
 
-    extras = sorted({name for s in sources for name in s.extras})
+    extras = sorted({name for s in stage.parts for name in s.extras})
     good = stage.rows - stage.bad_rows
     message = f"loaded {good} of {stage.rows} rows from {len(files)} file(s)"
     if stage.bad_rows:
@@ -141,13 +144,14 @@ def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system:
     return BatchResult(
         system, entity_name, batch, "LOADED", files, rows_read=stage.rows, rows_loaded=good,
         rows_quarantined=stage.bad_rows, message=message, fingerprint=fingerprint,
-        extra_columns=extras, file_rows={s.rel: s.rows for s in sources},
+        extra_columns=extras, file_rows={s.rel: s.rows for s in stage.parts},
     )
 
 
 def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: str, loaded_at,
              fingerprint: str) -> None:
-    cols = ", ".join(reader.qi(c) for c in ent.column_names)
+    cols = ", ".join(reader.qi(c.name) for c in ent.columns)
+    values = ", ".join(rules.typed(c) for c in ent.columns)
     where = "system = ? AND entity = ? AND batch = ?"
     args = [ref.system, ref.entity, ref.batch]
     con.execute("BEGIN TRANSACTION")
@@ -156,7 +160,7 @@ def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: s
         con.execute(f"DELETE FROM audit.quarantined_rows WHERE {where}", args)
         con.execute(
             f"INSERT INTO raw.{ent.table} ({cols}, _batch, _file, _line, _extra, _loaded_at) "
-            f"SELECT {cols}, ?, _file, _line, _extra, ? FROM {stage.table} WHERE {stage.good}",
+            f"SELECT {values}, ?, _file, _line, _extra, ? FROM {stage.rows_sql()} WHERE {stage.good}",
             [ref.batch, loaded_at],
         )
         if stage.bad_rows:

@@ -23,7 +23,7 @@ from assets.core.contract import Column, Entity
 from .errors import Refused
 from .landing_scan import BatchRef
 from .reader import Source, qi, ql
-from .rules import DEC12_RE, DEC_RE, raw
+from .rules import DEC12_RE, DEC_RE, Stage, raw
 
 RESEND = "re-extract the batch and deliver it again with a manifest written for exactly those files"
 
@@ -117,20 +117,45 @@ def check_rows(man: Manifest, name: str, src: Source) -> None:
                                f"{man.files[name].rows}", RESEND)
 
 
-def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage_table: str,
-                         ent: Entity) -> None:
-    """Compare every control total with the exact sum of its column over every delivered row."""
-    for col, expected in man.control_totals.items():
-        actual = _exact_sum(con, man, stage_table, ent.column(col))
+def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage: Stage, ent: Entity) -> None:
+    """Compare every control total with the exact sum of its column over every delivered row.
+
+    Two scans of the stage compute every column's parts (`_sum_values`); the columns are then judged
+    in the manifest's order, so the first one that differs is the one the refusal names.
+    """
+    cols = [ent.column(c) for c in man.control_totals]
+    if not cols:
+        return
+    try:
+        values = _sum_values(con, stage, cols)
+    except duckdb.Error:
+        values = None  # name the column that cannot be summed: one column at a time
+    for i, col in enumerate(cols):
+        if values is None:
+            try:
+                parts = _sum_values(con, stage, [col])
+            except duckdb.Error as e:
+                raise Refused(man.rel, f"the control total of {col.name} cannot be computed: {e}",
+                              "check the column's values") from None
+        else:
+            parts = values[3 * i: 3 * i + 3]
+        actual = _exact_sum(con, man, stage, col, *parts)
+        expected = man.control_totals[col.name]
         if actual != expected:
-            raise Refused(man.rel, f"the control total of {col} is {expected} in the manifest, but the "
-                                   f"delivered rows sum to {actual} (difference {actual - expected})",
+            raise Refused(man.rel, f"the control total of {col.name} is {expected} in the manifest, but "
+                                   f"the delivered rows sum to {actual} (difference {actual - expected})",
                           "the batch is incomplete or was changed after extraction: " + RESEND)
 
 
-def _exact_sum(con, man: Manifest, stage_table: str, col: Column) -> Decimal:
-    r, is_dec = raw(col.name), f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
-    if col.type in ("integer", "decimal"):
+def _is_decimal(col: Column) -> str:
+    return f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
+
+
+def _sum_terms(col: Column) -> tuple[str, str, str]:
+    """SQL for (the exact sum of the values DECIMAL(38,12) holds, the condition of a value it does
+    not hold, the condition of a value that is no decimal at all)."""
+    r = raw(col.name)
+    if _typed_exact(col):
         # The typed value is exact wherever it is set; only the rest needs a look at the text.
         typed = qi(col.name)
         summed, rest = f"sum({typed})", f"{typed} IS NULL AND {r} <> ''"
@@ -138,18 +163,36 @@ def _exact_sum(con, man: Manifest, stage_table: str, col: Column) -> Decimal:
         fits = f"regexp_full_match({r}, {ql(DEC12_RE)}) AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL"
         summed = f"sum(TRY_CAST({r} AS DECIMAL(38,12))) FILTER (WHERE {fits})"
         rest = f"{r} <> '' AND NOT ({fits})"
-    bad = f"{rest} AND NOT {is_dec}"
-    try:
-        total, n_bad, long_values = con.execute(
-            f"SELECT {summed}, count(*) FILTER (WHERE {bad}), list({r}) FILTER (WHERE {rest} AND {is_dec}) "
-            f"FROM {stage_table}"
-        ).fetchone()
-    except duckdb.Error as e:
-        raise Refused(man.rel, f"the control total of {col.name} cannot be computed: {e}",
-                      "check the column's values") from None
+    return summed, rest, f"{rest} AND NOT {_is_decimal(col)}"
+
+
+def _typed_exact(col: Column) -> bool:
+    """Whether the column's typed value is its exact decimal wherever it is set. A value it leaves
+    unset though one was delivered failed its type rule, so only quarantined rows hold such values."""
+    return col.type in ("integer", "decimal")
+
+
+def _sum_values(con, stage: Stage, cols: list[Column]) -> list:
+    """Per column: the sum, how many values are no decimal, the long decimals as text (a list)."""
+    terms = [_sum_terms(c) for c in cols]
+    sums = con.execute(f"SELECT {', '.join(t[0] for t in terms)} FROM {stage.table}").fetchone()
+    # The values the sum leaves out: for typed columns they lie in quarantined rows only (few).
+    where = f" WHERE NOT ({stage.good})" if all(_typed_exact(c) for c in cols) else ""
+    rest = con.execute(
+        "SELECT " + ", ".join(
+            f"count(*) FILTER (WHERE {bad}), list({raw(c.name)}) FILTER (WHERE {rest} AND {_is_decimal(c)})"
+            for c, (_, rest, bad) in zip(cols, terms, strict=True))
+        + f" FROM {stage.table}{where}"
+    ).fetchone()
+    return [v for i in range(len(cols)) for v in (sums[i], rest[2 * i], rest[2 * i + 1])]
+
+
+def _exact_sum(con, man: Manifest, stage: Stage, col: Column, total, n_bad: int, long_values) -> Decimal:
     if n_bad:
+        bad = _sum_terms(col)[2]
         file, line, value = con.execute(
-            f"SELECT _file, _line, {r} FROM {stage_table} WHERE {bad} ORDER BY _part, _line LIMIT 1"
+            f"SELECT _file, _line, {raw(col.name)} FROM {stage.rows_sql()} WHERE {bad} "
+            "ORDER BY _part, _line LIMIT 1"
         ).fetchone()
         raise Refused(file, f"the control total of {col.name} cannot be verified: {n_bad} value(s) in "
                             f"that column are not decimals (first on line {line}: {value!r})",

@@ -1,17 +1,22 @@
-"""Reading one part file into a DuckDB temp table, with DuckDB's own readers.
+"""Opening one part file for the row rules, with DuckDB's own readers.
 
 CSV is read with `read_csv` and explicit options (comma, RFC 4180 quotes, strict mode, every column
-VARCHAR, no sniffing), so a value reaches the rules exactly as it was written. Parquet is read with
-`read_parquet`. Before DuckDB sees a CSV file, one streaming pass over its bytes computes the
-sha256 (manifest and fingerprint), checks that it is UTF-8, and counts line breaks; the header is
-parsed from the first bytes so that a European export or a missing column is refused with a message
-that says so, instead of a parser error.
+VARCHAR, no sniffing), so a value reaches the rules exactly as it was written. The CSV is parsed
+once: the rules read it straight into the batch's stage table (`rules.py`), there is no copy of the
+file as text in between. Parquet is read with `read_parquet` into a temp table first (its column
+types are checked before any rule runs). Before DuckDB sees a CSV file, one streaming pass over its
+bytes computes the sha256 (manifest and fingerprint), checks that it is UTF-8, and counts line
+breaks; the header is parsed from the first bytes so that a European export or a missing column is
+refused with a message that says so, instead of a parser error.
 
-Physical line numbers: DuckDB gives none, so `_line` is computed in SQL. A row starts on the line
-after the previous row's start plus the line breaks inside the previous row's (quoted) values. That
-is exact unless the file holds blank lines between rows, which DuckDB skips; the byte pass tells
-(the last row must end on the last non-blank line), and only then are the record starts derived
-from the file text itself (`read_text`, quote parity per line).
+Physical line numbers: DuckDB gives none, so `_line` is computed in SQL from the row's position in
+the file (the stage keeps the file's row order). Row k is on line header + 1 + k when the file has
+exactly one line per row, which the byte pass tells (the usual case). Otherwise (quoted line breaks,
+blank lines) the file is read a second time as text and `csv_lines` maps row order to start lines:
+a row starts on the line after the previous row's start plus the line breaks inside the previous
+row's values; if that does not end on the file's last non-blank line (blank lines between rows,
+which DuckDB skips), the record starts are derived from the file text itself (`read_text`, quote
+parity per line).
 """
 
 from __future__ import annotations
@@ -67,17 +72,19 @@ class FileBytes:
 
 @dataclass
 class Source:
-    """One part file read into the temp table `table`."""
+    """One part file, ready for the row rules: `from_sql` reads it (alias t)."""
 
     rel: str
     fmt: str  # csv | parquet
-    table: str
-    rows: int
-    sha256: str
-    columns: dict[str, str]  # contract column -> column of `table`
+    path: Path
+    from_sql: str  # the FROM clause giving the file's rows as alias t, in file order
+    columns: dict[str, str]  # contract column -> column of t
     types: dict[str, str]  # contract column -> DuckDB type of that column
-    extras: dict[str, str] = field(default_factory=dict)  # extra column as delivered -> column of `table`
-    line_sql: str = ""  # the FROM clause giving `table` (alias t) with its `_line` column
+    extras: dict[str, str] = field(default_factory=dict)  # extra column as delivered -> column of t
+    line_sql: str = "NULL"  # the row's physical line when the reader gives it (Parquet), else NULL
+    ncols: int = 0  # CSV: fields per row
+    header_lines: int = 1  # CSV: physical lines the header takes
+    rows: int = 0  # set when the stage has read the file
 
 
 def scan_bytes(path: Path, text: bool) -> FileBytes:
@@ -138,16 +145,20 @@ def _not_utf8_reason(window: bytes, pos: int, line: int) -> str:
     return f"the file is not UTF-8: invalid byte 0x{bad:02X} on line {line} ({snippet!r}){guess}"
 
 
-def read_source(con: duckdb.DuckDBPyConnection, ent: Entity, path: Path, rel: str, table: str,
+def open_source(con: duckdb.DuckDBPyConnection, ent: Entity, path: Path, rel: str, table: str,
                 fb: FileBytes) -> Source:
-    """Read one part file into temp table `table`; raises Refused when it cannot be used at all."""
+    """Check one part file's encoding, header and columns; raises Refused when it cannot be used.
+
+    A CSV file is not read yet (the stage reads it, `rules.append_part`); a Parquet file is read
+    into temp table `table`.
+    """
     if any(ch in str(path) for ch in GLOB_CHARS):
         # DuckDB's readers expand wildcards: `part-*.csv` would read every other part as well.
         raise Refused(rel, f"the path contains a wildcard character ({' '.join(GLOB_CHARS)}), which "
                            "DuckDB's readers would expand to other files",
                       "name files and folders with letters, digits, '.', '-' and '_' only")
     if path.suffix.lower() == ".csv":
-        return _read_csv(con, ent, path, rel, table, fb)
+        return _open_csv(ent, path, rel, fb)
     return _read_parquet(con, ent, path, rel, table, fb)
 
 
@@ -224,44 +235,48 @@ def _duckdb_error(e: Exception) -> str:
     return " / ".join(lines).removeprefix("Invalid Input Error: ")[:500]
 
 
-def _read_csv(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:
+def _open_csv(ent: Entity, path: Path, rel: str, fb: FileBytes) -> Source:
     if fb.not_utf8:
         raise Refused(rel, fb.not_utf8, "re-export the file as UTF-8 (a byte-order mark is allowed)")
     names, header_lines = _header(ent, rel, fb)
     seen, extras = _match_columns(ent, rel, names, "CSV header")
-    cols = ", ".join(f"{ql(f'c{i}')}: 'VARCHAR'" for i in range(len(names)))
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({ql(str(path))}, header = true, "
-            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-            f"encoding = 'utf-8', columns = {{{cols}}})"
-        )
-    except duckdb.Error as e:
-        raise Refused(rel, f"the file cannot be read as CSV: {_duckdb_error(e)}",
-                      "fix the file so that every row has the header's number of fields and every "
-                      "quote is closed (RFC 4180), then deliver the batch again") from None
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    source = Source(
-        rel=rel, fmt="csv", table=table, rows=rows, sha256=fb.sha256,
+    return Source(
+        rel=rel, fmt="csv", path=path, from_sql=f"{read_csv_sql(path, len(names))} AS t",
         columns={c: f"c{i}" for c, i in seen.items()},
         types={c: "VARCHAR" for c in seen},
         extras={name: f"c{i}" for name, i in extras.items()},
+        ncols=len(names), header_lines=header_lines,
     )
-    source.line_sql = _csv_lines(con, path, rel, table, len(names), header_lines, rows, fb)
-    return source
 
 
-def _csv_lines(con, path: Path, rel: str, table: str, ncols: int, header_lines: int, rows: int,
-               fb: FileBytes) -> str:
-    """The FROM clause giving the rows of `table` (alias t) with their physical `_line`.
+def read_csv_sql(path: Path, ncols: int) -> str:
+    """`read_csv` of a part file: explicit options, every field VARCHAR as c0, c1, ..."""
+    cols = ", ".join(f"{ql(f'c{i}')}: 'VARCHAR'" for i in range(ncols))
+    return (f"read_csv({ql(str(path))}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', strict_mode = true, encoding = 'utf-8', columns = {{{cols}}})")
 
-    When rows span lines (quoted line breaks) or blank lines sit between rows, a helper table
-    `<table>_lines(_ord, _line)` maps row order to start lines.
-    """
-    lines = f"{table}_lines"
-    if fb.last_content_line == header_lines + rows or rows == 0:
-        # Every row takes exactly one line (the common case): no window needed.
-        return f"(SELECT *, rowid + {header_lines + 1} AS _line FROM {table}) AS t"
+
+def csv_refusal(rel: str, e: duckdb.Error) -> Refused:
+    """The refusal of a CSV file that DuckDB's reader rejects."""
+    return Refused(rel, f"the file cannot be read as CSV: {_duckdb_error(e)}",
+                   "fix the file so that every row has the header's number of fields and every "
+                   "quote is closed (RFC 4180), then deliver the batch again")
+
+
+def one_line_per_row(src: Source, fb: FileBytes) -> bool:
+    """Whether row k of the CSV file is on line header + 1 + k (no line breaks in values, no blank lines)."""
+    return fb.last_content_line == src.header_lines + src.rows or src.rows == 0
+
+
+def csv_lines(con, src: Source, table: str, lines: str, fb: FileBytes) -> None:
+    """Temp table `lines(_ord, _line, ...)`: the physical start line of each row of a CSV file whose
+    rows do not take one line each (`one_line_per_row` is false). Reads the file again as text into
+    temp table `table`."""
+    path, rel, ncols, header_lines, rows = src.path, src.rel, src.ncols, src.header_lines, src.rows
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {read_csv_sql(path, ncols)}")
+    except duckdb.Error as e:
+        raise csv_refusal(rel, e) from None
     joined = " || ".join(f"coalesce(c{i}, '')" for i in range(ncols))
     con.execute(
         f"CREATE TEMP TABLE {lines} AS SELECT _ord, {header_lines} + 1 + coalesce(sum(1 + _nl) OVER "
@@ -288,7 +303,6 @@ def _csv_lines(con, path: Path, rel: str, table: str, ncols: int, header_lines: 
             raise Refused(rel, f"the file's {rows} rows cannot be matched to its physical lines "
                                f"({starts} record starts found)",
                           "check the file's quoting and line breaks (RFC 4180)")
-    return f"{table} AS t JOIN {lines} AS l ON t.rowid = l._ord"
 
 
 def _read_parquet(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:
@@ -308,12 +322,11 @@ def _read_parquet(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBy
         if problem:
             raise Refused(rel, f"column {c} has Parquet type {types[src]}: {problem}",
                           f"write {c} as {PARQUET_WANTED[ent.column(c).type]} (or as text)")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return Source(
-        rel=rel, fmt="parquet", table=table, rows=rows, sha256=fb.sha256, columns=columns,
+        rel=rel, fmt="parquet", path=path, from_sql=f"{table} AS t", columns=columns,
         types={c: types[src] for c, src in columns.items()},
         extras={name: names[i] for name, i in extras.items()},
-        line_sql=f"(SELECT *, _ingest_row + 2 AS _line FROM {table}) AS t",
+        line_sql="t._ingest_row + 2",
     )
 
 

@@ -1,10 +1,15 @@
 """The row rules, as SQL: each value's type, enum, emptiness, the batch month, and key uniqueness.
 
-For each part file one SELECT turns the delivered columns into three columns per contract column:
-`<col>__raw` (the value as delivered, VARCHAR), `<col>` (the typed value, NULL when it does not
-parse) and `<col>__err` (the reason the row is quarantined because of that column, NULL when the
-value is fine). The parts are stacked into one stage table; duplicate keys are found over the whole
-batch and give `_key__err`. A row loads when every `__err` is NULL.
+For each part file one statement reads it (`reader.Source.from_sql`: for CSV, DuckDB's parser),
+applies every rule and appends its rows to the batch's stage table: per contract column
+`<col>__raw` (the value as delivered, VARCHAR) and `<col>` (the typed value, NULL when it does not
+parse; a string column's typed value is its raw one, so it is not stored twice: `typed`), and per
+row `_bad`, whether any column breaks a rule. Why a column breaks its rule (`error_expr`, one reason
+per column) is computed again for the bad rows only, when they are written to the quarantine: the
+same expression over the same stored values, so the stage does not hold a reason column per column.
+Parts are appended in part order and each keeps its file's row order, so a row's position in the
+stage gives its file and line (`Stage.rows_sql`). Duplicate keys are found over the whole batch and
+give `_key__err`. A row loads when it is not bad and its key is not duplicated.
 
 Strictness: DuckDB's casts are lenient (`TRY_CAST('1.5' AS BIGINT)` is 2, `'0x10'` is 16,
 `'2026-2-3'` a date, an offset is dropped when casting to TIMESTAMP), so a value must first match the
@@ -13,13 +18,13 @@ contract's text form (a regular expression) and only then is it cast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
 from assets.core.contract import Column, Entity
 
-from .reader import INT_TYPES, Source, qi, ql
+from .reader import INT_TYPES, Source, csv_refusal, qi, ql
 
 INT_RE = r"[+-]?[0-9]+"
 DEC_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"  # any decimal text
@@ -80,6 +85,13 @@ def raw(col: str) -> str:
 
 def err(col: str) -> str:
     return qi(f"{col}__err")
+
+
+def typed(col: Column, alias: str = "") -> str:
+    """SQL of the column's typed value in the stage table (`alias.` prefixes its stage columns)."""
+    if col.type == "string":
+        return f"nullif({alias}{raw(col.name)}, '')"
+    return f"{alias}{qi(col.name)}"
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -163,83 +175,155 @@ def error_expr(ent: Entity, col: Column, batch: str, text_source: bool) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
-def source_select(ent: Entity, src: Source, part: int) -> str:
-    """One part file as stage columns: _part, _file, _line, _extra, then raw and typed per column."""
-    cols = [f"{part} AS _part", f"{ql(src.rel)} AS _file", "_line"]
+def source_select(ent: Entity, src: Source, batch: str, part: int) -> str:
+    """One part file as stage columns: _part, _src_line, _extra, raw and typed per column, _bad.
+
+    `_src_line` is the line the reader gives (Parquet), NULL for CSV (its line comes from the row's
+    position, `Stage.rows_sql`).
+    """
+    cols = [f"CAST({part} AS INTEGER) AS _part", f"CAST({src.line_sql} AS BIGINT) AS _src_line"]
     if src.extras:
         pairs = ", ".join(f"{ql(name)}, CAST(t.{qi(c)} AS VARCHAR)" for name, c in src.extras.items())
         cols.append(f"CAST(json_object({pairs}) AS JSON) AS _extra")
     else:
         cols.append("CAST(NULL AS JSON) AS _extra")
     for col in ent.columns:
-        r, typed = value_exprs(col, f"t.{qi(src.columns[col.name])}", src.types[col.name])
-        cols += [f"{r} AS {raw(col.name)}", f"{typed} AS {qi(col.name)}"]
-    return f"SELECT {', '.join(cols)} FROM {src.line_sql}"
+        r, value = value_exprs(col, f"t.{qi(src.columns[col.name])}", src.types[col.name])
+        cols.append(f"{r} AS {raw(col.name)}")
+        if col.type != "string":
+            cols.append(f"{value} AS {qi(col.name)}")
+    reasons = ", ".join(error_expr(ent, c, batch, text_source(src, c)) for c in ent.columns)
+    bad = f"coalesce({reasons}) IS NOT NULL"
+    return f"SELECT *, {bad} AS _bad FROM (SELECT {', '.join(cols)} FROM {src.from_sql})"
+
+
+def text_source(src: Source, col: Column) -> bool:
+    """Every part file's values are checked in its own source types; a file whose column is VARCHAR
+    (CSV, or text in Parquet) goes through the text rules."""
+    return src.types[col.name] == "VARCHAR"
 
 
 @dataclass
 class Stage:
-    table: str  # every delivered row with raw, typed and __err columns (and _key__err)
-    rows: int
-    bad_rows: int
-    error_columns: list[str]  # the __err columns, _key__err last
+    """The batch's stage table: every delivered row with raw and typed columns and `_bad`."""
+
+    table: str
+    ent: Entity
+    batch: str
+    parts: list[Source] = field(default_factory=list)  # in part order, rows counted
+    offsets: list[int] = field(default_factory=list)  # the stage rowid of each part's first row
+    lines: str | None = None  # temp table (_part, _ord, _line) for CSV parts not one line per row
+    lined: set[int] = field(default_factory=set)  # the parts `lines` covers
+    rows: int = 0
+    bad_rows: int = 0
+    duplicate_keys: bool = False  # whether the stage has `_key__err`
 
     @property
     def good(self) -> str:
-        return f"coalesce({', '.join(qi(c) for c in self.error_columns)}) IS NULL"
+        return f"NOT _bad AND {KEY_ERR} IS NULL" if self.duplicate_keys else "NOT _bad"
+
+    def reason(self, col: Column) -> str:
+        """SQL for why a stage row breaks the column's rule (NULL when it does not)."""
+        texts = [i for i, src in enumerate(self.parts) if text_source(src, col)]
+        text = error_expr(self.ent, col, self.batch, True)
+        typed_source = error_expr(self.ent, col, self.batch, False)
+        if len(texts) == len(self.parts):
+            why = text
+        elif not texts:
+            why = typed_source
+        else:
+            why = f"CASE WHEN _part IN ({', '.join(map(str, texts))}) THEN {text} ELSE {typed_source} END"
+        return f"CAST({why} AS VARCHAR)"
+
+    def rows_sql(self) -> str:
+        """The stage's rows with their `_file` and physical `_line` (a FROM clause, alias s)."""
+        files, lines, ords = [], [], []
+        for i, src in enumerate(self.parts):
+            files.append(ql(src.rel))
+            ords.append(f"s.rowid - {self.offsets[i]}")
+            if src.fmt != "csv":
+                lines.append("s._src_line")
+            elif i in self.lined:
+                lines.append("l._line")
+            else:  # one line per row: row k of the file is on line header + 1 + k
+                lines.append(f"s.rowid + {src.header_lines + 1 - self.offsets[i]}")
+        join = ""
+        if self.lines:
+            join = f" LEFT JOIN {self.lines} AS l ON l._part = s._part AND l._ord = {_by_part(ords)}"
+        return (f"(SELECT s.*, {_by_part(files)} AS _file, {_by_part(lines)} AS _line "
+                f"FROM {self.table} AS s{join}) AS s")
 
 
-def build_stage(con: duckdb.DuckDBPyConnection, ent: Entity, batch: str, sources: list[Source],
-                prefix: str) -> Stage:
-    """Apply every row rule to the batch's part files; returns the stage table (a temp table)."""
-    staged, stage = f"{prefix}_staged", f"{prefix}_stage"
-    # Every part file's values are checked in its own source types; a file whose column is VARCHAR
-    # (CSV, or text in Parquet) goes through the text rules.
-    parts = []
-    for i, src in enumerate(sources):
-        errs = ", ".join(
-            f"{error_expr(ent, c, batch, src.types[c.name] == 'VARCHAR')} AS {err(c.name)}"
-            for c in ent.columns
-        )
-        parts.append(f"SELECT *, {errs} FROM ({source_select(ent, src, i)})")
-    con.execute(f"CREATE TEMP TABLE {staged} AS " + " UNION ALL BY NAME ".join(parts))
+def _by_part(exprs: list[str]) -> str:
+    """`exprs[s._part]` as SQL."""
+    if len(set(exprs)) == 1:
+        return exprs[0]
+    return "CASE s._part " + " ".join(f"WHEN {i} THEN {e}" for i, e in enumerate(exprs)) + " END"
 
-    keys = [qi(k) for k in ent.key]
+
+def append_part(con: duckdb.DuckDBPyConnection, stage: Stage, src: Source) -> None:
+    """Read one part file through the row rules into the stage (creating it with the first part);
+    sets `src.rows`. A CSV file DuckDB's reader rejects refuses the batch."""
+    part = len(stage.parts)
+    select = source_select(stage.ent, src, stage.batch, part)
+    sql = (f"CREATE TEMP TABLE {stage.table} AS {select}" if part == 0
+           else f"INSERT INTO {stage.table} BY NAME {select}")
+    try:
+        con.execute(sql)
+    except duckdb.Error as e:
+        if src.fmt == "csv":
+            raise csv_refusal(src.rel, e) from None
+        raise
+    total = con.execute(f"SELECT count(*) FROM {stage.table}").fetchone()[0]
+    stage.offsets.append(stage.rows)
+    src.rows, stage.rows = total - stage.rows, total
+    stage.parts.append(src)
+
+
+def add_lines(con: duckdb.DuckDBPyConnection, stage: Stage, part: int, lines: str) -> None:
+    """Use temp table `lines(_ord, _line)` (`reader.csv_lines`) for the line numbers of a part."""
+    if stage.lines is None:
+        stage.lines = f"{stage.table}_lines"
+        con.execute(f"CREATE TEMP TABLE {stage.lines} (_part INTEGER, _ord BIGINT, _line BIGINT)")
+    con.execute(f"INSERT INTO {stage.lines} SELECT {part}, _ord, _line FROM {lines}")
+    stage.lined.add(part)
+
+
+def finish_stage(con: duckdb.DuckDBPyConnection, stage: Stage, prefix: str) -> None:
+    """Find the keys delivered more than once over the whole batch, then count the bad rows."""
+    ent = stage.ent
+    keys = [ent.column(k) for k in ent.key]
     dups = f"{prefix}_dups"
     con.execute(
-        f"CREATE TEMP TABLE {dups} AS SELECT {', '.join(keys)}, count(*) AS _n FROM {staged} "
-        f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in keys)} GROUP BY ALL HAVING count(*) > 1"
+        f"CREATE TEMP TABLE {dups} AS SELECT {', '.join(f'{typed(k)} AS {qi(k.name)}' for k in keys)}, "
+        f"count(*) AS _n FROM {stage.table} WHERE {' AND '.join(f'{typed(k)} IS NOT NULL' for k in keys)} "
+        "GROUP BY ALL HAVING count(*) > 1"
     )
     if con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]:
-        on = " AND ".join(f"s.{k} = d.{k}" for k in keys)
-        con.execute(
-            f"CREATE TEMP TABLE {stage} AS SELECT s.*, CASE WHEN d._n IS NOT NULL THEN "
-            f"{duplicate_key(ent, 'd._n')} END AS {KEY_ERR} FROM {staged} AS s LEFT JOIN {dups} AS d ON {on}"
-        )
-        con.execute(f"DROP TABLE {staged}")
-    else:
-        con.execute(f"ALTER TABLE {staged} RENAME TO {stage}")
-        con.execute(f"ALTER TABLE {stage} ADD COLUMN {KEY_ERR} VARCHAR")
+        # An UPDATE keeps every row's position in the stage (its line number).
+        on = " AND ".join(f"{typed(k, 's.')} = d.{qi(k.name)}" for k in keys)
+        con.execute(f"ALTER TABLE {stage.table} ADD COLUMN {KEY_ERR} VARCHAR")
+        con.execute(f"UPDATE {stage.table} AS s SET {KEY_ERR} = {duplicate_key(ent, 'd._n')} "
+                    f"FROM {dups} AS d WHERE {on}")
+        stage.duplicate_keys = True
     con.execute(f"DROP TABLE {dups}")
-    error_columns = [f"{c}__err" for c in ent.column_names] + [KEY_ERR]
-    s = Stage(stage, 0, 0, error_columns)
-    s.rows, bad = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE NOT ({s.good})) FROM {stage}"
-    ).fetchone()
-    s.bad_rows = bad
-    return s
+    stage.bad_rows = con.execute(
+        f"SELECT count(*) FILTER (WHERE NOT ({stage.good})) FROM {stage.table}").fetchone()[0]
 
 
 def quarantine_select(ent: Entity, stage: Stage) -> str:
     """One row per (row, column, reason): system, entity, batch come as parameters $1..$3."""
+    reasons = ", ".join(f"{stage.reason(c)} AS {err(c.name)}" for c in ent.columns)
+    bad = f"(SELECT *, {reasons} FROM {stage.rows_sql()} WHERE NOT ({stage.good}))"
     parts = [
         f"SELECT _file, _line, {ql(c)} AS \"column\", {raw(c)} AS value, {err(c)} AS reason "
-        f"FROM {stage.table} WHERE {err(c)} IS NOT NULL"
+        f"FROM {bad} WHERE {err(c)} IS NOT NULL"
         for c in ent.column_names
     ]
-    key_value = "to_json(list_value(" + ", ".join(raw(k) for k in ent.key) + "))"
-    parts.append(
-        f"SELECT _file, _line, {ql(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
-        f"FROM {stage.table} WHERE {KEY_ERR} IS NOT NULL"
-    )
+    if stage.duplicate_keys:
+        key_value = "to_json(list_value(" + ", ".join(raw(k) for k in ent.key) + "))"
+        parts.append(
+            f"SELECT _file, _line, {ql(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
+            f"FROM {stage.rows_sql()} WHERE {KEY_ERR} IS NOT NULL"
+        )
     return " UNION ALL ".join(parts)
