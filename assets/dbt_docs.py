@@ -17,6 +17,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.core.dbt import failed_build, require_manifest, vars_arg
 from assets.core.engines import dbt_env
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 
 DOCS_DIR = "docs"
@@ -62,7 +63,7 @@ def install_site(built: Path, docs: Path) -> Path:
     owners=["team:data-engineering"],
     kinds={"dbt", "html"},
     # The catalog reads the warehouse file, which a writer holds exclusively: same pool as the writers.
-    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+    pool=WAREHOUSE_WRITER_POOL,
 )
 def dbt_docs(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths

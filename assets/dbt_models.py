@@ -26,6 +26,7 @@ from assets.core.dbt import (
     target_args,
 )
 from assets.core.engines import EngineError, dbt_env, export_raw_parquet, require_adapter
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 
 
@@ -36,7 +37,7 @@ from assets.core.resources import StrataPaths
     dagster_dbt_translator=StrataDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
-    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+    pool=WAREHOUSE_WRITER_POOL,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths):
     # The dbt profile reads the warehouse path (and on Spark the Parquet folders) from the

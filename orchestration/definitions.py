@@ -8,9 +8,10 @@ graph for its folders, so the CLI never runs a parallel code path.
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from assets.clv.asset import clv_fits
-from assets.core.dbt import StrataDbtCliResource, dbt_project
+from assets.core.dbt import dbt_project
 from assets.core.resources import StrataPaths, paths_from_env
 from assets.dbt_docs import dbt_docs
 from assets.dbt_models import dbt_models
@@ -40,7 +41,7 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
         schedules=ALL_SCHEDULES,
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
-        resources={"paths": paths, "dbt": StrataDbtCliResource(project_dir=dbt_project)},
+        resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project)},
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
         # backfills too) execute their steps one after the other in one process.
         executor=dg.in_process_executor,

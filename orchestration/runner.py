@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
 
 from assets.core.resources import StrataPaths
 from assets.core.settings import load_settings
@@ -55,34 +54,9 @@ def open_instance(out: Path) -> dg.DagsterInstance:
     # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
     # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.
     install(home)
-    _sqlite_without_fsync()
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
-
-
-_SQLITE_TUNED = False
-
-
-def _sqlite_without_fsync() -> None:
-    """Dagster's SQLite storage opens a connection per event and SQLite fsyncs on every commit and
-    on every close (WAL checkpoint): ~15-20 ms each on this machine's disk, thousands of times per
-    run (a planned event per asset and check, a handful per step), which made most of a small
-    run's time (docs/performance.md). Connections opened by this process get synchronous=OFF: an
-    OS crash (not a process crash) may lose the newest run-history events of the local instance;
-    the warehouse is DuckDB's own file and not concerned. The PostgreSQL instance is untouched."""
-    global _SQLITE_TUNED
-    if _SQLITE_TUNED:
-        return
-    import sqlite3
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    @event.listens_for(Engine, "connect")
-    def _no_fsync(dbapi_connection, _record) -> None:
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.execute("PRAGMA synchronous = OFF")
-
-    _SQLITE_TUNED = True
+    # `local_temp` with a folder is Dagster's public constructor of a persistent instance in that
+    # folder, configured by its dagster.yaml (the name is about its default, a temporary folder).
+    return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,

@@ -43,53 +43,12 @@ TABLE_MISSING = "table missing"
 CHECK_RAISED = "check raised"
 
 
-class _TemplateCache:
-    """Jinja bytecode shared by every GX Data Docs view of the process.
-
-    GX builds a new Jinja environment for every page it renders, so it recompiles the same
-    templates for each validation (most of a page's cost). A bytecode cache (a documented Jinja
-    hook) lets the fresh environments reuse the compiled templates; the HTML is unchanged.
-    """
-
-    def __init__(self) -> None:
-        import jinja2
-
-        class Cache(jinja2.BytecodeCache):
-            def __init__(self) -> None:
-                self.code: dict[str, bytes] = {}
-
-            def load_bytecode(self, bucket) -> None:
-                if bucket.key in self.code:
-                    bucket.bytecode_from_string(self.code[bucket.key])
-
-            def dump_bytecode(self, bucket) -> None:
-                self.code[bucket.key] = bucket.bytecode_to_string()
-
-        self.cache = Cache()
-
-    def install(self) -> None:
-        from great_expectations.render.view.view import DefaultJinjaView
-
-        if getattr(DefaultJinjaView.__init__, "_strata_cached", False):
-            return
-        original = DefaultJinjaView.__init__
-        cache = self.cache
-
-        def __init__(view, *args, **kwargs) -> None:
-            original(view, *args, **kwargs)
-            view.env.bytecode_cache = cache
-
-        __init__._strata_cached = True
-        DefaultJinjaView.__init__ = __init__
-
-
 @cache
 def context():
     """The process's ephemeral GX context (built once: importing GX alone takes seconds)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    _TemplateCache().install()
     for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
         logging.getLogger(name).setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")

@@ -20,6 +20,7 @@ import pandas as pd
 
 from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
 from assets.core.engines import open_layers
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 
 INPUTS_KEY = dg.AssetKey(["intermediate", "int_clv_inputs"])
@@ -117,7 +118,7 @@ def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
             "log-likelihood, customers, converged and why not.",
         ),
     ],
-    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+    pool=WAREHOUSE_WRITER_POOL,
 )
 def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
     started = time.monotonic()

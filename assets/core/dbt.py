@@ -11,15 +11,12 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
-from functools import cached_property
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
-from packaging.version import Version
 
 from assets.core.settings import Settings, load_settings
 
@@ -78,25 +75,6 @@ class StrataDbtTranslator(DagsterDbtTranslator):
             owners=["team:data-engineering"],
             tags={**spec.tags, "layer": layer},
         )
-
-
-class StrataDbtCliResource(DbtCliResource):
-    """dagster-dbt's DbtCliResource without two start-up costs that strata does not need.
-
-    Before every `dbt build`, DbtCliResource runs `dbt --version` in a subprocess (a whole dbt
-    import) and builds a dbt adapter inside the Dagster process (another dbt import); the adapter
-    only serves `fetch_row_counts()` / `fetch_column_metadata()`, which strata does not use (row
-    counts are computed after dbt has finished: docs/architecture.md). Together 6-20 s per run on
-    the development machine (docs/performance.md). dbt runs from this environment, so its version
-    is the installed dbt-core's.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(package_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - the adapter is never used
-        return None
 
 
 def manifest_ready() -> bool:

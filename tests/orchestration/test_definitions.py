@@ -74,7 +74,9 @@ def test_every_warehouse_step_is_in_the_one_writer_pool_and_retried(defs):
     assert warehouse_steps <= nodes.keys()
     for name in warehouse_steps:
         node = nodes[name]
-        assert (node.pool or node.tags.get("dagster/concurrency_key")) == POOL, name
+        assert node.pool == POOL, name
+    # One way to declare the pool: `pool=`, never the legacy concurrency-key tag.
+    assert not [n for n in nodes if "dagster/concurrency_key" in nodes[n].tags]
     for name in nodes:
         assert job.get_retry_policy_for_handle(NodeHandle(name, None)) == TRANSIENT_RETRY, name
 
