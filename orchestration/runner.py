@@ -176,29 +176,31 @@ def prepare_dbt(
     from dagster_dbt import DagsterDbtProjectPreparer
 
     from assets.core.dbt import dbt_project, vars_arg
-    from assets.core.engines import dbt_env, resolve_target
+    from assets.core.engines import dbt_env, environment, resolve_target
 
     settings = load_settings(settings_file)
     target = resolve_target()
-    if warehouse is not None:
-        os.environ.update(dbt_env(target, warehouse, warehouse.parent, settings.warehouse))
-    args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
-    project_dir = Path(dbt_project.project_dir)
-    digest = hashlib.sha256(json.dumps({
-        "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
-        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
-    }, sort_keys=True).encode())
-    for path in sorted(project_dir.rglob("*")):
-        rel = path.relative_to(project_dir)
-        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
-    fingerprint = digest.hexdigest()
-    target = Path(dbt_project.manifest_path).parent
-    stamp = target / PREPARED_STAMP
-    if (not force and stamp.exists() and dbt_project.manifest_path.exists()
-            and (target / "partial_parse.msgpack").exists()
-            and json.loads(stamp.read_text()).get("fingerprint") == fingerprint):
-        return False
-    DagsterDbtProjectPreparer(prepare_project_cli_args=args).prepare(dbt_project)
-    stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-    return True
+    # The parse sees the profile's environment of the run's `dbt build` (the warehouse's path).
+    env = dbt_env(target, warehouse, warehouse.parent, settings.warehouse) if warehouse is not None else {}
+    with environment(env):
+        args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
+        project = dbt_project()
+        project_dir = Path(project.project_dir)
+        digest = hashlib.sha256(json.dumps({
+            "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
+            "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
+        }, sort_keys=True).encode())
+        for path in sorted(project_dir.rglob("*")):
+            rel = path.relative_to(project_dir)
+            if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+                digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+        fingerprint = digest.hexdigest()
+        target = Path(project.manifest_path).parent
+        stamp = target / PREPARED_STAMP
+        if (not force and stamp.exists() and project.manifest_path.exists()
+                and (target / "partial_parse.msgpack").exists()
+                and json.loads(stamp.read_text()).get("fingerprint") == fingerprint):
+            return False
+        DagsterDbtProjectPreparer(prepare_project_cli_args=args).prepare(project)
+        stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+        return True

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +42,24 @@ def build_args(settings: Settings) -> list[str]:
     return ["build", "--exclude-resource-type", "unit_test", *vars_arg(settings)]
 
 
-# dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin
-# folder may not be on PATH; dbt is installed beside this interpreter, so put that folder first.
-if shutil.which("dbt") is None:
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, built once per process when first asked for (importing this module does nothing).
 
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    # Parsing needs the vars, or every model that reads the configuration fails to render.
-    prepare_project_cli_args=["parse", "--quiet", *vars_arg(load_settings())],
-)
-dbt_project.prepare_if_dev()
+    Under `dagster dev` it also parses the project (`prepare_if_dev`); elsewhere the manifest is
+    built ahead of time (`strata prepare`, or `strata materialize`'s own check).
+    """
+    # dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin
+    # folder may not be on PATH; dbt is installed beside this interpreter, so put that folder first.
+    if shutil.which("dbt") is None:
+        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        # Parsing needs the vars, or every model that reads the configuration fails to render.
+        prepare_project_cli_args=["parse", "--quiet", *vars_arg(load_settings())],
+    )
+    project.prepare_if_dev()
+    return project
 
 
 class StrataDbtTranslator(DagsterDbtTranslator):
@@ -78,16 +86,16 @@ class StrataDbtTranslator(DagsterDbtTranslator):
 
 
 def manifest_ready() -> bool:
-    return dbt_project.manifest_path.exists()
+    return dbt_project().manifest_path.exists()
 
 
 def require_manifest() -> Path:
     if not manifest_ready():
         raise dg.DagsterInvariantViolationError(
-            f"The dbt manifest {dbt_project.manifest_path} is missing. Run `strata prepare` "
+            f"The dbt manifest {dbt_project().manifest_path} is missing. Run `strata prepare` "
             "(or `uv run strata prepare`) once after installing or changing the dbt project."
         )
-    return dbt_project.manifest_path
+    return dbt_project().manifest_path
 
 
 # A run builds the dbt graph in two steps around the predicted-value fit (assets/clv: Dagster splits

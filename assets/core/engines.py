@@ -97,6 +97,26 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
     return env
 
 
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in the process environment while the block runs, the previous values after it.
+
+    dbt reads its profile's settings from the environment and dagster-dbt starts dbt with this
+    process's environment (it takes no other), so a dbt step sets them for its own call only: a
+    later step or run in the same process never inherits them.
+    """
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 # --------------------------------------------------------------------------------------------------
 # The raw layer as Parquet (what the Spark target reads).
 

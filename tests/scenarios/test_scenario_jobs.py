@@ -11,8 +11,9 @@ POOL = "warehouse_writer"
 
 
 def test_the_scenario_jobs_are_launchable_from_the_ui_and_take_the_writer_slot():
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as lazy_defs
 
+    defs = lazy_defs()
     dg.Definitions.validate_loadable(defs)
     for name, op in (("scenario_run", "scenario"), ("scenario_drop", "drop")):
         job = defs.resolve_job_def(name)
