@@ -25,7 +25,7 @@ from orchestration.alerts import ALL_ALERT_SENSORS
 from orchestration.catalog import with_catalog_defaults
 from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materialize_all: the runner's job
 from orchestration.scenario_jobs import SCENARIO_JOBS
-from orchestration.schedules import ALL_SCHEDULES
+from orchestration.schedules import build_schedules
 from orchestration.sensors import ALL_SENSORS
 from quality.checks import all_checks
 
@@ -40,7 +40,7 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
         ),
         asset_checks=all_checks([*ingestion_assets, dbt_models]),
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
-        schedules=ALL_SCHEDULES,
+        schedules=build_schedules(),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
         resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project())},
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset

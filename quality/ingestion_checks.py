@@ -15,10 +15,11 @@ import pandas as pd
 
 from assets.core.contract import Entity, entities
 from assets.core.settings import Quality
+from assets.core.sql import sql_ident, sql_literal
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.ranges import ERROR
-from quality.suites import Rule, SuiteSpec, q
+from quality.suites import Rule, SuiteSpec
 from quality.warehouse import table_exists
 
 
@@ -33,7 +34,7 @@ def _newest(table: str) -> str:
 
 def _in_batches(frame: pd.DataFrame) -> str:
     batches = sorted({str(b) for b in frame["_batch"]})
-    return ", ".join("'" + b.replace("'", "''") + "'" for b in batches) or "NULL"
+    return ", ".join(sql_literal(b) for b in batches) or "NULL"
 
 
 def _base_metadata(env: Env, frame: pd.DataFrame, table: str) -> dict:
@@ -56,7 +57,7 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
         with env.connect() as con:
             if not table_exists(con, "raw", ent.table):
                 return gx_runner.missing_result(table, spec.blocking)
-            aggs = ",\n  ".join(f"{expr} AS {q(col)}" for col, expr in spec.aggregates())
+            aggs = ",\n  ".join(f"{expr} AS {sql_ident(col)}" for col, expr in spec.aggregates())
             frame = con.execute(
                 f"SELECT _batch, count(*) AS rows,\n  {aggs}\nFROM {table}\n"
                 f"WHERE {env.scope.where()} GROUP BY _batch ORDER BY _batch"
@@ -66,7 +67,7 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
             def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | None:
                 if not rule.violation:
                     return None
-                cols = ", ".join(q(c) for c in dict.fromkeys(rule.example_columns))
+                cols = ", ".join(sql_ident(c) for c in dict.fromkeys(rule.example_columns))
                 return con.execute(
                     f"SELECT _batch, _file, _line, {cols} FROM {table} "
                     f"WHERE _batch IN ({_in_batches(failing)}) AND {rule.violation} "
@@ -230,7 +231,8 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
 
             def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame:
                 return con.execute(
-                    f"""SELECT ref AS {q(sql.ref_label)}, count(*) AS rows, sum(weight) AS {q(cov.measure)},
+                    f"""SELECT ref AS {sql_ident(sql.ref_label)}, count(*) AS rows,
+                    sum(weight) AS {sql_ident(cov.measure)},
                                min(_batch) AS first_batch, min(_file) AS file, min(_line) AS line
                         FROM ({base}) WHERE NOT matched AND _batch IN ({_in_batches(failing)})
                         GROUP BY ref ORDER BY sum(weight) DESC, count(*) DESC, ref

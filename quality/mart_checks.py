@@ -11,9 +11,10 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from assets.core.sql import sql_ident, sql_literal
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
-from quality.suites import Rule, SuiteSpec, q
+from quality.suites import Rule, SuiteSpec
 from quality.warehouse import columns, table_exists
 
 
@@ -24,7 +25,7 @@ def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:
 
 
 def _in(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) or "NULL"
+    return ", ".join(sql_literal(v) for v in values) or "NULL"
 
 
 def _months(frame: pd.DataFrame) -> str:
@@ -141,10 +142,10 @@ def fx_complete_body(env: Env) -> dg.AssetCheckResult:
         )
         if model is not None:
             cols = columns(con, "intermediate", model)
-            extra = "".join(f", {q(c)}" for c in ("entity", "rows_without_rate") if c in cols)
+            extra = "".join(f", {sql_ident(c)}" for c in ("entity", "rows_without_rate") if c in cols)
             frame = con.execute(
                 f"SELECT month, currency{extra}, CAST(NULL AS DOUBLE) AS rate_to_lcy "
-                f"FROM intermediate.{q(model)} ORDER BY month, currency"
+                f"FROM intermediate.{sql_ident(model)} ORDER BY month, currency"
             ).df()
             md = {
                 "source": f"intermediate.{model} (the finance models' list of missing rates)",
@@ -243,7 +244,7 @@ def _segment_views(con, window: int) -> str:
 
 def _invalid(segmentation: str) -> str:
     codes = ranges.SEGMENT_CODES[segmentation]
-    return f"({q(segmentation)} IS NULL OR {q(segmentation)} NOT IN ({_in(codes)}))"
+    return f"({sql_ident(segmentation)} IS NULL OR {sql_ident(segmentation)} NOT IN ({_in(codes)}))"
 
 
 SEGMENT_FRAME_SQL = """
@@ -302,7 +303,8 @@ def _segment_examples(con, rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | 
     elif column.startswith("invalid__"):
         seg = column.removeprefix("invalid__")
         sql = (
-            f"SELECT month, customer_no, {q(seg)} FROM q_seg WHERE month IN ({months}) AND {_invalid(seg)} "
+            f"SELECT month, customer_no, {sql_ident(seg)} FROM q_seg "
+            f"WHERE month IN ({months}) AND {_invalid(seg)} "
             f"ORDER BY month, customer_no LIMIT {n}"
         )
     else:
@@ -318,7 +320,8 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
             return _missing_mart("customer_segments", spec)
         profit = _segment_views(con, window)
         invalid = ",\n           ".join(
-            f"count(*) FILTER (WHERE {_invalid(s)}) AS {q('invalid__' + s)}" for s in ranges.SEGMENT_CODES
+            f"count(*) FILTER (WHERE {_invalid(s)}) AS {sql_ident('invalid__' + s)}"
+            for s in ranges.SEGMENT_CODES
         )
         frame = con.execute(SEGMENT_FRAME_SQL.format(invalid=invalid)).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
@@ -342,7 +345,7 @@ def kpis_body(env: Env) -> dg.AssetCheckResult:
     with env.connect() as con:
         if not table_exists(con, "marts", "segment_kpis"):
             return _missing_mart("segment_kpis", spec)
-        kpis = ", ".join(f"CAST({q(k)} AS DOUBLE) AS {q(k)}" for k in ranges.KPI_RANGES)
+        kpis = ", ".join(f"CAST({sql_ident(k)} AS DOUBLE) AS {sql_ident(k)}" for k in ranges.KPI_RANGES)
         frame = con.execute(
             f"SELECT month, segmentation, segment, {kpis} FROM marts.segment_kpis "
             "ORDER BY month, segmentation, segment"

@@ -23,9 +23,9 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import entities, sha256_file
+from assets.core.sql import sql_literal
 
 from .landing_scan import MANIFEST, MONTH_RE, BatchRef, FolderRefusal, is_metadata
-from .reader import ql
 
 DDL = (
     "CREATE SCHEMA IF NOT EXISTS audit",
@@ -96,8 +96,8 @@ def record_refused(con, ref: BatchRef, files: str, message: str, loaded_at: dt.d
 
 
 def _valid_batch_sql() -> str:
-    pairs = ", ".join(ql(f"{s}/{e}") for s, e in entities())
-    return (f"(batch IS NOT NULL AND regexp_full_match(batch, {ql(MONTH_RE.pattern)}) "
+    pairs = ", ".join(sql_literal(f"{s}/{e}") for s, e in entities())
+    return (f"(batch IS NOT NULL AND regexp_full_match(batch, {sql_literal(MONTH_RE.pattern)}) "
             f"AND system || '/' || entity IN ({pairs}))")
 
 

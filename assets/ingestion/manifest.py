@@ -19,10 +19,11 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import Column, Entity
+from assets.core.sql import sql_ident, sql_literal
 
 from .errors import Refused
 from .landing_scan import BatchRef
-from .reader import Source, qi, ql
+from .reader import Source
 from .rules import DEC12_RE, DEC_RE, raw
 
 RESEND = "re-extract the batch and deliver it again with a manifest written for exactly those files"
@@ -129,13 +130,14 @@ def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage_ta
 
 
 def _exact_sum(con, man: Manifest, stage_table: str, col: Column) -> Decimal:
-    r, is_dec = raw(col.name), f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
+    r, is_dec = raw(col.name), f"regexp_full_match({raw(col.name)}, {sql_literal(DEC_RE)})"
     if col.type in ("integer", "decimal"):
         # The typed value is exact wherever it is set; only the rest needs a look at the text.
-        typed = qi(col.name)
+        typed = sql_ident(col.name)
         summed, rest = f"sum({typed})", f"{typed} IS NULL AND {r} <> ''"
     else:
-        fits = f"regexp_full_match({r}, {ql(DEC12_RE)}) AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL"
+        fits = (f"regexp_full_match({r}, {sql_literal(DEC12_RE)}) "
+                f"AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL")
         summed = f"sum(TRY_CAST({r} AS DECIMAL(38,12))) FILTER (WHERE {fits})"
         rest = f"{r} <> '' AND NOT ({fits})"
     bad = f"{rest} AND NOT {is_dec}"

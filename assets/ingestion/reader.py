@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import Entity
+from assets.core.sql import sql_literal
 
 from .errors import Refused
 
@@ -37,16 +38,6 @@ INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
              "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
 GLOB_CHARS = ("*", "?", "[", "{")
 NAIVE_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
-
-
-def qi(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def ql(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -229,10 +220,10 @@ def _read_csv(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes)
         raise Refused(rel, fb.not_utf8, "re-export the file as UTF-8 (a byte-order mark is allowed)")
     names, header_lines = _header(ent, rel, fb)
     seen, extras = _match_columns(ent, rel, names, "CSV header")
-    cols = ", ".join(f"{ql(f'c{i}')}: 'VARCHAR'" for i in range(len(names)))
+    cols = ", ".join(f"{sql_literal(f'c{i}')}: 'VARCHAR'" for i in range(len(names)))
     try:
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({ql(str(path))}, header = true, "
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({sql_literal(str(path))}, header = true, "
             f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
             f"encoding = 'utf-8', columns = {{{cols}}})"
         )
@@ -275,7 +266,8 @@ def _csv_lines(con, path: Path, rel: str, table: str, ncols: int, header_lines: 
         con.execute(f"DROP TABLE {lines}")
         con.execute(
             f"CREATE TEMP TABLE {lines} AS "
-            f"WITH l AS (SELECT string_split(content, chr(10)) AS l FROM read_text({ql(str(path))})), "
+            "WITH l AS (SELECT string_split(content, chr(10)) AS l "
+            f"FROM read_text({sql_literal(str(path))})), "
             f"u AS (SELECT unnest(l) AS txt, generate_subscripts(l, 1) AS n FROM l), "
             f"q AS (SELECT n, txt, coalesce(sum(length(txt) - length(replace(txt, '\"', ''))) OVER "
             f"(ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS quotes FROM u), "
@@ -294,7 +286,7 @@ def _csv_lines(con, path: Path, rel: str, table: str, ncols: int, header_lines: 
 def _read_parquet(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:
     try:
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT *, file_row_number AS _ingest_row "
-                    f"FROM read_parquet({ql(str(path))}, file_row_number = true)")
+                    f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)")
         described = con.execute(f"DESCRIBE {table}").fetchall()
     except duckdb.Error as e:
         raise Refused(rel, f"the file cannot be read as Parquet: {_duckdb_error(e)}",

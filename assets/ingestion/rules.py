@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import duckdb
 
 from assets.core.contract import Column, Entity
+from assets.core.sql import sql_ident, sql_literal
 
-from .reader import INT_TYPES, Source, qi, ql
+from .reader import INT_TYPES, Source
 
 INT_RE = r"[+-]?[0-9]+"
 DEC_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"  # any decimal text
@@ -52,8 +53,8 @@ def outside_month(col: Column, batch: str) -> str:
 def duplicate_key(ent: Entity, count_sql: str) -> str:
     """SQL for the reason of a row whose key occurs `count_sql` times."""
     key = ", ".join(ent.key)
-    return (f"{ql(f'key ({key}) occurs ')} || {count_sql} || "
-            f"{ql(' times in this batch: every row with this key is quarantined')}")
+    return (f"{sql_literal(f'key ({key}) occurs ')} || {count_sql} || "
+            f"{sql_literal(' times in this batch: every row with this key is quarantined')}")
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,19 @@ KEY_ERR = "_key__err"
 
 
 def raw(col: str) -> str:
-    return qi(f"{col}__raw")
+    return sql_ident(f"{col}__raw")
 
 
 def err(col: str) -> str:
-    return qi(f"{col}__err")
+    return sql_ident(f"{col}__err")
 
 
 def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(ql(v) for v in values) + ")"
+    return "(" + ", ".join(sql_literal(v) for v in values) + ")"
 
 
 def _match(expr: str, regex: str) -> str:
-    return f"regexp_full_match({expr}, {ql(regex)})"
+    return f"regexp_full_match({expr}, {sql_literal(regex)})"
 
 
 def value_exprs(col: Column, src: str, src_type: str) -> tuple[str, str]:
@@ -120,17 +121,19 @@ def value_exprs(col: Column, src: str, src_type: str) -> tuple[str, str]:
 
 def _type_reason(col: Column, r: str, text_source: bool) -> str:
     """SQL for why a non-empty value did not convert (its typed value is NULL)."""
-    decimal = (f"CASE WHEN NOT {_match(r, DEC_RE)} THEN {ql(NOT_DECIMAL)} WHEN NOT {_match(r, DEC12_RE)} "
-               f"THEN {ql(DECIMAL_SCALE)} ELSE {ql(DECIMAL_RANGE)} END")
+    decimal = (f"CASE WHEN NOT {_match(r, DEC_RE)} THEN {sql_literal(NOT_DECIMAL)} "
+               f"WHEN NOT {_match(r, DEC12_RE)} "
+               f"THEN {sql_literal(DECIMAL_SCALE)} ELSE {sql_literal(DECIMAL_RANGE)} END")
     if not text_source:  # a typed Parquet column: only the conversion can fail
-        return {"integer": ql(INTEGER_RANGE), "decimal": decimal}.get(
-            col.type, ql(f"value does not convert to {col.duckdb_type}"))
+        return {"integer": sql_literal(INTEGER_RANGE), "decimal": decimal}.get(
+            col.type, sql_literal(f"value does not convert to {col.duckdb_type}"))
     return {
-        "integer": f"CASE WHEN NOT {_match(r, INT_RE)} THEN {ql(NOT_INTEGER)} ELSE {ql(INTEGER_RANGE)} END",
+        "integer": f"CASE WHEN NOT {_match(r, INT_RE)} THEN {sql_literal(NOT_INTEGER)} "
+                   f"ELSE {sql_literal(INTEGER_RANGE)} END",
         "decimal": decimal,
-        "date": ql(NOT_DATE),
-        "timestamp": ql(NOT_TIMESTAMP),
-        "boolean": ql(NOT_BOOLEAN),
+        "date": sql_literal(NOT_DATE),
+        "timestamp": sql_literal(NOT_TIMESTAMP),
+        "boolean": sql_literal(NOT_BOOLEAN),
     }[col.type]
 
 
@@ -140,40 +143,43 @@ def error_expr(ent: Entity, col: Column, batch: str, text_source: bool) -> str:
     One reason per column, the first that applies: empty, unwanted, unparsable, outside the enum,
     outside the batch month.
     """
-    r, t = raw(col.name), qi(col.name)
+    r, t = raw(col.name), sql_ident(col.name)
     cond = {c.column: c for c in CONDITIONALS.get((ent.system, ent.name), ())}.get(col.name)
     if not col.nullable:
-        empty = ql(EMPTY)
+        empty = sql_literal(EMPTY)
     elif cond:
         why = f"empty value: {col.name} is required when {cond.on} is {', '.join(cond.required_when)}"
-        empty = f"CASE WHEN {raw(cond.on)} IN {_in(cond.required_when)} THEN {ql(why)} END"
+        empty = f"CASE WHEN {raw(cond.on)} IN {_in(cond.required_when)} THEN {sql_literal(why)} END"
     else:
         empty = "NULL"
     whens = [f"WHEN {r} IS NULL OR {r} = '' THEN {empty}"]
     if cond:
         why = (f"value where the contract wants none: {col.name} must be empty when {cond.on} is "
                f"{', '.join(cond.empty_when)}")
-        whens.append(f"WHEN {raw(cond.on)} IN {_in(cond.empty_when)} THEN {ql(why)}")
+        whens.append(f"WHEN {raw(cond.on)} IN {_in(cond.empty_when)} THEN {sql_literal(why)}")
     if col.type != "string":
         whens.append(f"WHEN {t} IS NULL THEN {_type_reason(col, r, text_source)}")
     if col.enum:
-        whens.append(f"WHEN {r} NOT IN {_in(col.enum)} THEN {ql(not_in_enum(col))}")
+        whens.append(f"WHEN {r} NOT IN {_in(col.enum)} THEN {sql_literal(not_in_enum(col))}")
     if col.name == ent.batch_by:
-        whens.append(f"WHEN strftime({t}, '%Y-%m') <> {ql(batch)} THEN {ql(outside_month(col, batch))}")
+        whens.append(f"WHEN strftime({t}, '%Y-%m') <> {sql_literal(batch)} "
+                     f"THEN {sql_literal(outside_month(col, batch))}")
     return "CASE " + " ".join(whens) + " END"
 
 
 def source_select(ent: Entity, src: Source, part: int) -> str:
     """One part file as stage columns: _part, _file, _line, _extra, then raw and typed per column."""
-    cols = [f"{part} AS _part", f"{ql(src.rel)} AS _file", "_line"]
+    cols = [f"{part} AS _part", f"{sql_literal(src.rel)} AS _file", "_line"]
     if src.extras:
-        pairs = ", ".join(f"{ql(name)}, CAST(t.{qi(c)} AS VARCHAR)" for name, c in src.extras.items())
+        pairs = ", ".join(
+            f"{sql_literal(name)}, CAST(t.{sql_ident(c)} AS VARCHAR)" for name, c in src.extras.items()
+        )
         cols.append(f"CAST(json_object({pairs}) AS JSON) AS _extra")
     else:
         cols.append("CAST(NULL AS JSON) AS _extra")
     for col in ent.columns:
-        r, typed = value_exprs(col, f"t.{qi(src.columns[col.name])}", src.types[col.name])
-        cols += [f"{r} AS {raw(col.name)}", f"{typed} AS {qi(col.name)}"]
+        r, typed = value_exprs(col, f"t.{sql_ident(src.columns[col.name])}", src.types[col.name])
+        cols += [f"{r} AS {raw(col.name)}", f"{typed} AS {sql_ident(col.name)}"]
     return f"SELECT {', '.join(cols)} FROM {src.line_sql}"
 
 
@@ -186,7 +192,7 @@ class Stage:
 
     @property
     def good(self) -> str:
-        return f"coalesce({', '.join(qi(c) for c in self.error_columns)}) IS NULL"
+        return f"coalesce({', '.join(sql_ident(c) for c in self.error_columns)}) IS NULL"
 
 
 def build_stage(con: duckdb.DuckDBPyConnection, ent: Entity, batch: str, sources: list[Source],
@@ -204,7 +210,7 @@ def build_stage(con: duckdb.DuckDBPyConnection, ent: Entity, batch: str, sources
         parts.append(f"SELECT *, {errs} FROM ({source_select(ent, src, i)})")
     con.execute(f"CREATE TEMP TABLE {staged} AS " + " UNION ALL BY NAME ".join(parts))
 
-    keys = [qi(k) for k in ent.key]
+    keys = [sql_ident(k) for k in ent.key]
     dups = f"{prefix}_dups"
     con.execute(
         f"CREATE TEMP TABLE {dups} AS SELECT {', '.join(keys)}, count(*) AS _n FROM {staged} "
@@ -233,13 +239,13 @@ def build_stage(con: duckdb.DuckDBPyConnection, ent: Entity, batch: str, sources
 def quarantine_select(ent: Entity, stage: Stage) -> str:
     """One row per (row, column, reason): system, entity, batch come as parameters $1..$3."""
     parts = [
-        f"SELECT _file, _line, {ql(c)} AS \"column\", {raw(c)} AS value, {err(c)} AS reason "
+        f"SELECT _file, _line, {sql_literal(c)} AS \"column\", {raw(c)} AS value, {err(c)} AS reason "
         f"FROM {stage.table} WHERE {err(c)} IS NOT NULL"
         for c in ent.column_names
     ]
     key_value = "to_json(list_value(" + ", ".join(raw(k) for k in ent.key) + "))"
     parts.append(
-        f"SELECT _file, _line, {ql(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
+        f"SELECT _file, _line, {sql_literal(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
         f"FROM {stage.table} WHERE {KEY_ERR} IS NOT NULL"
     )
     return " UNION ALL ".join(parts)

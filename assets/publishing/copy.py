@@ -40,8 +40,8 @@ from typing import Any
 import duckdb
 
 from assets.core.engines import attach_layers
+from assets.core.sql import sql_ident, sql_literal
 from assets.descriptions import TableDescription, load_table_descriptions
-from assets.publishing.quoting import sql_ident, sql_literal
 
 # The public interface of docs/marts.md, in its order, with each table's key (its grain, and
 # the sort order of the published rows, so equal inputs give equal files).
