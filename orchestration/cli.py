@@ -86,6 +86,31 @@ def prepare() -> None:
     console.print("[green]dbt manifest ready[/]")
 
 
+@cli.command(help="Write the dbt sources of the raw layer (dbt_project/models/staging/*/_*__sources.yml) "
+             "from the landing contract.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a sources file differs from the contract.")
+def sources(check: bool) -> None:
+    from assets.core import dbt_sources
+
+    if check:
+        stale = dbt_sources.stale_sources()
+        for path in stale:
+            err_console.print(f"[red]differs from the landing contract:[/] {path}")
+        if stale:
+            err_console.print(f"run `{dbt_sources.REGENERATE}` to regenerate")
+            raise SystemExit(1)
+        console.print("[green]dbt sources match the landing contract[/]")
+        return
+    written = dbt_sources.write_sources()
+    for path in written:
+        console.print(f"[green]wrote[/] {path}")
+    if written:
+        console.print("run `strata prepare` to rebuild the dbt manifest")
+    else:
+        console.print("dbt sources already match the landing contract")
+
+
 def _months_option(_ctx, _param, value: str | None) -> list[str] | None:
     from orchestration.preflight import parse_months
 

@@ -158,19 +158,17 @@ class CoverageSql:
 
     rows_sql: str
     ref_label: str
-    needs: tuple[str, ...]  # raw tables the SQL reads
-    deps: tuple[tuple[str, str], ...]  # ingestion assets the check waits for
+    needs: tuple[str, ...]  # tables the SQL reads, schema-qualified
+    deps: tuple[tuple[str, str], ...]  # asset keys the check waits for
 
 
 _CUSTOMERS = f"(SELECT DISTINCT customer_no FROM {_newest('erp__customers')})"
-_ACCOUNTS = f"""(SELECT account_id,
-        CASE WHEN NOT coalesce(is_deleted, false) AND erp_customer_no IN {_CUSTOMERS}
-             THEN erp_customer_no END AS customer_no
-    FROM {_newest("crm__accounts")})"""
-_COMPANIES = f"""(SELECT p.company_id,
-        coalesce(CASE WHEN p.erp_customer_no IN {_CUSTOMERS} THEN p.erp_customer_no END, a.customer_no)
-            AS customer_no
-    FROM {_newest("psa__companies")} p LEFT JOIN {_ACCOUNTS} a ON a.account_id = p.crm_account_id)"""
+# Which customer a CRM account or a PSA company belongs to is methodology §2's crosswalk, owned by
+# the dbt models int_crm_account_customers and int_psa_company_customers: these checks join the raw
+# rows to them (and wait for them) instead of re-deriving it. UNASSIGNED is no customer.
+_CROSSWALK = "(SELECT {key}, customer_no FROM intermediate.{model} WHERE customer_no <> 'UNASSIGNED')"
+_ACCOUNTS = _CROSSWALK.format(key="account_id", model="int_crm_account_customers")
+_COMPANIES = _CROSSWALK.format(key="company_id", model="int_psa_company_customers")
 
 COVERAGE_SQL: dict[tuple[str, str], CoverageSql] = {
     ("erp", "sales_lines"): CoverageSql(
@@ -178,7 +176,7 @@ COVERAGE_SQL: dict[tuple[str, str], CoverageSql] = {
                             c.customer_no IS NOT NULL AS matched
                      FROM raw.erp__sales_lines s LEFT JOIN {_CUSTOMERS} c ON c.customer_no = s.customer_no""",
         ref_label="customer_no",
-        needs=("erp__sales_lines", "erp__customers"),
+        needs=("raw.erp__sales_lines", "raw.erp__customers"),
         deps=(("erp", "customers"),),
     ),
     ("psa", "time_entries"): CoverageSql(
@@ -186,16 +184,16 @@ COVERAGE_SQL: dict[tuple[str, str], CoverageSql] = {
                             CAST(t.hours AS DOUBLE) AS weight, c.customer_no IS NOT NULL AS matched
                      FROM raw.psa__time_entries t LEFT JOIN {_COMPANIES} c ON c.company_id = t.company_id""",
         ref_label="company_id",
-        needs=("psa__time_entries", "psa__companies", "crm__accounts", "erp__customers"),
-        deps=(("psa", "companies"), ("crm", "accounts"), ("erp", "customers")),
+        needs=("raw.psa__time_entries", "intermediate.int_psa_company_customers"),
+        deps=(("intermediate", "int_psa_company_customers"),),
     ),
     ("crm", "activities"): CoverageSql(
         rows_sql=f"""SELECT t._batch, t._file, t._line, t.account_id AS ref,
                             CAST(t.duration_minutes AS DOUBLE) AS weight, a.customer_no IS NOT NULL AS matched
                      FROM raw.crm__activities t LEFT JOIN {_ACCOUNTS} a ON a.account_id = t.account_id""",
         ref_label="account_id",
-        needs=("crm__activities", "crm__accounts", "erp__customers"),
-        deps=(("crm", "accounts"), ("erp", "customers")),
+        needs=("raw.crm__activities", "intermediate.int_crm_account_customers"),
+        deps=(("intermediate", "int_crm_account_customers"),),
     ),
     ("erp", "payments"): CoverageSql(
         rows_sql="""SELECT p._batch, p._file, p._line, p.document_no AS ref, 1.0 AS weight,
@@ -204,7 +202,7 @@ COVERAGE_SQL: dict[tuple[str, str], CoverageSql] = {
                     LEFT JOIN (SELECT DISTINCT document_no FROM raw.erp__sales_lines
                                WHERE document_type = 'INVOICE') i ON i.document_no = p.document_no""",
         ref_label="document_no",
-        needs=("erp__payments", "erp__sales_lines"),
+        needs=("raw.erp__payments", "raw.erp__sales_lines"),
         deps=(("erp", "sales_lines"),),
     ),
 }
@@ -215,9 +213,9 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
 
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
-            missing = [t for t in sql.needs if not table_exists(con, "raw", t)]
+            missing = [t for t in sql.needs if not table_exists(con, *t.split("."))]
             if missing:
-                return gx_runner.missing_result(", ".join(f"raw.{t}" for t in missing), spec.blocking)
+                return gx_runner.missing_result(", ".join(missing), spec.blocking)
             base = f"SELECT * FROM ({sql.rows_sql}) WHERE {env.scope.where()}"
             frame = con.execute(
                 f"""SELECT _batch, count(*) AS rows, sum(weight) AS total,
@@ -254,11 +252,12 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
 
 # --- exchange rates -------------------------------------------------------------------------------
 
+# A month's rate of a currency is methodology §1's rule, owned by the dbt model int_fx_rates: the band
+# compares consecutive months of it (the check waits for the model); the batch is the rate's month.
+FX_RATES_MODEL = "int_fx_rates"
 FX_BAND_SQL = """
 WITH fx AS (
-    SELECT last_day(period_end) AS month, currency, rate_to_lcy, _batch
-    FROM raw.erp__fx_rates
-    QUALIFY row_number() OVER (PARTITION BY period_end, currency ORDER BY _batch DESC, _loaded_at DESC) = 1
+    SELECT month, strftime(month, '%Y-%m') AS _batch, currency, rate_to_lcy FROM intermediate.int_fx_rates
 )
 SELECT cur._batch, cur.month, cur.currency,
        CAST(cur.rate_to_lcy AS DOUBLE) AS rate_to_lcy,
@@ -274,12 +273,12 @@ ORDER BY cur.month, cur.currency
 def fx_band_body(spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
-            if not table_exists(con, "raw", "erp__fx_rates"):
-                return gx_runner.missing_result("raw.erp__fx_rates", spec.blocking)
+            if not table_exists(con, "intermediate", FX_RATES_MODEL):
+                return gx_runner.missing_result(f"intermediate.{FX_RATES_MODEL}", spec.blocking)
             frame = con.execute(FX_BAND_SQL.format(where=env.scope.where("cur._batch"))).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
         md = {
-            "table": "raw.erp__fx_rates",
+            "table": f"intermediate.{FX_RATES_MODEL}",
             "batches": env.scope.describe(),
             "rates_checked": len(frame),
             "band": ranges.FX_BAND,
@@ -345,6 +344,7 @@ def ingestion_check_defs() -> list[CheckDef]:
             severities=spec.severities,
             body=fx_band_body(spec),
             description=spec.description,
+            additional_deps=(_key("intermediate", FX_RATES_MODEL),),
         )
     )
     return out

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from assets.core.settings import SEGMENT_CODES
 from assets.core.sql import sql_ident, sql_literal
 from quality import gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec
-from quality.warehouse import columns, table_exists
+from quality.warehouse import table_exists
 
 
 def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:
@@ -77,99 +78,40 @@ def ledger_body(env: Env) -> dg.AssetCheckResult:
 
 # --- missing exchange rates -----------------------------------------------------------------------
 
-# Where a money column that is not *_lcy gets its month (methodology §1): the batch_by date; an
-# opportunity in its newest version.
-FX_USES = (
-    (
-        "erp__sales_lines",
-        "erp/sales_lines",
-        "SELECT last_day(posting_date) AS month, currency FROM raw.erp__sales_lines",
-    ),
-    (
-        "erp__payments",
-        "erp/payments",
-        "SELECT last_day(payment_date) AS month, currency FROM raw.erp__payments",
-    ),
-    (
-        "crm__opportunities",
-        "crm/opportunities",
-        "SELECT last_day(CAST(last_modified_at AS DATE)) AS month, currency FROM raw.crm__opportunities "
-        "QUALIFY row_number() OVER (PARTITION BY opportunity_id "
-        "ORDER BY last_modified_at DESC, _batch DESC) = 1",
-    ),
-)
-
-
-def fx_pairs_from_raw(con, lcy: str) -> pd.DataFrame:
-    """(month, currency, entity, rows, rate_to_lcy) for every currency a month uses (rate NULL: missing)."""
-    used = [
-        f"SELECT u.*, '{label}' AS entity FROM ({sql}) u"
-        for table, label, sql in FX_USES
-        if table_exists(con, "raw", table)
-    ]
-    if not used:
-        return pd.DataFrame(columns=["month", "currency", "entity", "rows", "rate_to_lcy"])
-    rates = (
-        (
-            "SELECT last_day(period_end) AS month, currency, max(rate_to_lcy) AS rate_to_lcy "
-            "FROM raw.erp__fx_rates GROUP BY 1, 2"
-        )
-        if table_exists(con, "raw", "erp__fx_rates")
-        else "SELECT NULL::DATE AS month, NULL::VARCHAR AS currency, NULL::DECIMAL(38,12) AS rate_to_lcy"
-    )
-    return con.execute(
-        f"""WITH used AS ({" UNION ALL ".join(used)}), rates AS ({rates})
-            SELECT u.month, u.currency, u.entity, count(*) AS rows,
-                   CAST(any_value(r.rate_to_lcy) AS DOUBLE) AS rate_to_lcy
-            FROM used u LEFT JOIN rates r ON r.month = u.month AND r.currency = u.currency
-            WHERE u.currency IS DISTINCT FROM ?
-            GROUP BY u.month, u.currency, u.entity ORDER BY u.month, u.currency, u.entity""",
-        [lcy],
-    ).df()
+# Which (month, currency) pairs lack a rate is methodology §1's rule, owned by the dbt model
+# int_fx_missing_rates (its month of a row, the newest opportunity version, LCY at 1): the check
+# reads that model and never re-derives the pairs.
+FX_MISSING_MODEL = "int_fx_missing_rates"
 
 
 def fx_complete_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.fx_complete_suite()
     with env.connect() as con:
-        model = next(
-            (
-                m
-                for m in ranges.FX_MISSING_MODELS
-                if table_exists(con, "intermediate", m)
-                and {"month", "currency"} <= set(columns(con, "intermediate", m))
-            ),
-            None,
-        )
-        if model is not None:
-            cols = columns(con, "intermediate", model)
-            extra = "".join(f", {sql_ident(c)}" for c in ("entity", "rows_without_rate") if c in cols)
-            frame = con.execute(
-                f"SELECT month, currency{extra}, CAST(NULL AS DOUBLE) AS rate_to_lcy "
-                f"FROM intermediate.{sql_ident(model)} ORDER BY month, currency"
-            ).df()
-            md = {
-                "source": f"intermediate.{model} (the finance models' list of missing rates)",
-                "missing_pairs": len(frame),
-            }
-        else:
-            frame = fx_pairs_from_raw(con, env.settings().currency.lcy)
-            md = {
-                "source": "raw layer: currencies of sales lines, payments and opportunities "
-                "against raw.erp__fx_rates",
-                "pairs_checked": len(frame),
-                "missing_pairs": int(frame["rate_to_lcy"].isna().sum()),
-            }
+        if not table_exists(con, "intermediate", FX_MISSING_MODEL):
+            return gx_runner.missing_result(
+                f"intermediate.{FX_MISSING_MODEL}",
+                spec.blocking,
+                hint="the dbt model has not been built (yet) in this warehouse",
+            )
+        frame = con.execute(
+            "SELECT month, currency, entity, rows_without_rate, CAST(NULL AS DOUBLE) AS rate_to_lcy "
+            f"FROM intermediate.{FX_MISSING_MODEL} ORDER BY month, currency, entity"
+        ).df()
+    md = {
+        "source": f"intermediate.{FX_MISSING_MODEL} (the finance models' list of missing rates)",
+        "missing_pairs": len(frame),
+    }
     ev = gx_runner.run_suite(spec, frame, env.out)
     return gx_runner.check_result(ev, out=env.out, metadata=md)
 
 
 # --- month-over-month jumps per customer group ----------------------------------------------------
 
+# A customer's group is its attribute in the newest customer snapshot (methodology §2), as the dbt
+# model int_customers holds it.
 MOM_SQL = """
 WITH grp AS (
-    SELECT customer_no, any_value(customer_group) AS customer_group
-    FROM raw.erp__customers WHERE _batch = (SELECT max(_batch) FROM raw.erp__customers)
-    GROUP BY customer_no
+    SELECT customer_no, customer_group FROM intermediate.int_customers
 ),
 m AS (
     SELECT p.month, coalesce(g.customer_group, 'UNASSIGNED') AS customer_group,
@@ -204,8 +146,8 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
     with env.connect() as con:
         if not table_exists(con, "marts", "fct_customer_profit_monthly"):
             return _missing_mart("fct_customer_profit_monthly", spec)
-        if not table_exists(con, "raw", "erp__customers"):
-            return gx_runner.missing_result("raw.erp__customers", spec.blocking)
+        if not table_exists(con, "intermediate", "int_customers"):
+            return gx_runner.missing_result("intermediate.int_customers", spec.blocking)
         frame = con.execute(
             MOM_SQL.format(base=float(ranges.MOM_MIN_BASE_LCY), measures=_in(ranges.MOM_MEASURES))
         ).df()
@@ -222,28 +164,22 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
 # --- customer_segments ----------------------------------------------------------------------------
 
 
-def _profit_source(con) -> str:
-    """The unrounded profit facts segments sum (architecture.md), else the published fct."""
-    if table_exists(con, "intermediate", "int_customer_profit_monthly"):
-        return "intermediate.int_customer_profit_monthly"
-    return "marts.fct_customer_profit_monthly"
+# Who is active at M (methodology §6: T12M net revenue > 0) is owned by the dbt model
+# int_segment_customer_t12m, one row per active customer and segment month: the check compares the
+# mart with it rather than summing windows itself.
+ACTIVE_MODEL = "int_segment_customer_t12m"
 
 
-def _segment_views(con, window: int) -> str:
-    profit = _profit_source(con)
+def _segment_views(con) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW q_seg AS SELECT * FROM marts.customer_segments")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW q_t12m AS
-        SELECT m.month, p.customer_no, sum(p.net_revenue) AS net_revenue_t12m
-        FROM (SELECT DISTINCT month FROM q_seg) m
-        JOIN {profit} p ON p.month > last_day(m.month - INTERVAL {int(window)} MONTH) AND p.month <= m.month
-        WHERE p.customer_no <> 'UNASSIGNED'
-        GROUP BY m.month, p.customer_no""")
-    con.execute("CREATE OR REPLACE TEMP VIEW q_active AS SELECT * FROM q_t12m WHERE net_revenue_t12m > 0")
-    return profit
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW q_active AS "
+        f"SELECT month, customer_no, net_revenue_t12m FROM intermediate.{ACTIVE_MODEL}"
+    )
 
 
 def _invalid(segmentation: str) -> str:
-    codes = ranges.SEGMENT_CODES[segmentation]
+    codes = SEGMENT_CODES[segmentation]
     return f"({sql_ident(segmentation)} IS NULL OR {sql_ident(segmentation)} NOT IN ({_in(codes)}))"
 
 
@@ -294,8 +230,7 @@ def _segment_examples(con, rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | 
         )
     elif column == "segmented_not_active":
         sql = (
-            f"SELECT s.month, s.customer_no, t.net_revenue_t12m FROM q_seg s LEFT JOIN q_t12m t "
-            f"ON t.month = s.month AND t.customer_no = s.customer_no WHERE s.month IN ({months}) "
+            f"SELECT s.month, s.customer_no, s.net_revenue_t12m FROM q_seg s WHERE s.month IN ({months}) "
             "AND s.customer_no <> 'UNASSIGNED' AND NOT EXISTS (SELECT 1 FROM q_active a "
             "WHERE a.month = s.month AND a.customer_no = s.customer_no) ORDER BY s.month, s.customer_no "
             f"LIMIT {n}"
@@ -314,21 +249,22 @@ def _segment_examples(con, rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | 
 
 def segments_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.segments_suite()
-    window = env.settings().segments.window_months
     with env.connect() as con:
         if not table_exists(con, "marts", "customer_segments"):
             return _missing_mart("customer_segments", spec)
-        profit = _segment_views(con, window)
+        if not table_exists(con, "intermediate", ACTIVE_MODEL):
+            return gx_runner.missing_result(
+                f"intermediate.{ACTIVE_MODEL}", spec.blocking, hint="the dbt model has not been built (yet)"
+            )
+        _segment_views(con)
         invalid = ",\n           ".join(
-            f"count(*) FILTER (WHERE {_invalid(s)}) AS {sql_ident('invalid__' + s)}"
-            for s in ranges.SEGMENT_CODES
+            f"count(*) FILTER (WHERE {_invalid(s)}) AS {sql_ident('invalid__' + s)}" for s in SEGMENT_CODES
         )
         frame = con.execute(SEGMENT_FRAME_SQL.format(invalid=invalid)).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
         md = {
             "table": "marts.customer_segments",
-            "active_customers_from": profit,
-            "window_months": window,
+            "active_customers_from": f"intermediate.{ACTIVE_MODEL}",
             "months": len(frame),
             "rows_checked": int(frame["rows"].sum()) if len(frame) else 0,
         }
@@ -396,7 +332,6 @@ def mart_check_defs() -> list[CheckDef]:
             mom.description + f" Non-blocking; factor {ranges.MOM_FACTOR:g}.",
             mom.severities,
             mom_body,
-            additional_deps=(dg.AssetKey(["erp", "customers"]),),
             model=True,
         ),
         CheckDef(

@@ -185,25 +185,10 @@ LEDGER_DIFFERENCE_SEVERITY = WARN
 
 # A missing exchange rate for a currency a month uses: blocking (methodology §1).
 FX_MISSING_SEVERITY = ERROR
-# dbt models that may list the missing (month, currency) pairs; the first one present in the
-# warehouse is used, else the check derives the pairs from the raw layer.
-FX_MISSING_MODELS = ("int_fx_missing_rates", "int_missing_fx_rates", "int_fx_rates_missing")
 
 # customer_segments: one segment per segmentation for every active customer, none for UNASSIGNED.
 SEGMENTS_SEVERITY = ERROR
-SEGMENT_CODES: dict[str, tuple[str, ...]] = {
-    "stratum": ("CORE", "SERVICE_DRAIN", "OPPORTUNISTIC", "MARGINAL"),
-    "profitability_quadrant": (
-        "NURTURE_AND_RETAIN",
-        "OPTIMIZE_AND_MOVE_RIGHT",
-        "GROW_AND_MOVE_UP",
-        "FIRE_OR_MOVE_RIGHT",
-    ),
-    "revenue_tier": ("HIGH", "MEDIUM", "LOW"),
-    "maturity_tier": ("TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"),
-    "maturity_segment": ("TRANSFORM", "MODERNIZE", "EDUCATE", "SUSTAIN"),
-    "needs_group": ("STRATEGIC", "TACTICAL", "PERSONAL", "UNKNOWN"),
-}
+# The valid segment codes are the configuration's (assets.core.settings.SEGMENT_CODES).
 
 # segment_kpis: values a correct model cannot produce. ERROR (blocking): a retention rate of 1.3
 # published to finance is a model bug, and the last good copy is better than a wrong one.

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from assets.core.contract import Entity, entities
-from assets.core.settings import Quality
+from assets.core.settings import SEGMENT_CODES, Quality
 from assets.core.sql import sql_ident
 from quality import ranges
 from quality.ranges import ERROR, WARN
@@ -387,7 +387,7 @@ def segments_suite() -> SuiteSpec:
         )
         for name, text in SEGMENT_COUNTS.items()
     ]
-    for segmentation, codes in ranges.SEGMENT_CODES.items():
+    for segmentation, codes in SEGMENT_CODES.items():
         name = f"invalid__{segmentation}"
         rules.append(
             Rule(

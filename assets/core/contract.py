@@ -37,6 +37,14 @@ RAW_META_COLUMNS = {
     "_extra": "JSON",  # extra columns the contract does not name, as a JSON object (NULL if none)
     "_loaded_at": "TIMESTAMP",  # UTC
 }
+# What each bookkeeping column means, as the dbt sources and staging models document it.
+RAW_META_DESCRIPTIONS = {
+    "_batch": "The batch month (YYYY-MM) the row was delivered in.",
+    "_file": "The landing file the row came from (relative to the landing root).",
+    "_line": "The physical line of the file the row starts on (header = 1).",
+    "_extra": "JSON object of extra columns the contract does not name (NULL if none).",
+    "_loaded_at": "When the ingestion loaded the row (UTC).",
+}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,7 +24,32 @@ Family = Literal["HARDWARE", "PERIPHERALS", "SOFTWARE", "CLOUD", "SERVICES"]
 Segmentation = Literal[
     "stratum", "profitability_quadrant", "revenue_tier", "maturity_tier", "maturity_segment", "needs_group"
 ]
+# The segment codes of each segmentation (methodology §7-§10), in the methodology's order; the dbt
+# models assign them, and checks, charts and reports take them from here (tests/segments holds the
+# models' accepted values to them).
+Stratum = Literal["CORE", "SERVICE_DRAIN", "OPPORTUNISTIC", "MARGINAL"]
+ProfitabilityQuadrant = Literal[
+    "NURTURE_AND_RETAIN", "OPTIMIZE_AND_MOVE_RIGHT", "GROW_AND_MOVE_UP", "FIRE_OR_MOVE_RIGHT"
+]
+RevenueTierCode = Literal["HIGH", "MEDIUM", "LOW"]
+MaturityTier = Literal["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"]  # lowest first
 MaturitySegment = Literal["TRANSFORM", "MODERNIZE", "EDUCATE", "SUSTAIN"]
+NeedsGroup = Literal["STRATEGIC", "TACTICAL", "PERSONAL", "UNKNOWN"]
+SEGMENT_CODES: dict[str, tuple[str, ...]] = {
+    "stratum": get_args(Stratum),
+    "profitability_quadrant": get_args(ProfitabilityQuadrant),
+    "revenue_tier": get_args(RevenueTierCode),
+    "maturity_tier": get_args(MaturityTier),
+    "maturity_segment": get_args(MaturitySegment),
+    "needs_group": get_args(NeedsGroup),
+}
+# Methodology §7's table: the stratum of (top-line high, profitability high).
+STRATUM_OF: dict[tuple[bool, bool], str] = {
+    (True, True): "CORE",
+    (True, False): "SERVICE_DRAIN",
+    (False, True): "OPPORTUNISTIC",
+    (False, False): "MARGINAL",
+}
 Kpi = Literal[
     "customers", "net_revenue", "gross_margin", "cost_to_serve", "contribution_margin",
     "contribution_margin_pct", "aov", "retention_rate", "upsell_cross_sell_rate", "migration_up_rate",
@@ -113,13 +138,13 @@ class Maturity(Strict):
     digital_channels: list[Channel]
     complex_families: list[Family]
     monitoring_sources: list[Literal["PHONE", "EMAIL", "PORTAL", "MONITORING"]]
-    tiers: dict[Literal["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"], Score]
+    tiers: dict[MaturityTier, Score]
     _weights = field_validator("dimension_weights")(classmethod(lambda cls, v: _weights_positive(v)))
 
     @field_validator("tiers")
     @classmethod
     def _tiers_ascending(cls, v: dict) -> dict:
-        order = ["TRANSACTIONAL", "DEVELOPING", "ADVANCED", "STRATEGIC"]
+        order = SEGMENT_CODES["maturity_tier"]
         missing = [t for t in order if t not in v]
         if missing:
             raise ValueError(f"give a lower bound for every tier; missing: {', '.join(missing)}")

@@ -19,19 +19,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from assets.core.settings import SEGMENT_CODES, STRATUM_OF  # noqa: E402
+
 DPI = 100
-STRATUM_COLOURS = {
-    "CORE": "#1b9e77",
-    "SERVICE_DRAIN": "#d95f02",
-    "OPPORTUNISTIC": "#7570b3",
-    "MARGINAL": "#999999",
-}
-QUADRANT_COLOURS = {
-    "NURTURE_AND_RETAIN": "#1b9e77",
-    "OPTIMIZE_AND_MOVE_RIGHT": "#d95f02",
-    "GROW_AND_MOVE_UP": "#7570b3",
-    "FIRE_OR_MOVE_RIGHT": "#e7298a",
-}
+# Colours in the order of the configuration's codes (best first); the codes are never written here.
+STRATUM_COLOURS = dict(
+    zip(SEGMENT_CODES["stratum"], ("#1b9e77", "#d95f02", "#7570b3", "#999999"), strict=True)
+)
+QUADRANT_COLOURS = dict(
+    zip(SEGMENT_CODES["profitability_quadrant"], ("#1b9e77", "#d95f02", "#7570b3", "#e7298a"), strict=True)
+)
 SEGMENT_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 STATUS_STYLE = {"MET": ("o", "#1b9e77"), "MISSED": ("X", "#d62728")}
 RATE_KPIS = {
@@ -199,12 +196,8 @@ def strata_map(segments: pd.DataFrame, month: str, topline_cut: float, profitabi
         transform=ax.get_yaxis_transform(),
         bbox=label_box,
     )
-    for x, y, name in (
-        (0.99, 0.99, "CORE"),
-        (0.99, 0.01, "SERVICE_DRAIN"),
-        (0.01, 0.99, "OPPORTUNISTIC"),
-        (0.01, 0.01, "MARGINAL"),
-    ):
+    for (topline_high, profitability_high), name in STRATUM_OF.items():
+        x, y = (0.99 if topline_high else 0.01), (0.99 if profitability_high else 0.01)
         ax.text(
             x,
             y,

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from assets.core.engines import open_layers
-from assets.core.settings import Settings
+from assets.core.settings import SEGMENT_CODES, STRATUM_OF, Settings
 from assets.report.chart import Chart
 from assets.report.charts import STRATUM_COLOURS, _figure, _png, money_axis, no_data
 
-STRATA = list(STRATUM_COLOURS)
+STRATA = SEGMENT_CODES["stratum"]
 
 BACKTEST_SQL = """
 SELECT fitted_month, month, customer_no, stratum, predicted_occasions, actual_occasions
@@ -81,10 +81,11 @@ def p_alive_chart(segments: pd.DataFrame, month: str, lcy: str, high_below: floa
         ax.scatter(rows["contribution_margin_t12m"].astype(float), rows["p_alive"], s=30, color=colour,
                    alpha=0.75, edgecolor="white", linewidth=0.5,
                    label=f"{stratum} ({len(rows)}, {int(at_risk.sum())} at risk)")
-    core_risk = segments[(segments["stratum"] == "CORE") & (segments["churn_risk"] == "HIGH")]
+    core = STRATUM_OF[(True, True)]  # high top-line, high profitability (methodology §7)
+    core_risk = segments[(segments["stratum"] == core) & (segments["churn_risk"] == "HIGH")]
     if not core_risk.empty:
         ax.scatter(core_risk["contribution_margin_t12m"].astype(float), core_risk["p_alive"], s=140,
-                   facecolor="none", edgecolor="#c62828", linewidth=1.8, label="CORE at risk (HIGH)")
+                   facecolor="none", edgecolor="#c62828", linewidth=1.8, label=f"{core} at risk (HIGH)")
         for row in core_risk.nlargest(5, "contribution_margin_t12m").itertuples():
             ax.annotate(row.customer_no, (float(row.contribution_margin_t12m), row.p_alive), fontsize=8,
                         xytext=(6, 4), textcoords="offset points", color="#c62828")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from assets.core.settings import STRATUM_OF
 from assets.report.charts import QUADRANT_COLOURS, STRATUM_COLOURS, money_text
 
 HOVER = (
@@ -119,7 +120,8 @@ def strata_map(
     fig.add_hline(
         y=profitability_cut, line=DASHED, annotation_text=f"profitability cut {profitability_cut:.2f}"
     )
-    for x, y, name in ((1, 1, "CORE"), (1, 0, "SERVICE_DRAIN"), (0, 1, "OPPORTUNISTIC"), (0, 0, "MARGINAL")):
+    for (topline_high, profitability_high), name in STRATUM_OF.items():
+        x, y = int(topline_high), int(profitability_high)
         fig.add_annotation(
             x=x,
             y=y,

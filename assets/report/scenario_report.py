@@ -23,7 +23,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-STRATA = ["CORE", "SERVICE_DRAIN", "OPPORTUNISTIC", "MARGINAL"]
+from assets.core.settings import SEGMENT_CODES  # noqa: E402
+
+STRATA = SEGMENT_CODES["stratum"]
 TOP_SEGMENTS = 10
 WHALE_PNG = "whale_curves.png"
 

@@ -10,6 +10,11 @@
 -- (the newest delivery; the generated data has none) and refuses a month with a missing fx rate.
 -- Money is DECIMAL; the two divisions (cost-pool allocation, carrying cost) go through DOUBLE and
 -- back to DECIMAL(38,12), which is exact to far below a cent.
+--
+-- This is a second, independent implementation of methodology §1-4 ON PURPOSE: the benchmark
+-- compares its fact with the pipeline's, so a rule that drifts in the dbt models shows up as a
+-- difference. Never replace it with calls to the pipeline's models or macros (docs/architecture.md:
+-- "Where each methodology section lives" lists it as the one deliberate copy).
 
 -- The newest snapshot of a snapshot entity is its newest month folder.
 SET VARIABLE customers_dir = (SELECT max(parse_dirpath(file)) FROM glob('erp/customers/*/*.csv'));

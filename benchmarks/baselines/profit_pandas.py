@@ -8,6 +8,11 @@ vectorised pandas (no Python loop over rows). Money is float64, as an analyst's 
 published columns are rounded to cents half away from zero. The business settings are
 assets/core/strata.yml's defaults, written in (as in profit_duckdb.sql). It keeps no audit,
 applies no row rules and does not dedupe keys delivered in two batches (the generated data has none).
+
+This is a second, independent implementation of methodology §1-4 ON PURPOSE: the benchmark compares
+its fact with the pipeline's, so a rule that drifts in the dbt models shows up as a difference here.
+It must not import or call the pipeline's rules (docs/architecture.md: "Where each methodology
+section lives" lists it as the one deliberate copy).
 """
 
 from __future__ import annotations

@@ -23,6 +23,14 @@
     {{ return("'PRICE_ADJUSTMENT'") }}
 {%- endmacro %}
 
+{#-
+  A sales line's amount signed as it counts in net revenue and COGS (methodology §3): positive on
+  an INVOICE line, negative on a CREDIT_MEMO line (the ERP delivers both positive).
+-#}
+{% macro signed_by_document_type(amount, document_type='document_type') -%}
+    case when {{ document_type }} = 'CREDIT_MEMO' then -{{ amount }} else {{ amount }} end
+{%- endmacro %}
+
 {#- `values` as a SQL IN list: ('A', 'B'). -#}
 {% macro sql_in_list(values) -%}
     ({%- for v in values -%}{{ dbt.string_literal(v) }}{{ ", " if not loop.last }}{%- endfor -%})

@@ -22,6 +22,7 @@ from assets.core.engines import (
     spark_table_dir,
 )
 from assets.core.resources import StrataPaths
+from assets.ingestion.audit import create_audit_tables
 from quality.warehouse import table_exists
 
 
@@ -51,14 +52,14 @@ def test_dbt_env_never_carries_the_target(tmp_path):
 def warehouse(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
-        con.execute("CREATE SCHEMA raw; CREATE SCHEMA audit; CREATE SCHEMA marts")
+        con.execute("CREATE SCHEMA raw; CREATE SCHEMA marts")
+        create_audit_tables(con)
         con.execute("CREATE TABLE raw.erp__fx_rates (period_end DATE, currency VARCHAR, "
                     "rate_to_lcy DECIMAL(38,12), _extra JSON, _loaded_at TIMESTAMP)")
         con.execute("INSERT INTO raw.erp__fx_rates VALUES ('2026-01-31', 'EUR', 1.0834, '{\"x\": 1}', "
                     "'2026-02-01 03:00:00'), ('2026-01-31', 'GBP', 1.27, NULL, '2026-02-01 03:00:00')")
-        con.execute("CREATE TABLE audit.load_batches (system VARCHAR, entity VARCHAR, batch VARCHAR, "
-                    "file VARCHAR)")
-        con.execute("INSERT INTO audit.load_batches VALUES ('erp', 'fx_rates', '2026-01', 'f.csv')")
+        con.execute("INSERT INTO audit.load_batches (system, entity, batch, file) "
+                    "VALUES ('erp', 'fx_rates', '2026-01', 'f.csv')")
         con.execute("CREATE TABLE marts.stale (x INTEGER)")  # a DuckDB mart the Spark target must not show
     return path
 
@@ -114,7 +115,7 @@ def test_publishing_reads_spark_marts(warehouse, tmp_path):
     _spark_table(tmp_path, "marts", "account_playbook",
                  "SELECT * FROM (VALUES ('C2', 'SUSTAIN'), ('C1', 'EDUCATE')) AS t(customer_no, play)")
     pub = publish_version(warehouse, tmp_path, "run-1", require=["account_playbook"], dbt_target="spark")
-    assert pub.rows == {"account_playbook": 2, "audit_load_batches": 1}
+    assert pub.rows == {"account_playbook": 2, "audit_load_batches": 1, "audit_quarantined_rows": 0}
     copy = open_published(tmp_path)
     with copy.connect() as con:
         assert con.execute("SELECT customer_no FROM account_playbook").fetchall() == [("C1",), ("C2",)]

@@ -175,3 +175,13 @@ def test_the_runner_uses_the_local_config(tmp_path):
     instance = open_instance(tmp_path / "out")
     assert (tmp_path / "out" / "dagster_home" / "dagster.yaml").read_text() == LOCAL_CONFIG.read_text()
     assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_every_quality_check_is_wired(defs):
+    """If a refactoring drops the quality checks from the Definitions this fails at once (the
+    end-to-end quality tests would fail too, but only in the slow suite; none of them skips)."""
+    from quality.checks import check_defs
+
+    wired = {(key.asset_key.path[-1], key.name) for checks in defs.asset_checks or [] for key in checks.check_keys}
+    expected = {(c.asset_key.path[-1], c.name) for c in check_defs()}
+    assert expected <= wired, f"checks not wired into the definitions: {sorted(expected - wired)}"

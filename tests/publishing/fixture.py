@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.core.settings import Settings, load_settings
+from assets.ingestion.audit import create_audit_tables
 
 CENT = Decimal("0.01")
 MONEY = "DECIMAL(18,2)"
@@ -177,16 +178,6 @@ NOT_NULL = {
     "account_playbook": {"customer_no"},
     "clv_model_fits": {"month", "model", "customers", "converged", "message"},
 }
-AUDIT_DDL = (
-    "CREATE SCHEMA IF NOT EXISTS audit",
-    """CREATE TABLE audit.load_batches (
-        system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR,
-        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
-        status VARCHAR, message VARCHAR, loaded_at TIMESTAMP, fingerprint VARCHAR)""",
-    """CREATE TABLE audit.quarantined_rows (
-        system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR, line BIGINT,
-        "column" VARCHAR, value VARCHAR, reason VARCHAR)""",
-)
 POOLS = ("ORDER_ENTRY", "WAREHOUSE", "RETURNS", "SALES_COVERAGE", "SUPPORT_DESK", "CREDIT_COLLECTIONS")
 DIRECT = ("NET_FREIGHT", "RECEIVABLES_CARRYING")
 GROUPS = ("VAR", "MSP", "CORPORATE", "EDUCATION", "PUBLIC_SECTOR")
@@ -613,8 +604,7 @@ def build_marts_warehouse(
                 con.register("fixture_rows", arrow)
                 con.execute(f"INSERT INTO marts.{table} SELECT * FROM fixture_rows")
                 con.unregister("fixture_rows")
-        for sql in AUDIT_DDL:
-            con.execute(sql)
+        create_audit_tables(con)
         con.execute(
             "INSERT INTO audit.load_batches VALUES ('erp', 'sales_lines', '2024-01', "
             "'erp/sales_lines/2024-01/part-0001.csv', "

@@ -1,7 +1,7 @@
 """Small DuckDB warehouses for the quality checks, built by hand in temporary folders.
 
-The raw layer comes from `assets.core.contract.create_raw_tables`; audit and mart tables are
-shaped as docs/architecture.md and docs/marts.md describe them. Rows are inserted as dicts of
+The raw layer comes from `assets.core.contract.create_raw_tables`, the audit tables from
+`assets.ingestion.audit.create_audit_tables` (the loader's own DDL); mart tables are shaped as docs/architecture.md and docs/marts.md describe them. Rows are inserted as dicts of
 contract columns; bookkeeping columns (`_batch`, `_file`, `_line`, `_loaded_at`) are filled in.
 """
 
@@ -15,20 +15,10 @@ import pyarrow as pa
 import pytest
 
 from assets.core.contract import create_raw_tables, entity
+from assets.ingestion.audit import create_audit_tables
 from orchestration.generator.landing import PARQUET_TYPES
 from quality.base import Env
 from quality.warehouse import BatchScope
-
-AUDIT_DDL = (
-    "CREATE SCHEMA IF NOT EXISTS audit",
-    """CREATE TABLE IF NOT EXISTS audit.load_batches (
-        system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR,
-        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
-        status VARCHAR, message VARCHAR, loaded_at TIMESTAMP, fingerprint VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS audit.quarantined_rows (
-        system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR, line BIGINT,
-        "column" VARCHAR, value VARCHAR, reason VARCHAR)""",
-)
 
 MART_DDL = {
     "margin_reconciliation": """CREATE TABLE marts.margin_reconciliation (
@@ -64,8 +54,7 @@ class Warehouse:
         self.landing.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(self.path)) as con:
             create_raw_tables(con)
-            for sql in AUDIT_DDL:
-                con.execute(sql)
+            create_audit_tables(con)
             con.execute("CREATE SCHEMA IF NOT EXISTS marts")
             con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
 

@@ -72,7 +72,12 @@ def margin_reconciliation(config: Plant, paths: StrataPaths) -> None:
 
 @dg.asset(name="customer_segments")
 def customer_segments(config: Plant, paths: StrataPaths) -> None:
-    _write(paths, "fct_customer_profit_monthly", [(MAR, "C1", 10, 1, 9), (MAR, "C2", 20, 1, 19)])
+    with duckdb.connect(str(paths.warehouse)) as con:  # the active customers, as dbt's model lists them
+        con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
+        con.execute(
+            "CREATE OR REPLACE TABLE intermediate.int_segment_customer_t12m AS SELECT * FROM (VALUES "
+            "(DATE '2026-03-31', 'C1', 10.00), (DATE '2026-03-31', 'C2', 20.00)) t(month, customer_no, net_revenue_t12m)"
+        )
     rows = [(MAR, c, c, 1, *SEGMENT, "v1") for c in ("C1", "C2")]
     if config.duplicate_segment:
         rows.append((MAR, "C2", "C2", 1, "MARGINAL", *SEGMENT[1:], "v1"))
@@ -217,13 +222,12 @@ class Quarantine(dg.Config):
 
 def _load(paths: StrataPaths, system: str, name: str, batch: str, rows: list[dict], quarantined: int) -> None:
     from assets.core.contract import create_raw_tables, entity
-    from tests.quality.conftest import AUDIT_DDL
+    from assets.ingestion.audit import create_audit_tables
 
     ent = entity(system, name)
     with duckdb.connect(str(paths.warehouse)) as con:
         create_raw_tables(con)
-        for sql in AUDIT_DDL:
-            con.execute(sql)
+        create_audit_tables(con)
         con.execute(f"DELETE FROM raw.{ent.table} WHERE _batch = ?", [batch])
         con.execute(
             "DELETE FROM audit.load_batches WHERE system = ? AND entity = ? AND batch = ?",

@@ -281,60 +281,16 @@ def test_sales_lines_customer_coverage_uses_the_newest_snapshot(wh):
     )
 
 
+def crosswalk(wh, model: str, key: str, rows: list[tuple]) -> None:
+    """The dbt crosswalk model as built (its rules are tested by the model's dbt unit tests)."""
+    values = ", ".join(f"({k!r}, {c!r})" for k, c in rows)
+    wh.sql(f"CREATE TABLE intermediate.{model} AS SELECT * FROM (VALUES {values}) t({key}, customer_no)")
+
+
 def test_psa_hours_reach_a_customer_through_the_crosswalk(wh):
-    wh.raw("erp", "customers", "2026-03", [customer("C1"), customer("C2")])
-    wh.raw(
-        "crm",
-        "accounts",
-        "2026-03",
-        [
-            {
-                "account_id": "A2",
-                "account_name": "a2",
-                "erp_customer_no": "C2",
-                "owner_role": "INSIDE_SALES",
-                "created_date": dt.date(2020, 1, 1),
-                "is_deleted": False,
-            },
-            {
-                "account_id": "A9",
-                "account_name": "deleted",
-                "erp_customer_no": "C1",
-                "owner_role": "INSIDE_SALES",
-                "created_date": dt.date(2020, 1, 1),
-                "is_deleted": True,
-            },
-        ],
-    )
-    wh.raw(
-        "psa",
-        "companies",
-        "2026-03",
-        [
-            {
-                "company_id": 1,
-                "company_identifier": "c1",
-                "company_name": "direct",
-                "erp_customer_no": "C1",
-                "status": "ACTIVE",
-            },
-            {
-                "company_id": 2,
-                "company_identifier": "c2",
-                "company_name": "via crm",
-                "crm_account_id": "A2",
-                "erp_customer_no": "NOPE",
-                "status": "ACTIVE",
-            },
-            {
-                "company_id": 3,
-                "company_identifier": "c3",
-                "company_name": "deleted account",
-                "crm_account_id": "A9",
-                "status": "ACTIVE",
-            },
-        ],
-    )
+    # company 1 maps directly, 2 through its CRM account, 3 through a deleted account (UNASSIGNED);
+    # company 4 is unknown
+    crosswalk(wh, "int_psa_company_customers", "company_id", [(1, "C1"), (2, "C2"), (3, "UNASSIGNED")])
 
     def entry(i, company, hours):
         return {
@@ -358,29 +314,7 @@ def test_psa_hours_reach_a_customer_through_the_crosswalk(wh):
 
 
 def test_crm_activity_minutes_reach_a_customer(wh):
-    wh.raw("erp", "customers", "2026-03", [customer("C1")])
-    wh.raw(
-        "crm",
-        "accounts",
-        "2026-03",
-        [
-            {
-                "account_id": "A1",
-                "account_name": "a1",
-                "erp_customer_no": "C1",
-                "owner_role": "INSIDE_SALES",
-                "created_date": dt.date(2020, 1, 1),
-                "is_deleted": False,
-            },
-            {
-                "account_id": "A2",
-                "account_name": "unmapped",
-                "owner_role": "INSIDE_SALES",
-                "created_date": dt.date(2020, 1, 1),
-                "is_deleted": False,
-            },
-        ],
-    )
+    crosswalk(wh, "int_crm_account_customers", "account_id", [("A1", "C1"), ("A2", "UNASSIGNED")])  # A2 unmapped
 
     def activity(i, account, minutes):
         return {
@@ -434,31 +368,18 @@ def test_payments_for_an_unknown_invoice_are_reported(wh):
 # --- exchange-rate band ---------------------------------------------------------------------------
 
 
-def fx(batch_day: dt.date, currency: str, rate: str) -> dict:
-    return {"period_end": batch_day, "currency": currency, "rate_to_lcy": D(rate)}
+def fx_rates(wh, rows: list[tuple[str, str, str]]) -> None:
+    """Months' rates as the dbt model int_fx_rates holds them (its rule is tested in dbt)."""
+    wh.sql("CREATE TABLE IF NOT EXISTS intermediate.int_fx_rates (month DATE, currency VARCHAR, rate_to_lcy DECIMAL(38,12))")
+    wh.sql("INSERT INTO intermediate.int_fx_rates VALUES " + ", ".join(f"(DATE '{m}', '{c}', {r})" for m, c, r in rows))
 
 
 def test_fx_rates_within_the_band_pass_and_a_jump_fails(wh):
-    wh.raw(
-        "erp",
-        "fx_rates",
-        "2026-01",
-        [fx(dt.date(2026, 1, 31), "EUR", "1.10"), fx(dt.date(2026, 1, 31), "GBP", "1.30")],
-    )
-    wh.raw(
-        "erp",
-        "fx_rates",
-        "2026-02",
-        [fx(dt.date(2026, 2, 28), "EUR", "1.35"), fx(dt.date(2026, 2, 28), "GBP", "1.31")],
-    )
+    fx_rates(wh, [("2026-01-31", "EUR", "1.10"), ("2026-01-31", "GBP", "1.30")])
+    fx_rates(wh, [("2026-02-28", "EUR", "1.35"), ("2026-02-28", "GBP", "1.31")])
     body = fx_band_body(suites.fx_band_suite())
     assert body(wh.env("2026-02")).passed  # EUR +22.7%: inside ±25%
-    wh.raw(
-        "erp",
-        "fx_rates",
-        "2026-03",
-        [fx(dt.date(2026, 3, 31), "EUR", "1.70"), fx(dt.date(2026, 3, 31), "GBP", "1.31")],
-    )
+    fx_rates(wh, [("2026-03-31", "EUR", "1.70"), ("2026-03-31", "GBP", "1.31")])
     result = body(wh.env("2026-02", "2026-03"))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     failure = meta(result, "failed_expectations")[0]
@@ -486,9 +407,6 @@ def test_ingestion_checks_cover_every_entity_once_per_name():
     coverage = next(
         d for d in defs if d.name == "customer_coverage" and d.asset_key.path == ["psa", "time_entries"]
     )
-    assert coverage.additional_deps == (
-        dg.AssetKey(["psa", "companies"]),
-        dg.AssetKey(["crm", "accounts"]),
-        dg.AssetKey(["erp", "customers"]),
-    )
+    # the crosswalk is the dbt model's (methodology §2): the check waits for it
+    assert coverage.additional_deps == (dg.AssetKey(["intermediate", "int_psa_company_customers"]),)
     assert gx_runner.TABLE_MISSING == "table missing"

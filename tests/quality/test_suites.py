@@ -91,11 +91,13 @@ def test_every_suite_builds_with_a_unique_name():
 
 
 def test_codes_and_kpis_agree_with_the_configuration():
-    assert set(ranges.SEGMENT_CODES) == set(typing.get_args(settings.Segmentation))
+    assert set(settings.SEGMENT_CODES) == set(typing.get_args(settings.Segmentation))
     assert set(ranges.KPI_RANGES) <= set(typing.get_args(settings.Kpi))
     tiers = settings.load_settings().segments.maturity.tiers
-    assert ranges.SEGMENT_CODES["maturity_tier"] == tuple(tiers)
-    assert ranges.SEGMENT_CODES["maturity_segment"] == tuple(typing.get_args(settings.MaturitySegment))
+    assert settings.SEGMENT_CODES["maturity_tier"] == tuple(tiers)
+    assert settings.SEGMENT_CODES["maturity_segment"] == tuple(typing.get_args(settings.MaturitySegment))
+    rules = {r.id for r in suites.segments_suite().rules}
+    assert {f"{s}.one_valid_segment" for s in settings.SEGMENT_CODES} <= rules
 
 
 def test_blocking_follows_severity():

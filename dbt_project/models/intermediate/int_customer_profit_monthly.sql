@@ -28,7 +28,7 @@ with parts as (
         customer_no,
         case when document_type = 'INVOICE' then net_amount_lcy else {{ zero }} end as gross_sales,
         case when document_type = 'CREDIT_MEMO' then net_amount_lcy else {{ zero }} end as credits,
-        case when document_type = 'CREDIT_MEMO' then -cost_amount_lcy else cost_amount_lcy end as cogs,
+        {{ signed_by_document_type('cost_amount_lcy') }} as cogs,
         {%- for m in measures[3:] %}
         {{ zero }} as {{ m }}{{ "," if not loop.last }}
         {%- endfor %}

@@ -20,10 +20,9 @@ with pipeline as (
     select
         month,
         'REVENUE' as line_item,
-        {{ to_money("sum(case when document_type = 'CREDIT_MEMO' then -net_amount_lcy else net_amount_lcy end)") }}
-            as pipeline_amount,
-        {{ to_money("sum(case when " ~ unassigned ~ " then case when document_type = 'CREDIT_MEMO' "
-            ~ "then -net_amount_lcy else net_amount_lcy end else 0 end)") }} as unassigned_amount,
+        {{ to_money("sum(" ~ signed_by_document_type('net_amount_lcy') ~ ")") }} as pipeline_amount,
+        {{ to_money("sum(case when " ~ unassigned ~ " then " ~ signed_by_document_type('net_amount_lcy')
+            ~ " else 0 end)") }} as unassigned_amount,
         cast(null as {{ strata_money_type() }}) as unallocated_amount,
         cast(null as {{ strata_money_type() }}) as unused_capacity_amount
     from {{ ref('int_sales_lines') }}
@@ -34,9 +33,9 @@ with pipeline as (
     select
         month,
         'COGS' as line_item,
-        {{ to_money("sum(case when document_type = 'CREDIT_MEMO' then -cost_amount_lcy else cost_amount_lcy end)") }},
-        {{ to_money("sum(case when " ~ unassigned ~ " then case when document_type = 'CREDIT_MEMO' "
-            ~ "then -cost_amount_lcy else cost_amount_lcy end else 0 end)") }},
+        {{ to_money("sum(" ~ signed_by_document_type('cost_amount_lcy') ~ ")") }},
+        {{ to_money("sum(case when " ~ unassigned ~ " then " ~ signed_by_document_type('cost_amount_lcy')
+            ~ " else 0 end)") }},
         null,
         null
     from {{ ref('int_sales_lines') }}

@@ -29,8 +29,7 @@ sales_monthly as (
             as digital_invoice_lines,
         {{ to_money(
             "sum(case when " ~ segments_in_list('sl.product_family', complex)
-            ~ " then case when sl.document_type = 'INVOICE' then sl.net_amount_lcy"
-            ~ " when sl.document_type = 'CREDIT_MEMO' then -sl.net_amount_lcy else 0 end else 0 end)"
+            ~ " then " ~ signed_by_document_type('sl.net_amount_lcy', 'sl.document_type') ~ " else 0 end)"
         ) }} as complex_net_revenue,
         0 as tickets,
         0 as monitoring_tickets,
