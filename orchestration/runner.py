@@ -14,17 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dagster as dg
-
 from assets.core.resources import StrataPaths
 from assets.core.settings import load_settings
+from orchestration.dagster_instances import dagster_home, open_instance
 from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks
+from orchestration.prepare import PREPARED_STAMP, prepare_dbt
 from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 
-__all__ = ["MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
+__all__ = ["PREPARED_STAMP", "MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
 
 
 @dataclass
@@ -40,23 +40,6 @@ class RunReport:
     check_failures: FailedChecks = field(default_factory=FailedChecks)
     materialized: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)  # every run, in order (several for months with gaps)
-
-
-def dagster_home(out: Path) -> Path:
-    return out / "dagster_home"
-
-
-def open_instance(out: Path) -> dg.DagsterInstance:
-    """The persistent instance kept beside the warehouse (runs, events, dynamic partitions)."""
-    from orchestration.dagster_instances import install
-
-    home = dagster_home(out)
-    # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
-    # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.
-    install(home)
-    # `local_temp` with a folder is Dagster's public constructor of a persistent instance in that
-    # folder, configured by its dagster.yaml (the name is about its default, a temporary folder).
-    return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
@@ -148,59 +131,3 @@ def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Pa
 def _console_logging(verbose: bool) -> dict:
     """Dagster's console logger at INFO: the assets' own progress lines, not the event firehose."""
     return {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}}
-
-
-PREPARED_STAMP = "strata_prepared.json"
-
-
-def prepare_dbt(
-    warehouse: Path | None = None, settings_file: Path | None = None, force: bool = False
-) -> bool:
-    """Build the dbt manifest unless it was built from exactly this project; True if it parsed.
-
-    A changed dbt project is never run from a stale manifest: the parse reruns when any file of
-    dbt_project/ (models, macros, tests, seeds, dbt_project.yml, profiles.yml), dbt's version, the
-    vars or a STRATA_*/DBT_* environment variable changed since the last one (the fingerprint in
-    target/strata_prepared.json), or when `force` (`strata prepare`). Otherwise the ~10-30 s of a
-    `dbt parse` are saved.
-
-    `warehouse` (a run's warehouse file) and `settings_file` make the parse see the same profile
-    and vars as the run's `dbt build`: dbt reuses the saved parse (partial parsing) only when
-    both are unchanged, and re-parses the whole project inside the run otherwise.
-    """
-    import hashlib
-    import json
-    import os
-    from importlib.metadata import version
-
-    from dagster_dbt import DagsterDbtProjectPreparer
-
-    from assets.core.dbt import dbt_project, vars_arg
-    from assets.core.engines import dbt_env, environment, resolve_target
-
-    settings = load_settings(settings_file)
-    target = resolve_target()
-    # The parse sees the profile's environment of the run's `dbt build` (the warehouse's path).
-    env = dbt_env(target, warehouse, warehouse.parent, settings.warehouse) if warehouse is not None else {}
-    with environment(env):
-        args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
-        project = dbt_project()
-        project_dir = Path(project.project_dir)
-        digest = hashlib.sha256(json.dumps({
-            "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
-            "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
-        }, sort_keys=True).encode())
-        for path in sorted(project_dir.rglob("*")):
-            rel = path.relative_to(project_dir)
-            if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-                digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
-        fingerprint = digest.hexdigest()
-        target = Path(project.manifest_path).parent
-        stamp = target / PREPARED_STAMP
-        if (not force and stamp.exists() and project.manifest_path.exists()
-                and (target / "partial_parse.msgpack").exists()
-                and json.loads(stamp.read_text()).get("fingerprint") == fingerprint):
-            return False
-        DagsterDbtProjectPreparer(prepare_project_cli_args=args).prepare(project)
-        stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-        return True

@@ -21,7 +21,7 @@ from assets.core.engines import open_layers
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 from assets.core.settings import Settings, load_settings
-from quality import gx_runner
+from quality import check_results
 from quality.ranges import ERROR
 from quality.warehouse import BatchScope, connect
 
@@ -116,7 +116,7 @@ class CheckDef:
         try:
             result = self.body(env)
         except Exception as exc:  # a broken check says so (and a blocking one still blocks)
-            result = gx_runner.raised_result(exc, self.blocking)
+            result = check_results.raised_result(exc, self.blocking)
         seconds = round(time.perf_counter() - started, 3)
         return _with_metadata(result, {"check_seconds": dg.MetadataValue.float(seconds)})
 

@@ -16,7 +16,7 @@ import pandas as pd
 from assets.core.contract import Entity, entities
 from assets.core.settings import Quality
 from assets.core.sql import sql_ident, sql_literal
-from quality import gx_runner, ranges, suites
+from quality import check_results, gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.ranges import ERROR
 from quality.suites import Rule, SuiteSpec
@@ -56,7 +56,7 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
             if not table_exists(con, "raw", ent.table):
-                return gx_runner.missing_result(table, spec.blocking)
+                return check_results.missing_result(table, spec.blocking)
             aggs = ",\n  ".join(f"{expr} AS {sql_ident(col)}" for col, expr in spec.aggregates())
             frame = con.execute(
                 f"SELECT _batch, count(*) AS rows,\n  {aggs}\nFROM {table}\n"
@@ -74,7 +74,7 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
                     f"ORDER BY _batch, _file, _line LIMIT {ranges.EXAMPLE_ROWS}"
                 ).df()
 
-            return gx_runner.check_result(
+            return check_results.check_result(
                 ev, examples=examples, out=env.out, metadata=_base_metadata(env, frame, table)
             )
 
@@ -90,7 +90,7 @@ def quarantine_body(ent: Entity):
         spec = suites.quarantine_suite(ent, quality.quarantine_warn_share, quality.quarantine_block_share)
         with env.connect() as con:
             if not table_exists(con, "audit", "load_batches"):
-                return gx_runner.missing_result("audit.load_batches", blocking=True)
+                return check_results.missing_result("audit.load_batches", blocking=True)
             frame = con.execute(
                 f"""SELECT batch AS _batch, sum(rows_read) AS rows, sum(rows_loaded) AS rows_loaded,
                            sum(rows_quarantined) AS rows_quarantined,
@@ -120,7 +120,9 @@ def quarantine_body(ent: Entity):
             md = _base_metadata(env, frame, f"raw.{ent.table}")
             md["rows_quarantined"] = int(frame["rows_quarantined"].sum()) if len(frame) else 0
             text = None if ev.passed or ev.raised else quarantine_text(ent, frame, quality, ev.severity)
-            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md, description=text)
+            return check_results.check_result(
+                ev, examples=examples, out=env.out, metadata=md, description=text
+            )
 
     return body
 
@@ -215,7 +217,7 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
         with env.connect() as con:
             missing = [t for t in sql.needs if not table_exists(con, *t.split("."))]
             if missing:
-                return gx_runner.missing_result(", ".join(missing), spec.blocking)
+                return check_results.missing_result(", ".join(missing), spec.blocking)
             base = f"SELECT * FROM ({sql.rows_sql}) WHERE {env.scope.where()}"
             frame = con.execute(
                 f"""SELECT _batch, count(*) AS rows, sum(weight) AS total,
@@ -245,7 +247,7 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
                 matched = total - float(frame["unmatched_total"].sum() or 0)
                 md["matched_share_overall"] = dg.MetadataValue.float(matched / total) if total else None
             md = {k: v for k, v in md.items() if v is not None}
-            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md)
+            return check_results.check_result(ev, examples=examples, out=env.out, metadata=md)
 
     return body
 
@@ -274,7 +276,7 @@ def fx_band_body(spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
             if not table_exists(con, "intermediate", FX_RATES_MODEL):
-                return gx_runner.missing_result(f"intermediate.{FX_RATES_MODEL}", spec.blocking)
+                return check_results.missing_result(f"intermediate.{FX_RATES_MODEL}", spec.blocking)
             frame = con.execute(FX_BAND_SQL.format(where=env.scope.where("cur._batch"))).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
         md = {
@@ -283,7 +285,7 @@ def fx_band_body(spec: SuiteSpec):
             "rates_checked": len(frame),
             "band": ranges.FX_BAND,
         }
-        return gx_runner.check_result(ev, out=env.out, metadata=md)
+        return check_results.check_result(ev, out=env.out, metadata=md)
 
     return body
 

@@ -13,14 +13,14 @@ import pandas as pd
 
 from assets.core.settings import SEGMENT_CODES
 from assets.core.sql import sql_ident, sql_literal
-from quality import gx_runner, ranges, suites
+from quality import check_results, gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec
 from quality.warehouse import table_exists
 
 
 def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:
-    return gx_runner.missing_result(
+    return check_results.missing_result(
         f"marts.{table}", spec.blocking, hint="the dbt model has not been built (yet) in this warehouse"
     )
 
@@ -58,7 +58,7 @@ def _recon_body(spec_of, where: str):
             "rows_checked": len(frame),
             "months": int(frame["month"].nunique()) if len(frame) else 0,
         }
-        return gx_runner.check_result(ev, out=env.out, metadata=md)
+        return check_results.check_result(ev, out=env.out, metadata=md)
 
     return body
 
@@ -88,7 +88,7 @@ def fx_complete_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.fx_complete_suite()
     with env.connect() as con:
         if not table_exists(con, "intermediate", FX_MISSING_MODEL):
-            return gx_runner.missing_result(
+            return check_results.missing_result(
                 f"intermediate.{FX_MISSING_MODEL}",
                 spec.blocking,
                 hint="the dbt model has not been built (yet) in this warehouse",
@@ -102,7 +102,7 @@ def fx_complete_body(env: Env) -> dg.AssetCheckResult:
         "missing_pairs": len(frame),
     }
     ev = gx_runner.run_suite(spec, frame, env.out)
-    return gx_runner.check_result(ev, out=env.out, metadata=md)
+    return check_results.check_result(ev, out=env.out, metadata=md)
 
 
 # --- month-over-month jumps per customer group ----------------------------------------------------
@@ -147,7 +147,7 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
         if not table_exists(con, "marts", "fct_customer_profit_monthly"):
             return _missing_mart("fct_customer_profit_monthly", spec)
         if not table_exists(con, "intermediate", "int_customers"):
-            return gx_runner.missing_result("intermediate.int_customers", spec.blocking)
+            return check_results.missing_result("intermediate.int_customers", spec.blocking)
         frame = con.execute(
             MOM_SQL.format(base=float(ranges.MOM_MIN_BASE_LCY), measures=_in(ranges.MOM_MEASURES))
         ).df()
@@ -158,7 +158,7 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
         "factor": ranges.MOM_FACTOR,
         "min_base_lcy": ranges.MOM_MIN_BASE_LCY,
     }
-    return gx_runner.check_result(ev, out=env.out, metadata=md)
+    return check_results.check_result(ev, out=env.out, metadata=md)
 
 
 # --- customer_segments ----------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
         if not table_exists(con, "marts", "customer_segments"):
             return _missing_mart("customer_segments", spec)
         if not table_exists(con, "intermediate", ACTIVE_MODEL):
-            return gx_runner.missing_result(
+            return check_results.missing_result(
                 f"intermediate.{ACTIVE_MODEL}", spec.blocking, hint="the dbt model has not been built (yet)"
             )
         _segment_views(con)
@@ -268,7 +268,7 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
             "months": len(frame),
             "rows_checked": int(frame["rows"].sum()) if len(frame) else 0,
         }
-        return gx_runner.check_result(
+        return check_results.check_result(
             ev, out=env.out, metadata=md, examples=lambda rule, failing: _segment_examples(con, rule, failing)
         )
 
@@ -288,7 +288,7 @@ def kpis_body(env: Env) -> dg.AssetCheckResult:
         ).df()
     ev = gx_runner.run_suite(spec, frame, env.out)
     md = {"table": "marts.segment_kpis", "rows_checked": len(frame)}
-    return gx_runner.check_result(ev, out=env.out, metadata=md)
+    return check_results.check_result(ev, out=env.out, metadata=md)
 
 
 # --- the definitions ------------------------------------------------------------------------------
