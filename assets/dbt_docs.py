@@ -16,7 +16,8 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.core.dbt import failed_build, require_manifest, vars_arg
-from assets.core.engines import dbt_env
+from assets.core.engines import dbt_env, environment
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 
 DOCS_DIR = "docs"
@@ -62,19 +63,19 @@ def install_site(built: Path, docs: Path) -> Path:
     owners=["team:data-engineering"],
     kinds={"dbt", "html"},
     # The catalog reads the warehouse file, which a writer holds exclusively: same pool as the writers.
-    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+    pool=WAREHOUSE_WRITER_POOL,
 )
 def dbt_docs(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths
 ) -> dg.MaterializeResult:
     target, settings = paths.target, paths.settings()
-    os.environ.update(dbt_env(target, paths.warehouse, paths.out, settings.warehouse))
     built = Path(require_manifest()).parent / f"docs-{context.run_id[:8]}"
     built.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(require_manifest(), built / "manifest.json")
     try:
         try:
-            dbt.cli(docs_args(target, vars_arg(settings)), raise_on_error=True, target_path=built).wait()
+            with environment(dbt_env(target, paths.warehouse, paths.out, settings.warehouse)):
+                dbt.cli(docs_args(target, vars_arg(settings)), raise_on_error=True, target_path=built).wait()
         except DagsterDbtCliRuntimeError as err:
             raise failed_build(err) from err  # retried only when another process holds the warehouse
         page = install_site(built, paths.out / DOCS_DIR)

@@ -9,7 +9,7 @@ warehouse; on `spark` this step first exports the raw layer to `<out>/raw_parque
 Spark target reads), then dbt builds with `--target spark` into `<out>/spark_warehouse/`.
 """
 
-import os
+from functools import cache
 
 import dagster as dg
 import duckdb
@@ -29,53 +29,55 @@ from assets.core.dbt import (
     require_manifest,
     target_args,
 )
-from assets.core.engines import EngineError, dbt_env, export_raw_parquet, require_adapter
+from assets.core.engines import EngineError, dbt_env, environment, export_raw_parquet, require_adapter
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 
 
-@dbt_assets(
-    manifest=require_manifest(),
-    project=dbt_project,
-    name="dbt_models",
-    dagster_dbt_translator=StrataDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-    ),
-    op_tags={"dagster/concurrency_key": "warehouse_writer"},
-)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths):
-    # The dbt profile reads the warehouse path (and on Spark the Parquet folders) from the
-    # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
-    # it runs.
-    target, settings = paths.target, paths.settings()
-    try:
-        require_adapter(target)
-    except EngineError as err:  # an install to fix, not a transient failure
-        raise dg.Failure(description=str(err), allow_retries=False) from err
-    os.environ.update(dbt_env(target, paths.warehouse, paths.out, settings.warehouse))
-    os.environ.update(INDIRECT_SELECTION)
-    if target == "spark":
-        rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)
-        ensure_clv_parquet(paths.raw_parquet)
-        context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
-                         f"-> {paths.raw_parquet}")
-    plan = this_runs_plan(context, paths) if target == "duckdb" else None
-    before = {k: os.environ.get(k) for k in plan_env(plan)}
-    os.environ.update(plan_env(plan))  # dbt's process reads the plan's months from here
-    try:
-        yield from dbt.cli([*build_args(settings, plan), *target_args(target)], context=context).stream()
-    except DagsterDbtCliRuntimeError as err:
-        raise failed_build(err) from err
-    finally:  # the plan is this step's, never a later dbt process's in the same Python process
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    if plan is not None:
-        with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
-            keys = {k.to_user_string() for k in context.assets_def.keys}
-            built = {k.to_user_string() for k in context.selected_asset_keys}
-            build_planner.finish_step(con, context.run_id, built, keys)
+@cache
+def dbt_models() -> dg.AssetsDefinition:
+    """The `dbt_models` multi-asset, built from the manifest once per process when first asked for."""
+
+    @dbt_assets(
+        manifest=require_manifest(),
+        project=dbt_project(),
+        name="dbt_models",
+        dagster_dbt_translator=StrataDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths):
+        # The dbt profile reads the warehouse path (and on Spark the Parquet folders) from the
+        # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
+        # it runs.
+        target, settings = paths.target, paths.settings()
+        try:
+            require_adapter(target)
+        except EngineError as err:  # an install to fix, not a transient failure
+            raise dg.Failure(description=str(err), allow_retries=False) from err
+        if target == "spark":
+            rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)
+            ensure_clv_parquet(paths.raw_parquet)
+            context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
+                             f"-> {paths.raw_parquet}")
+        plan = this_runs_plan(context, paths) if target == "duckdb" else None
+        # dbt's process reads the profile's settings and the plan's months from the environment
+        env = {**dbt_env(target, paths.warehouse, paths.out, settings.warehouse), **INDIRECT_SELECTION,
+               **plan_env(plan)}
+        with environment(env):
+            try:
+                args = [*build_args(settings, plan), *target_args(target)]
+                yield from dbt.cli(args, context=context).stream()
+            except DagsterDbtCliRuntimeError as err:
+                raise failed_build(err) from err
+        if plan is not None:
+            with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
+                keys = {k.to_user_string() for k in context.assets_def.keys}
+                built = {k.to_user_string() for k in context.selected_asset_keys}
+                build_planner.finish_step(con, context.run_id, built, keys)
+
+    return dbt_models
 
 
 def this_runs_plan(context: dg.AssetExecutionContext, paths: StrataPaths) -> BuildPlan:

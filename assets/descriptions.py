@@ -52,7 +52,7 @@ def dbt_manifest_path() -> Path:
     """Where `strata prepare` (and every run, before it starts) writes the dbt manifest."""
     from assets.core.dbt import dbt_project  # the dbt project object: only when publishing
 
-    return Path(dbt_project.manifest_path)
+    return Path(dbt_project().manifest_path)
 
 
 def load_table_descriptions(manifest_path: Path | None = None) -> dict[tuple[str, str], TableDescription]:

@@ -80,7 +80,7 @@ def generate(out: Path, customers: int, months: int, end_month: str | None, seed
 
 @cli.command(help="Build the dbt manifest (run once after installing or changing dbt_project/).")
 def prepare() -> None:
-    from orchestration.runner import prepare_dbt
+    from orchestration.prepare import prepare_dbt
 
     prepare_dbt(force=True)
     console.print("[green]dbt manifest ready[/]")

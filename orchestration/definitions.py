@@ -1,19 +1,21 @@
 """The Dagster definitions: every asset, check, job and resource of strata.
 
 `build_definitions(paths)` is the one place the graph is assembled: `dagster dev -w workspace.yaml`
-loads `defs` (paths from STRATA_* environment variables) and `strata materialize` builds the same
-graph for its folders, so the CLI never runs a parallel code path.
+loads `defs` (paths from STRATA_* environment variables, read when Dagster loads it) and
+`strata materialize` builds the same graph for its folders, so the CLI never runs a parallel code
+path. Importing this module builds nothing: the dbt project and its assets are built when asked for.
 """
 
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from assets.clv.asset import clv_fits
-from assets.core.dbt import StrataDbtCliResource, dbt_project
+from assets.core.dbt import dbt_project
 from assets.core.resources import StrataPaths, paths_from_env
 from assets.dbt_docs import dbt_docs
-from assets.dbt_models import dbt_models
+from assets.dbt_models import dbt_models as build_dbt_models
 from assets.finance_export import finance_export
 from assets.ingestion.assets import ingestion_assets
 from assets.publishing import build_published_marts
@@ -23,14 +25,14 @@ from orchestration.alerts import ALL_ALERT_SENSORS
 from orchestration.catalog import with_catalog_defaults
 from orchestration.jobs import ALL_JOBS, materialize_all  # noqa: F401 - materialize_all: the runner's job
 from orchestration.scenario_jobs import SCENARIO_JOBS
-from orchestration.schedules import ALL_SCHEDULES
+from orchestration.schedules import build_schedules
 from orchestration.sensors import ALL_SENSORS
 from quality.checks import all_checks
 
-published_marts = build_published_marts(dbt_models)
-
 
 def build_definitions(paths: StrataPaths) -> dg.Definitions:
+    dbt_models = build_dbt_models()
+    published_marts = build_published_marts(dbt_models)
     return dg.Definitions(
         assets=with_catalog_defaults(
             [*ingestion_assets, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
@@ -38,13 +40,17 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
         ),
         asset_checks=all_checks([*ingestion_assets, dbt_models]),
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
-        schedules=ALL_SCHEDULES,
+        schedules=build_schedules(),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
-        resources={"paths": paths, "dbt": StrataDbtCliResource(project_dir=dbt_project)},
+        resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project())},
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
         # backfills too) execute their steps one after the other in one process.
         executor=dg.in_process_executor,
     )
 
 
-defs = build_definitions(paths_from_env())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev -w workspace.yaml` and `dg check defs` load, when they load it (importing
+    this module builds nothing): the paths from the STRATA_* environment variables."""
+    return build_definitions(paths_from_env())

@@ -26,12 +26,10 @@ def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
 
     Returns the ids of the runs released.
     """
-    from dagster._core.events import DagsterEventType
-
     released = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED)):
         run = record.dagster_run
-        starts = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.RUN_START).records
+        starts = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_START).records
         if not starts:
             continue  # never started executing: it holds no slot (and may be about to start)
         entry = starts[-1].event_log_entry

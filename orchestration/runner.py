@@ -14,19 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dagster as dg
-from dagster._core.instance.ref import InstanceRef  # public API has no from-folder constructor
-
 from assets.core.build_plan import FULL_REFRESH_TAG
 from assets.core.resources import StrataPaths
 from assets.core.settings import load_settings
+from orchestration.dagster_instances import dagster_home, open_instance
 from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks
+from orchestration.prepare import PREPARED_STAMP, prepare_dbt
 from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 
-__all__ = ["MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
+__all__ = ["PREPARED_STAMP", "MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
 
 
 @dataclass
@@ -43,48 +42,6 @@ class RunReport:
     materialized: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)  # every run, in order (several for months with gaps)
     nothing_changed: bool = False  # a no-op: nothing loaded, no model recomputed, no run started
-
-
-def dagster_home(out: Path) -> Path:
-    return out / "dagster_home"
-
-
-def open_instance(out: Path) -> dg.DagsterInstance:
-    """The persistent instance kept beside the warehouse (runs, events, dynamic partitions)."""
-    from orchestration.dagster_instances import install
-
-    home = dagster_home(out)
-    # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
-    # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.
-    install(home)
-    _sqlite_without_fsync()
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
-
-
-_SQLITE_TUNED = False
-
-
-def _sqlite_without_fsync() -> None:
-    """Dagster's SQLite storage opens a connection per event and SQLite fsyncs on every commit and
-    on every close (WAL checkpoint): ~15-20 ms each on this machine's disk, thousands of times per
-    run (a planned event per asset and check, a handful per step), which made most of a small
-    run's time (docs/performance.md). Connections opened by this process get synchronous=OFF: an
-    OS crash (not a process crash) may lose the newest run-history events of the local instance;
-    the warehouse is DuckDB's own file and not concerned. The PostgreSQL instance is untouched."""
-    global _SQLITE_TUNED
-    if _SQLITE_TUNED:
-        return
-    import sqlite3
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    @event.listens_for(Engine, "connect")
-    def _no_fsync(dbapi_connection, _record) -> None:
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.execute("PRAGMA synchronous = OFF")
-
-    _SQLITE_TUNED = True
 
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
@@ -232,57 +189,3 @@ def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Pa
 def _console_logging(verbose: bool) -> dict:
     """Dagster's console logger at INFO: the assets' own progress lines, not the event firehose."""
     return {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}}
-
-
-PREPARED_STAMP = "strata_prepared.json"
-
-
-def prepare_dbt(
-    warehouse: Path | None = None, settings_file: Path | None = None, force: bool = False
-) -> bool:
-    """Build the dbt manifest unless it was built from exactly this project; True if it parsed.
-
-    A changed dbt project is never run from a stale manifest: the parse reruns when any file of
-    dbt_project/ (models, macros, tests, seeds, dbt_project.yml, profiles.yml), dbt's version, the
-    vars or a STRATA_*/DBT_* environment variable changed since the last one (the fingerprint in
-    target/strata_prepared.json), or when `force` (`strata prepare`). Otherwise the ~10-30 s of a
-    `dbt parse` are saved.
-
-    `warehouse` (a run's warehouse file) and `settings_file` make the parse see the same profile
-    and vars as the run's `dbt build`: dbt reuses the saved parse (partial parsing) only when
-    both are unchanged, and re-parses the whole project inside the run otherwise.
-    """
-    import hashlib
-    import json
-    import os
-    from importlib.metadata import version
-
-    from dagster_dbt import DagsterDbtProjectPreparer
-
-    from assets.core.dbt import dbt_project, vars_arg
-    from assets.core.engines import dbt_env, resolve_target
-
-    settings = load_settings(settings_file)
-    target = resolve_target()
-    if warehouse is not None:
-        os.environ.update(dbt_env(target, warehouse, warehouse.parent, settings.warehouse))
-    args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
-    project_dir = Path(dbt_project.project_dir)
-    digest = hashlib.sha256(json.dumps({
-        "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
-        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
-    }, sort_keys=True).encode())
-    for path in sorted(project_dir.rglob("*")):
-        rel = path.relative_to(project_dir)
-        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
-    fingerprint = digest.hexdigest()
-    target = Path(dbt_project.manifest_path).parent
-    stamp = target / PREPARED_STAMP
-    if (not force and stamp.exists() and dbt_project.manifest_path.exists()
-            and (target / "partial_parse.msgpack").exists()
-            and json.loads(stamp.read_text()).get("fingerprint") == fingerprint):
-        return False
-    DagsterDbtProjectPreparer(prepare_project_cli_args=args).prepare(dbt_project)
-    stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-    return True

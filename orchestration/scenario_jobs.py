@@ -21,12 +21,12 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 from assets.core.settings import ConfigError
 from assets.scenarios.plan import ScenarioError
 from orchestration.jobs import MAX_RUNTIME_TAG, PURPOSE_TAG, WAREHOUSE_TAG
 
-WAREHOUSE_POOL_TAGS = {"dagster/concurrency_key": "warehouse_writer"}
 HOUR = 3600
 
 
@@ -49,7 +49,7 @@ def _refuse(exc: Exception) -> dg.Failure:
     return dg.Failure(description=str(exc), allow_retries=False)
 
 
-@dg.op(name="scenario", tags=WAREHOUSE_POOL_TAGS)
+@dg.op(name="scenario", pool=WAREHOUSE_WRITER_POOL)
 def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths: StrataPaths) -> dg.Output:
     from assets.scenarios.run import load_scenario_config, run_scenario
 
@@ -89,7 +89,7 @@ def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths
     )
 
 
-@dg.op(name="drop", tags=WAREHOUSE_POOL_TAGS)
+@dg.op(name="drop", pool=WAREHOUSE_WRITER_POOL)
 def scenario_drop_op(
     context: dg.OpExecutionContext, config: ScenarioDropConfig, paths: StrataPaths
 ) -> list[str]:

@@ -31,7 +31,8 @@ from assets.ingestion.landing_scan import scan_landing
 from orchestration.jobs import month_end_close, nightly_refresh
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 
-TIMEZONE = os.environ.get("STRATA_TIMEZONE", "UTC")
+TIMEZONE_ENV = "STRATA_TIMEZONE"
+DEFAULT_TIMEZONE = "UTC"
 NIGHTLY_CRON = "0 2 * * *"
 CLOSE_FIRST_DAY, CLOSE_LAST_DAY = 2, 10
 MONTH_END_CRON = f"0 6 {CLOSE_FIRST_DAY}-{CLOSE_LAST_DAY} * *"
@@ -100,32 +101,14 @@ def plan_month_end_close(
                          tags={**tags, RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]})
 
 
-@dg.schedule(
-    name="nightly_refresh_schedule",
-    job=nightly_refresh,
-    cron_schedule=NIGHTLY_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="02:00 every day: nightly_refresh of the newest month in the landing folder.",
-)
-def nightly_refresh_schedule(context: dg.ScheduleEvaluationContext, paths: StrataPaths):
+def nightly_refresh_tick(context: dg.ScheduleEvaluationContext, paths: StrataPaths):
     plan = plan_nightly(scan_landing(paths.landing).months)
     if isinstance(plan, dg.RunRequest):
         register_months(context.instance, paths.landing)
     return plan
 
 
-@dg.schedule(
-    name="month_end_close_schedule",
-    job=month_end_close,
-    cron_schedule=MONTH_END_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description=f"06:00 on days {CLOSE_FIRST_DAY}-{CLOSE_LAST_DAY} of each month: month_end_close of the "
-    "month just closed and the one before, once the closed month has landed (on day "
-    f"{CLOSE_LAST_DAY} with whatever has landed); once per closed month.",
-)
-def month_end_close_schedule(context: dg.ScheduleEvaluationContext, paths: StrataPaths):
+def month_end_close_tick(context: dg.ScheduleEvaluationContext, paths: StrataPaths):
     day = _tick_day(context)
     _, closed = close_months(day)
     done = context.instance.get_run_records(
@@ -145,4 +128,27 @@ def month_end_close_schedule(context: dg.ScheduleEvaluationContext, paths: Strat
     return plan
 
 
-ALL_SCHEDULES = [nightly_refresh_schedule, month_end_close_schedule]
+def build_schedules(timezone: str | None = None) -> list[dg.ScheduleDefinition]:
+    """The schedules, their times in `timezone`: by default $STRATA_TIMEZONE, else UTC, read when the
+    definitions are built (never at import)."""
+    timezone = timezone or os.environ.get(TIMEZONE_ENV, DEFAULT_TIMEZONE)
+    return [
+        dg.schedule(
+            name="nightly_refresh_schedule",
+            job=nightly_refresh,
+            cron_schedule=NIGHTLY_CRON,
+            execution_timezone=timezone,
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+            description="02:00 every day: nightly_refresh of the newest month in the landing folder.",
+        )(nightly_refresh_tick),
+        dg.schedule(
+            name="month_end_close_schedule",
+            job=month_end_close,
+            cron_schedule=MONTH_END_CRON,
+            execution_timezone=timezone,
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+            description=f"06:00 on days {CLOSE_FIRST_DAY}-{CLOSE_LAST_DAY} of each month: month_end_close "
+            "of the month just closed and the one before, once the closed month has landed (on day "
+            f"{CLOSE_LAST_DAY} with whatever has landed); once per closed month.",
+        )(month_end_close_tick),
+    ]

@@ -18,15 +18,15 @@ import dagster as dg
 import duckdb
 
 from assets.core.engines import open_layers
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 from assets.core.settings import Settings, load_settings
-from quality import gx_runner
+from quality import check_results
 from quality.ranges import ERROR
 from quality.warehouse import BatchScope, connect
 
 # The checks read the warehouse: they share the writers' concurrency key so that no check opens the
 # DuckDB file while another process writes it (docs/architecture.md: one writer at a time).
-WAREHOUSE_OP_TAGS = {"dagster/concurrency_key": "warehouse_writer"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class CheckDef:
         try:
             result = self.body(env)
         except Exception as exc:  # a broken check says so (and a blocking one still blocks)
-            result = gx_runner.raised_result(exc, self.blocking)
+            result = check_results.raised_result(exc, self.blocking)
         seconds = round(time.perf_counter() - started, 3)
         return _with_metadata(result, {"check_seconds": dg.MetadataValue.float(seconds)})
 
@@ -148,7 +148,7 @@ def build(check: CheckDef, known_keys: set[dg.AssetKey]) -> dg.AssetChecksDefini
         description=check.description,
         blocking=check.blocking,
         additional_deps=deps or None,
-        op_tags=WAREHOUSE_OP_TAGS,
+        pool=WAREHOUSE_WRITER_POOL,
         metadata={"blocking": check.blocking, "defined_in": "quality/"},
     )
     def _check(context: dg.AssetCheckExecutionContext, paths: StrataPaths) -> dg.AssetCheckResult:
@@ -178,7 +178,7 @@ def build_group(name: str, checks: list[CheckDef], known_keys: set[dg.AssetKey])
         for c in checks
     ]
 
-    @dg.multi_asset_check(name=name, specs=specs, can_subset=True, op_tags=WAREHOUSE_OP_TAGS)
+    @dg.multi_asset_check(name=name, specs=specs, can_subset=True, pool=WAREHOUSE_WRITER_POOL)
     def _checks(context: dg.AssetCheckExecutionContext, paths: StrataPaths):
         env = Env.from_paths(paths, BatchScope.from_tags(context.run.tags))
         selected = context.selected_asset_check_keys

@@ -15,10 +15,11 @@ import pandas as pd
 
 from assets.core.contract import Entity, entities
 from assets.core.settings import Quality
-from quality import gx_runner, ranges, suites
+from assets.core.sql import sql_ident, sql_literal
+from quality import check_results, gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.ranges import ERROR
-from quality.suites import Rule, SuiteSpec, q
+from quality.suites import Rule, SuiteSpec
 from quality.warehouse import table_exists
 
 
@@ -33,7 +34,7 @@ def _newest(table: str) -> str:
 
 def _in_batches(frame: pd.DataFrame) -> str:
     batches = sorted({str(b) for b in frame["_batch"]})
-    return ", ".join("'" + b.replace("'", "''") + "'" for b in batches) or "NULL"
+    return ", ".join(sql_literal(b) for b in batches) or "NULL"
 
 
 def _base_metadata(env: Env, frame: pd.DataFrame, table: str) -> dict:
@@ -55,8 +56,8 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
             if not table_exists(con, "raw", ent.table):
-                return gx_runner.missing_result(table, spec.blocking)
-            aggs = ",\n  ".join(f"{expr} AS {q(col)}" for col, expr in spec.aggregates())
+                return check_results.missing_result(table, spec.blocking)
+            aggs = ",\n  ".join(f"{expr} AS {sql_ident(col)}" for col, expr in spec.aggregates())
             frame = con.execute(
                 f"SELECT _batch, count(*) AS rows,\n  {aggs}\nFROM {table}\n"
                 f"WHERE {env.scope.where()} GROUP BY _batch ORDER BY _batch"
@@ -66,14 +67,14 @@ def value_ranges_body(ent: Entity, spec: SuiteSpec):
             def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | None:
                 if not rule.violation:
                     return None
-                cols = ", ".join(q(c) for c in dict.fromkeys(rule.example_columns))
+                cols = ", ".join(sql_ident(c) for c in dict.fromkeys(rule.example_columns))
                 return con.execute(
                     f"SELECT _batch, _file, _line, {cols} FROM {table} "
                     f"WHERE _batch IN ({_in_batches(failing)}) AND {rule.violation} "
                     f"ORDER BY _batch, _file, _line LIMIT {ranges.EXAMPLE_ROWS}"
                 ).df()
 
-            return gx_runner.check_result(
+            return check_results.check_result(
                 ev, examples=examples, out=env.out, metadata=_base_metadata(env, frame, table)
             )
 
@@ -89,7 +90,7 @@ def quarantine_body(ent: Entity):
         spec = suites.quarantine_suite(ent, quality.quarantine_warn_share, quality.quarantine_block_share)
         with env.connect() as con:
             if not table_exists(con, "audit", "load_batches"):
-                return gx_runner.missing_result("audit.load_batches", blocking=True)
+                return check_results.missing_result("audit.load_batches", blocking=True)
             frame = con.execute(
                 f"""SELECT batch AS _batch, sum(rows_read) AS rows, sum(rows_loaded) AS rows_loaded,
                            sum(rows_quarantined) AS rows_quarantined,
@@ -119,7 +120,9 @@ def quarantine_body(ent: Entity):
             md = _base_metadata(env, frame, f"raw.{ent.table}")
             md["rows_quarantined"] = int(frame["rows_quarantined"].sum()) if len(frame) else 0
             text = None if ev.passed or ev.raised else quarantine_text(ent, frame, quality, ev.severity)
-            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md, description=text)
+            return check_results.check_result(
+                ev, examples=examples, out=env.out, metadata=md, description=text
+            )
 
     return body
 
@@ -214,7 +217,7 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
         with env.connect() as con:
             missing = [t for t in sql.needs if not table_exists(con, *t.split("."))]
             if missing:
-                return gx_runner.missing_result(", ".join(missing), spec.blocking)
+                return check_results.missing_result(", ".join(missing), spec.blocking)
             base = f"SELECT * FROM ({sql.rows_sql}) WHERE {env.scope.where()}"
             frame = con.execute(
                 f"""SELECT _batch, count(*) AS rows, sum(weight) AS total,
@@ -228,7 +231,8 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
 
             def examples(rule: Rule, failing: pd.DataFrame) -> pd.DataFrame:
                 return con.execute(
-                    f"""SELECT ref AS {q(sql.ref_label)}, count(*) AS rows, sum(weight) AS {q(cov.measure)},
+                    f"""SELECT ref AS {sql_ident(sql.ref_label)}, count(*) AS rows,
+                    sum(weight) AS {sql_ident(cov.measure)},
                                min(_batch) AS first_batch, min(_file) AS file, min(_line) AS line
                         FROM ({base}) WHERE NOT matched AND _batch IN ({_in_batches(failing)})
                         GROUP BY ref ORDER BY sum(weight) DESC, count(*) DESC, ref
@@ -243,7 +247,7 @@ def coverage_body(cov: ranges.Coverage, spec: SuiteSpec):
                 matched = total - float(frame["unmatched_total"].sum() or 0)
                 md["matched_share_overall"] = dg.MetadataValue.float(matched / total) if total else None
             md = {k: v for k, v in md.items() if v is not None}
-            return gx_runner.check_result(ev, examples=examples, out=env.out, metadata=md)
+            return check_results.check_result(ev, examples=examples, out=env.out, metadata=md)
 
     return body
 
@@ -272,7 +276,7 @@ def fx_band_body(spec: SuiteSpec):
     def body(env: Env) -> dg.AssetCheckResult:
         with env.connect() as con:
             if not table_exists(con, "intermediate", FX_RATES_MODEL):
-                return gx_runner.missing_result(f"intermediate.{FX_RATES_MODEL}", spec.blocking)
+                return check_results.missing_result(f"intermediate.{FX_RATES_MODEL}", spec.blocking)
             frame = con.execute(FX_BAND_SQL.format(where=env.scope.where("cur._batch"))).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
         md = {
@@ -281,7 +285,7 @@ def fx_band_body(spec: SuiteSpec):
             "rates_checked": len(frame),
             "band": ranges.FX_BAND,
         }
-        return gx_runner.check_result(ev, out=env.out, metadata=md)
+        return check_results.check_result(ev, out=env.out, metadata=md)
 
     return body
 

@@ -12,20 +12,21 @@ import dagster as dg
 import pandas as pd
 
 from assets.core.settings import SEGMENT_CODES
-from quality import gx_runner, ranges, suites
+from assets.core.sql import sql_ident, sql_literal
+from quality import check_results, gx_runner, ranges, suites
 from quality.base import CheckDef, Env
-from quality.suites import Rule, SuiteSpec, q
+from quality.suites import Rule, SuiteSpec
 from quality.warehouse import table_exists
 
 
 def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:
-    return gx_runner.missing_result(
+    return check_results.missing_result(
         f"marts.{table}", spec.blocking, hint="the dbt model has not been built (yet) in this warehouse"
     )
 
 
 def _in(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) or "NULL"
+    return ", ".join(sql_literal(v) for v in values) or "NULL"
 
 
 def _months(frame: pd.DataFrame) -> str:
@@ -57,7 +58,7 @@ def _recon_body(spec_of, where: str):
             "rows_checked": len(frame),
             "months": int(frame["month"].nunique()) if len(frame) else 0,
         }
-        return gx_runner.check_result(ev, out=env.out, metadata=md)
+        return check_results.check_result(ev, out=env.out, metadata=md)
 
     return body
 
@@ -87,7 +88,7 @@ def fx_complete_body(env: Env) -> dg.AssetCheckResult:
     spec = suites.fx_complete_suite()
     with env.connect() as con:
         if not table_exists(con, "intermediate", FX_MISSING_MODEL):
-            return gx_runner.missing_result(
+            return check_results.missing_result(
                 f"intermediate.{FX_MISSING_MODEL}",
                 spec.blocking,
                 hint="the dbt model has not been built (yet) in this warehouse",
@@ -101,7 +102,7 @@ def fx_complete_body(env: Env) -> dg.AssetCheckResult:
         "missing_pairs": len(frame),
     }
     ev = gx_runner.run_suite(spec, frame, env.out)
-    return gx_runner.check_result(ev, out=env.out, metadata=md)
+    return check_results.check_result(ev, out=env.out, metadata=md)
 
 
 # --- month-over-month jumps per customer group ----------------------------------------------------
@@ -146,7 +147,7 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
         if not table_exists(con, "marts", "fct_customer_profit_monthly"):
             return _missing_mart("fct_customer_profit_monthly", spec)
         if not table_exists(con, "intermediate", "int_customers"):
-            return gx_runner.missing_result("intermediate.int_customers", spec.blocking)
+            return check_results.missing_result("intermediate.int_customers", spec.blocking)
         frame = con.execute(
             MOM_SQL.format(base=float(ranges.MOM_MIN_BASE_LCY), measures=_in(ranges.MOM_MEASURES))
         ).df()
@@ -157,7 +158,7 @@ def mom_body(env: Env) -> dg.AssetCheckResult:
         "factor": ranges.MOM_FACTOR,
         "min_base_lcy": ranges.MOM_MIN_BASE_LCY,
     }
-    return gx_runner.check_result(ev, out=env.out, metadata=md)
+    return check_results.check_result(ev, out=env.out, metadata=md)
 
 
 # --- customer_segments ----------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def _segment_views(con) -> None:
 
 def _invalid(segmentation: str) -> str:
     codes = SEGMENT_CODES[segmentation]
-    return f"({q(segmentation)} IS NULL OR {q(segmentation)} NOT IN ({_in(codes)}))"
+    return f"({sql_ident(segmentation)} IS NULL OR {sql_ident(segmentation)} NOT IN ({_in(codes)}))"
 
 
 SEGMENT_FRAME_SQL = """
@@ -237,7 +238,8 @@ def _segment_examples(con, rule: Rule, failing: pd.DataFrame) -> pd.DataFrame | 
     elif column.startswith("invalid__"):
         seg = column.removeprefix("invalid__")
         sql = (
-            f"SELECT month, customer_no, {q(seg)} FROM q_seg WHERE month IN ({months}) AND {_invalid(seg)} "
+            f"SELECT month, customer_no, {sql_ident(seg)} FROM q_seg "
+            f"WHERE month IN ({months}) AND {_invalid(seg)} "
             f"ORDER BY month, customer_no LIMIT {n}"
         )
     else:
@@ -251,12 +253,12 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
         if not table_exists(con, "marts", "customer_segments"):
             return _missing_mart("customer_segments", spec)
         if not table_exists(con, "intermediate", ACTIVE_MODEL):
-            return gx_runner.missing_result(
+            return check_results.missing_result(
                 f"intermediate.{ACTIVE_MODEL}", spec.blocking, hint="the dbt model has not been built (yet)"
             )
         _segment_views(con)
         invalid = ",\n           ".join(
-            f"count(*) FILTER (WHERE {_invalid(s)}) AS {q('invalid__' + s)}" for s in SEGMENT_CODES
+            f"count(*) FILTER (WHERE {_invalid(s)}) AS {sql_ident('invalid__' + s)}" for s in SEGMENT_CODES
         )
         frame = con.execute(SEGMENT_FRAME_SQL.format(invalid=invalid)).df()
         ev = gx_runner.run_suite(spec, frame, env.out)
@@ -266,7 +268,7 @@ def segments_body(env: Env) -> dg.AssetCheckResult:
             "months": len(frame),
             "rows_checked": int(frame["rows"].sum()) if len(frame) else 0,
         }
-        return gx_runner.check_result(
+        return check_results.check_result(
             ev, out=env.out, metadata=md, examples=lambda rule, failing: _segment_examples(con, rule, failing)
         )
 
@@ -279,14 +281,14 @@ def kpis_body(env: Env) -> dg.AssetCheckResult:
     with env.connect() as con:
         if not table_exists(con, "marts", "segment_kpis"):
             return _missing_mart("segment_kpis", spec)
-        kpis = ", ".join(f"CAST({q(k)} AS DOUBLE) AS {q(k)}" for k in ranges.KPI_RANGES)
+        kpis = ", ".join(f"CAST({sql_ident(k)} AS DOUBLE) AS {sql_ident(k)}" for k in ranges.KPI_RANGES)
         frame = con.execute(
             f"SELECT month, segmentation, segment, {kpis} FROM marts.segment_kpis "
             "ORDER BY month, segmentation, segment"
         ).df()
     ev = gx_runner.run_suite(spec, frame, env.out)
     md = {"table": "marts.segment_kpis", "rows_checked": len(frame)}
-    return gx_runner.check_result(ev, out=env.out, metadata=md)
+    return check_results.check_result(ev, out=env.out, metadata=md)
 
 
 # --- the definitions ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assets.core.contract import Entity, entities
 from assets.core.settings import SEGMENT_CODES, Quality
+from assets.core.sql import sql_ident
 from quality import ranges
 from quality.ranges import ERROR, WARN
 
@@ -28,11 +29,6 @@ if TYPE_CHECKING:  # GX is imported where a suite is built: it costs ~5 s, and l
     import great_expectations.expectations as gxe
 
 BATCH_END_SQL = "last_day(CAST(_batch || '-01' AS DATE))"
-
-
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ def value_range_suite(ent: Entity) -> SuiteSpec | None:
     rules: list[Rule] = []
     keys = tuple(ent.key)
     for vr in value_ranges_of(ent):
-        col = q(vr.column)
+        col = sql_ident(vr.column)
         if vr.min is not None:
             op = "<=" if vr.strict_min else "<"
             bound = ">" if vr.strict_min else "≥"
@@ -176,7 +172,7 @@ def value_range_suite(ent: Entity) -> SuiteSpec | None:
                 )
             )
     for name in dates_checked(ent):
-        day = f"CAST({q(name)} AS DATE)"
+        day = f"CAST({sql_ident(name)} AS DATE)"
         rules.append(
             Rule(
                 id=f"{name}.not_after_batch_end",

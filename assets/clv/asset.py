@@ -20,7 +20,9 @@ import pandas as pd
 
 from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
 from assets.core.engines import open_layers
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
+from assets.core.sql import sql_literal
 
 INPUTS_KEY = dg.AssetKey(["intermediate", "int_clv_inputs"])
 PREDICTIONS_KEY = dg.AssetKey(["clv", "customer_predictions"])
@@ -72,8 +74,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, raw_parquet: Path) -> None:
     for table in ("customer_predictions", "model_fits"):
         folder = raw_parquet / f"{SCHEMA}__{table}"
         folder.mkdir(parents=True, exist_ok=True)
-        target = str(folder / "data.parquet").replace("'", "''")
-        con.execute(f"COPY {SCHEMA}.{table} TO '{target}' (FORMAT parquet)")
+        con.execute(f"COPY {SCHEMA}.{table} TO {sql_literal(folder / 'data.parquet')} (FORMAT parquet)")
 
 
 def ensure_parquet(raw_parquet: Path) -> None:
@@ -117,7 +118,7 @@ def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
             "log-likelihood, customers, converged and why not.",
         ),
     ],
-    op_tags={"dagster/concurrency_key": "warehouse_writer"},
+    pool=WAREHOUSE_WRITER_POOL,
 )
 def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
     started = time.monotonic()

@@ -11,15 +11,13 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
-from functools import cached_property
-from importlib.metadata import version as package_version
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
-from packaging.version import Version
 
 from assets.core.build_plan import LAYERS, BuildPlan
 from assets.core.settings import Settings, load_settings
@@ -64,17 +62,24 @@ def plan_env(plan: BuildPlan | None) -> dict[str, str]:
     return {BUILD_PLAN_ENV: json.dumps(months, separators=(",", ":"))}
 
 
-# dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin
-# folder may not be on PATH; dbt is installed beside this interpreter, so put that folder first.
-if shutil.which("dbt") is None:
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, built once per process when first asked for (importing this module does nothing).
 
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    # Parsing needs the vars, or every model that reads the configuration fails to render.
-    prepare_project_cli_args=["parse", "--quiet", *vars_arg(load_settings())],
-)
-dbt_project.prepare_if_dev()
+    Under `dagster dev` it also parses the project (`prepare_if_dev`); elsewhere the manifest is
+    built ahead of time (`strata prepare`, or `strata materialize`'s own check).
+    """
+    # dagster-dbt runs `dbt` from PATH. Started as `.venv/bin/strata` (not `uv run`), the venv's bin
+    # folder may not be on PATH; dbt is installed beside this interpreter, so put that folder first.
+    if shutil.which("dbt") is None:
+        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        # Parsing needs the vars, or every model that reads the configuration fails to render.
+        prepare_project_cli_args=["parse", "--quiet", *vars_arg(load_settings())],
+    )
+    project.prepare_if_dev()
+    return project
 
 
 class StrataDbtTranslator(DagsterDbtTranslator):
@@ -100,36 +105,17 @@ class StrataDbtTranslator(DagsterDbtTranslator):
         )
 
 
-class StrataDbtCliResource(DbtCliResource):
-    """dagster-dbt's DbtCliResource without two start-up costs that strata does not need.
-
-    Before every `dbt build`, DbtCliResource runs `dbt --version` in a subprocess (a whole dbt
-    import) and builds a dbt adapter inside the Dagster process (another dbt import); the adapter
-    only serves `fetch_row_counts()` / `fetch_column_metadata()`, which strata does not use (row
-    counts are computed after dbt has finished: docs/architecture.md). Together 6-20 s per run on
-    the development machine (docs/performance.md). dbt runs from this environment, so its version
-    is the installed dbt-core's.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(package_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - the adapter is never used
-        return None
-
-
 def manifest_ready() -> bool:
-    return dbt_project.manifest_path.exists()
+    return dbt_project().manifest_path.exists()
 
 
 def require_manifest() -> Path:
     if not manifest_ready():
         raise dg.DagsterInvariantViolationError(
-            f"The dbt manifest {dbt_project.manifest_path} is missing. Run `strata prepare` "
+            f"The dbt manifest {dbt_project().manifest_path} is missing. Run `strata prepare` "
             "(or `uv run strata prepare`) once after installing or changing the dbt project."
         )
-    return dbt_project.manifest_path
+    return dbt_project().manifest_path
 
 
 # A run builds the dbt graph in two steps around the predicted-value fit (assets/clv: Dagster splits

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from assets.core.sql import sql_ident, sql_literal
+
 ENV_TARGET = "STRATA_DBT_TARGET"
 DBT_TARGETS = ("duckdb", "spark")
 DEFAULT_TARGET = "duckdb"
@@ -97,16 +99,28 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
     return env
 
 
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in the process environment while the block runs, the previous values after it.
+
+    dbt reads its profile's settings from the environment and dagster-dbt starts dbt with this
+    process's environment (it takes no other), so a dbt step sets them for its own call only: a
+    later step or run in the same process never inherits them.
+    """
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 # --------------------------------------------------------------------------------------------------
 # The raw layer as Parquet (what the Spark target reads).
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: object) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def export_raw_parquet(warehouse: Path, dest: Path) -> dict[str, int]:
@@ -132,16 +146,17 @@ def export_raw_parquet(warehouse: Path, dest: Path) -> dict[str, int]:
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()
             select = ", ".join(
-                f"CAST({_quote(c)} AS VARCHAR) AS {_quote(c)}" if t == "JSON" else _quote(c) for c, t in cols
+                f"CAST({sql_ident(c)} AS VARCHAR) AS {sql_ident(c)}" if t == "JSON" else sql_ident(c)
+                for c, t in cols
             )
             tmp = dest / f".{table}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
             target = tmp / PARQUET_FILE
-            con.execute(f"COPY (SELECT {select} FROM raw.{_quote(table)}) TO {_literal(target)} "
+            con.execute(f"COPY (SELECT {select} FROM raw.{sql_ident(table)}) TO {sql_literal(target)} "
                         "(FORMAT parquet, COMPRESSION zstd)")
-            expected = con.execute(f"SELECT count(*) FROM raw.{_quote(table)}").fetchone()[0]
-            written = con.execute(f"SELECT count(*) FROM read_parquet({_literal(target)})").fetchone()[0]
+            expected = con.execute(f"SELECT count(*) FROM raw.{sql_ident(table)}").fetchone()[0]
+            written = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(target)})").fetchone()[0]
             if expected != written:
                 raise EngineError(f"raw.{table}: {expected} rows in the warehouse but {written} in {target}")
             final, old = dest / table, dest / f".{table}.old"
@@ -183,23 +198,23 @@ def attach_layers(con: duckdb.DuckDBPyConnection, warehouse: Path, out: Path, ta
     """
     target = resolve_target(target)
     if target == "duckdb":
-        con.execute(f"ATTACH {_literal(warehouse)} AS {_quote(alias)} (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(warehouse)} AS {sql_ident(alias)} (READ_ONLY)")
         return
     source = f"{alias}_duckdb"
-    con.execute(f"ATTACH {_literal(warehouse)} AS {_quote(source)} (READ_ONLY)")
-    con.execute(f"ATTACH ':memory:' AS {_quote(alias)}")
+    con.execute(f"ATTACH {sql_literal(warehouse)} AS {sql_ident(source)} (READ_ONLY)")
+    con.execute(f"ATTACH ':memory:' AS {sql_ident(alias)}")
     for schema in WAREHOUSE_SCHEMAS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(alias)}.{_quote(schema)}")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {sql_ident(alias)}.{sql_ident(schema)}")
         for (table,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
             "ORDER BY table_name", [source, schema]).fetchall():
-            con.execute(f"CREATE VIEW {_quote(alias)}.{_quote(schema)}.{_quote(table)} AS "
-                        f"SELECT * FROM {_quote(source)}.{_quote(schema)}.{_quote(table)}")
+            con.execute(f"CREATE VIEW {sql_ident(alias)}.{sql_ident(schema)}.{sql_ident(table)} AS "
+                        f"SELECT * FROM {sql_ident(source)}.{sql_ident(schema)}.{sql_ident(table)}")
     for schema in DBT_SCHEMAS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(alias)}.{_quote(schema)}")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {sql_ident(alias)}.{sql_ident(schema)}")
         for table, folder in spark_tables(out, schema).items():
-            con.execute(f"CREATE VIEW {_quote(alias)}.{_quote(schema)}.{_quote(table)} AS "
-                        f"SELECT * FROM read_parquet({_literal(folder / '*.parquet')})")
+            con.execute(f"CREATE VIEW {sql_ident(alias)}.{sql_ident(schema)}.{sql_ident(table)} AS "
+                        f"SELECT * FROM read_parquet({sql_literal(folder / '*.parquet')})")
 
 
 @contextlib.contextmanager

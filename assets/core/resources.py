@@ -63,11 +63,19 @@ class StrataPaths(dg.ConfigurableResource):
         return load_settings(self.config_file)
 
 
+# The resource's fields that the code location takes from the environment (docs/operations.md), and
+# their values when the variable is unset.
+FROM_ENV = {
+    "landing_dir": ("STRATA_LANDING", "demo/landing"),
+    "out_dir": ("STRATA_OUT", "demo/out"),
+    "config_file": ("STRATA_CONFIG", str(DEFAULT_CONFIG_FILE)),
+}
+
+
 def paths_from_env() -> StrataPaths:
-    """The resource as `dagster dev -w workspace.yaml` builds it: from STRATA_* environment variables."""
-    return StrataPaths(
-        landing_dir=os.environ.get("STRATA_LANDING", "demo/landing"),
-        out_dir=os.environ.get("STRATA_OUT", "demo/out"),
-        config_file=os.environ.get("STRATA_CONFIG", str(DEFAULT_CONFIG_FILE)),
-        dbt_target=resolve_target(),  # STRATA_DBT_TARGET, refused at load if unknown
-    )
+    """The resource as `dagster dev -w workspace.yaml` loads it (when Dagster loads the definitions,
+    never at import): each set STRATA_* variable as a `dg.EnvVar`, which Dagster resolves when a run
+    or tick starts and shows by name, not value, in the UI; an unset one takes its default."""
+    fields = {field: (dg.EnvVar(name) if name in os.environ else default)
+              for field, (name, default) in FROM_ENV.items()}
+    return StrataPaths(**fields, dbt_target=resolve_target())  # STRATA_DBT_TARGET, refused at load if unknown

@@ -23,14 +23,13 @@ import dagster as dg
 import duckdb
 
 from assets.core.contract import Entity, entities
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 
 from . import audit
 from .landing_scan import FolderRefusal, scan_landing
 from .loader import BatchResult, load_batch, prepare_warehouse, skip_unchanged
 from .partitions import MONTH_PARTITIONS_NAME, month_partitions
-
-WAREHOUSE_POOL = "warehouse_writer"  # one writer of the DuckDB file at a time (same pool as dbt)
 
 
 def register_months(instance: dg.DagsterInstance, landing_root: Path | str) -> list[str]:
@@ -156,7 +155,7 @@ def _build(ent: Entity) -> dg.AssetsDefinition:
         partitions_def=month_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
+        pool=WAREHOUSE_WRITER_POOL,
         metadata={"dagster/table_name": f"raw.{ent.table}", "dagster/column_schema": _column_schema(ent)},
     )
     def _asset(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:

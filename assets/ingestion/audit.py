@@ -23,9 +23,9 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import entities, sha256_file
+from assets.core.sql import sql_literal
 
 from .landing_scan import MANIFEST, MONTH_RE, BatchRef, FolderRefusal, is_metadata
-from .reader import ql
 
 DDL = (
     "CREATE SCHEMA IF NOT EXISTS audit",
@@ -109,8 +109,8 @@ def clear_refusal(con, ref: BatchRef) -> None:
 
 
 def _valid_batch_sql() -> str:
-    pairs = ", ".join(ql(f"{s}/{e}") for s, e in entities())
-    return (f"(batch IS NOT NULL AND regexp_full_match(batch, {ql(MONTH_RE.pattern)}) "
+    pairs = ", ".join(sql_literal(f"{s}/{e}") for s, e in entities())
+    return (f"(batch IS NOT NULL AND regexp_full_match(batch, {sql_literal(MONTH_RE.pattern)}) "
             f"AND system || '/' || entity IN ({pairs}))")
 
 

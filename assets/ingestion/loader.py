@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import create_raw_tables, entities, entity
+from assets.core.sql import sql_ident
 
 from . import audit, manifest, reader, rules
 from .errors import Refused
@@ -150,7 +151,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system:
 
 def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: str, loaded_at,
              fingerprint: str) -> None:
-    cols = ", ".join(reader.qi(c.name) for c in ent.columns)
+    cols = ", ".join(sql_ident(c.name) for c in ent.columns)
     values = ", ".join(rules.typed(c) for c in ent.columns)
     where = "system = ? AND entity = ? AND batch = ?"
     args = [ref.system, ref.entity, ref.batch]

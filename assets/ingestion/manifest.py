@@ -19,10 +19,11 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import Column, Entity
+from assets.core.sql import sql_ident, sql_literal
 
 from .errors import Refused
 from .landing_scan import BatchRef
-from .reader import Source, qi, ql
+from .reader import Source
 from .rules import DEC12_RE, DEC_RE, Stage, raw
 
 RESEND = "re-extract the batch and deliver it again with a manifest written for exactly those files"
@@ -148,7 +149,7 @@ def check_control_totals(con: duckdb.DuckDBPyConnection, man: Manifest, stage: S
 
 
 def _is_decimal(col: Column) -> str:
-    return f"regexp_full_match({raw(col.name)}, {ql(DEC_RE)})"
+    return f"regexp_full_match({raw(col.name)}, {sql_literal(DEC_RE)})"
 
 
 def _sum_terms(col: Column) -> tuple[str, str, str]:
@@ -157,10 +158,11 @@ def _sum_terms(col: Column) -> tuple[str, str, str]:
     r = raw(col.name)
     if _typed_exact(col):
         # The typed value is exact wherever it is set; only the rest needs a look at the text.
-        typed = qi(col.name)
+        typed = sql_ident(col.name)
         summed, rest = f"sum({typed})", f"{typed} IS NULL AND {r} <> ''"
     else:
-        fits = f"regexp_full_match({r}, {ql(DEC12_RE)}) AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL"
+        fits = (f"regexp_full_match({r}, {sql_literal(DEC12_RE)}) "
+                f"AND TRY_CAST({r} AS DECIMAL(38,12)) IS NOT NULL")
         summed = f"sum(TRY_CAST({r} AS DECIMAL(38,12))) FILTER (WHERE {fits})"
         rest = f"{r} <> '' AND NOT ({fits})"
     return summed, rest, f"{rest} AND NOT {_is_decimal(col)}"

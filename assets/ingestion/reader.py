@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from assets.core.contract import Entity
+from assets.core.sql import sql_literal
 
 from .errors import Refused
 
@@ -42,16 +43,6 @@ INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
              "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
 GLOB_CHARS = ("*", "?", "[", "{")
 NAIVE_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
-
-
-def qi(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def ql(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -251,8 +242,9 @@ def _open_csv(ent: Entity, path: Path, rel: str, fb: FileBytes) -> Source:
 
 def read_csv_sql(path: Path, ncols: int) -> str:
     """`read_csv` of a part file: explicit options, every field VARCHAR as c0, c1, ..."""
-    cols = ", ".join(f"{ql(f'c{i}')}: 'VARCHAR'" for i in range(ncols))
-    return (f"read_csv({ql(str(path))}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+    cols = ", ".join(f"{sql_literal(f'c{i}')}: 'VARCHAR'" for i in range(ncols))
+    return (f"read_csv({sql_literal(str(path))}, header = true, auto_detect = false, delim = ',', "
+            "quote = '\"', "
             f"escape = '\"', strict_mode = true, encoding = 'utf-8', columns = {{{cols}}})")
 
 
@@ -290,7 +282,8 @@ def csv_lines(con, src: Source, table: str, lines: str, fb: FileBytes) -> None:
         con.execute(f"DROP TABLE {lines}")
         con.execute(
             f"CREATE TEMP TABLE {lines} AS "
-            f"WITH l AS (SELECT string_split(content, chr(10)) AS l FROM read_text({ql(str(path))})), "
+            "WITH l AS (SELECT string_split(content, chr(10)) AS l "
+            f"FROM read_text({sql_literal(str(path))})), "
             f"u AS (SELECT unnest(l) AS txt, generate_subscripts(l, 1) AS n FROM l), "
             f"q AS (SELECT n, txt, coalesce(sum(length(txt) - length(replace(txt, '\"', ''))) OVER "
             f"(ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS quotes FROM u), "
@@ -308,7 +301,7 @@ def csv_lines(con, src: Source, table: str, lines: str, fb: FileBytes) -> None:
 def _read_parquet(con, ent: Entity, path: Path, rel: str, table: str, fb: FileBytes) -> Source:
     try:
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT *, file_row_number AS _ingest_row "
-                    f"FROM read_parquet({ql(str(path))}, file_row_number = true)")
+                    f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)")
         described = con.execute(f"DESCRIBE {table}").fetchall()
     except duckdb.Error as e:
         raise Refused(rel, f"the file cannot be read as Parquet: {_duckdb_error(e)}",

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import duckdb
 
 from assets.core.contract import Column, Entity
+from assets.core.sql import sql_ident, sql_literal
 
-from .reader import INT_TYPES, Source, csv_refusal, qi, ql
+from .reader import INT_TYPES, Source, csv_refusal
 
 INT_RE = r"[+-]?[0-9]+"
 DEC_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"  # any decimal text
@@ -57,8 +58,8 @@ def outside_month(col: Column, batch: str) -> str:
 def duplicate_key(ent: Entity, count_sql: str) -> str:
     """SQL for the reason of a row whose key occurs `count_sql` times."""
     key = ", ".join(ent.key)
-    return (f"{ql(f'key ({key}) occurs ')} || {count_sql} || "
-            f"{ql(' times in this batch: every row with this key is quarantined')}")
+    return (f"{sql_literal(f'key ({key}) occurs ')} || {count_sql} || "
+            f"{sql_literal(' times in this batch: every row with this key is quarantined')}")
 
 
 @dataclass(frozen=True)
@@ -80,26 +81,26 @@ KEY_ERR = "_key__err"
 
 
 def raw(col: str) -> str:
-    return qi(f"{col}__raw")
+    return sql_ident(f"{col}__raw")
 
 
 def err(col: str) -> str:
-    return qi(f"{col}__err")
+    return sql_ident(f"{col}__err")
 
 
 def typed(col: Column, alias: str = "") -> str:
     """SQL of the column's typed value in the stage table (`alias.` prefixes its stage columns)."""
     if col.type == "string":
         return f"nullif({alias}{raw(col.name)}, '')"
-    return f"{alias}{qi(col.name)}"
+    return f"{alias}{sql_ident(col.name)}"
 
 
 def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(ql(v) for v in values) + ")"
+    return "(" + ", ".join(sql_literal(v) for v in values) + ")"
 
 
 def _match(expr: str, regex: str) -> str:
-    return f"regexp_full_match({expr}, {ql(regex)})"
+    return f"regexp_full_match({expr}, {sql_literal(regex)})"
 
 
 def value_exprs(col: Column, src: str, src_type: str) -> tuple[str, str]:
@@ -132,17 +133,19 @@ def value_exprs(col: Column, src: str, src_type: str) -> tuple[str, str]:
 
 def _type_reason(col: Column, r: str, text_source: bool) -> str:
     """SQL for why a non-empty value did not convert (its typed value is NULL)."""
-    decimal = (f"CASE WHEN NOT {_match(r, DEC_RE)} THEN {ql(NOT_DECIMAL)} WHEN NOT {_match(r, DEC12_RE)} "
-               f"THEN {ql(DECIMAL_SCALE)} ELSE {ql(DECIMAL_RANGE)} END")
+    decimal = (f"CASE WHEN NOT {_match(r, DEC_RE)} THEN {sql_literal(NOT_DECIMAL)} "
+               f"WHEN NOT {_match(r, DEC12_RE)} "
+               f"THEN {sql_literal(DECIMAL_SCALE)} ELSE {sql_literal(DECIMAL_RANGE)} END")
     if not text_source:  # a typed Parquet column: only the conversion can fail
-        return {"integer": ql(INTEGER_RANGE), "decimal": decimal}.get(
-            col.type, ql(f"value does not convert to {col.duckdb_type}"))
+        return {"integer": sql_literal(INTEGER_RANGE), "decimal": decimal}.get(
+            col.type, sql_literal(f"value does not convert to {col.duckdb_type}"))
     return {
-        "integer": f"CASE WHEN NOT {_match(r, INT_RE)} THEN {ql(NOT_INTEGER)} ELSE {ql(INTEGER_RANGE)} END",
+        "integer": (f"CASE WHEN NOT {_match(r, INT_RE)} THEN {sql_literal(NOT_INTEGER)} "
+                    f"ELSE {sql_literal(INTEGER_RANGE)} END"),
         "decimal": decimal,
-        "date": ql(NOT_DATE),
-        "timestamp": ql(NOT_TIMESTAMP),
-        "boolean": ql(NOT_BOOLEAN),
+        "date": sql_literal(NOT_DATE),
+        "timestamp": sql_literal(NOT_TIMESTAMP),
+        "boolean": sql_literal(NOT_BOOLEAN),
     }[col.type]
 
 
@@ -152,26 +155,27 @@ def error_expr(ent: Entity, col: Column, batch: str, text_source: bool) -> str:
     One reason per column, the first that applies: empty, unwanted, unparsable, outside the enum,
     outside the batch month.
     """
-    r, t = raw(col.name), qi(col.name)
+    r, t = raw(col.name), sql_ident(col.name)
     cond = {c.column: c for c in CONDITIONALS.get((ent.system, ent.name), ())}.get(col.name)
     if not col.nullable:
-        empty = ql(EMPTY)
+        empty = sql_literal(EMPTY)
     elif cond:
         why = f"empty value: {col.name} is required when {cond.on} is {', '.join(cond.required_when)}"
-        empty = f"CASE WHEN {raw(cond.on)} IN {_in(cond.required_when)} THEN {ql(why)} END"
+        empty = f"CASE WHEN {raw(cond.on)} IN {_in(cond.required_when)} THEN {sql_literal(why)} END"
     else:
         empty = "NULL"
     whens = [f"WHEN {r} IS NULL OR {r} = '' THEN {empty}"]
     if cond:
         why = (f"value where the contract wants none: {col.name} must be empty when {cond.on} is "
                f"{', '.join(cond.empty_when)}")
-        whens.append(f"WHEN {raw(cond.on)} IN {_in(cond.empty_when)} THEN {ql(why)}")
+        whens.append(f"WHEN {raw(cond.on)} IN {_in(cond.empty_when)} THEN {sql_literal(why)}")
     if col.type != "string":
         whens.append(f"WHEN {t} IS NULL THEN {_type_reason(col, r, text_source)}")
     if col.enum:
-        whens.append(f"WHEN {r} NOT IN {_in(col.enum)} THEN {ql(not_in_enum(col))}")
+        whens.append(f"WHEN {r} NOT IN {_in(col.enum)} THEN {sql_literal(not_in_enum(col))}")
     if col.name == ent.batch_by:
-        whens.append(f"WHEN strftime({t}, '%Y-%m') <> {ql(batch)} THEN {ql(outside_month(col, batch))}")
+        whens.append(f"WHEN strftime({t}, '%Y-%m') <> {sql_literal(batch)} "
+                     f"THEN {sql_literal(outside_month(col, batch))}")
     return "CASE " + " ".join(whens) + " END"
 
 
@@ -183,15 +187,17 @@ def source_select(ent: Entity, src: Source, batch: str, part: int) -> str:
     """
     cols = [f"CAST({part} AS INTEGER) AS _part", f"CAST({src.line_sql} AS BIGINT) AS _src_line"]
     if src.extras:
-        pairs = ", ".join(f"{ql(name)}, CAST(t.{qi(c)} AS VARCHAR)" for name, c in src.extras.items())
+        pairs = ", ".join(
+            f"{sql_literal(name)}, CAST(t.{sql_ident(c)} AS VARCHAR)" for name, c in src.extras.items()
+        )
         cols.append(f"CAST(json_object({pairs}) AS JSON) AS _extra")
     else:
         cols.append("CAST(NULL AS JSON) AS _extra")
     for col in ent.columns:
-        r, value = value_exprs(col, f"t.{qi(src.columns[col.name])}", src.types[col.name])
+        r, value = value_exprs(col, f"t.{sql_ident(src.columns[col.name])}", src.types[col.name])
         cols.append(f"{r} AS {raw(col.name)}")
         if col.type != "string":
-            cols.append(f"{value} AS {qi(col.name)}")
+            cols.append(f"{value} AS {sql_ident(col.name)}")
     reasons = ", ".join(error_expr(ent, c, batch, text_source(src, c)) for c in ent.columns)
     bad = f"coalesce({reasons}) IS NOT NULL"
     return f"SELECT *, {bad} AS _bad FROM (SELECT {', '.join(cols)} FROM {src.from_sql})"
@@ -239,7 +245,7 @@ class Stage:
         """The stage's rows with their `_file` and physical `_line` (a FROM clause, alias s)."""
         files, lines, ords = [], [], []
         for i, src in enumerate(self.parts):
-            files.append(ql(src.rel))
+            files.append(sql_literal(src.rel))
             ords.append(f"s.rowid - {self.offsets[i]}")
             if src.fmt != "csv":
                 lines.append("s._src_line")
@@ -295,13 +301,14 @@ def finish_stage(con: duckdb.DuckDBPyConnection, stage: Stage, prefix: str) -> N
     keys = [ent.column(k) for k in ent.key]
     dups = f"{prefix}_dups"
     con.execute(
-        f"CREATE TEMP TABLE {dups} AS SELECT {', '.join(f'{typed(k)} AS {qi(k.name)}' for k in keys)}, "
+        f"CREATE TEMP TABLE {dups} AS SELECT "
+        f"{', '.join(f'{typed(k)} AS {sql_ident(k.name)}' for k in keys)}, "
         f"count(*) AS _n FROM {stage.table} WHERE {' AND '.join(f'{typed(k)} IS NOT NULL' for k in keys)} "
         "GROUP BY ALL HAVING count(*) > 1"
     )
     if con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]:
         # An UPDATE keeps every row's position in the stage (its line number).
-        on = " AND ".join(f"{typed(k, 's.')} = d.{qi(k.name)}" for k in keys)
+        on = " AND ".join(f"{typed(k, 's.')} = d.{sql_ident(k.name)}" for k in keys)
         con.execute(f"ALTER TABLE {stage.table} ADD COLUMN {KEY_ERR} VARCHAR")
         con.execute(f"UPDATE {stage.table} AS s SET {KEY_ERR} = {duplicate_key(ent, 'd._n')} "
                     f"FROM {dups} AS d WHERE {on}")
@@ -316,14 +323,14 @@ def quarantine_select(ent: Entity, stage: Stage) -> str:
     reasons = ", ".join(f"{stage.reason(c)} AS {err(c.name)}" for c in ent.columns)
     bad = f"(SELECT *, {reasons} FROM {stage.rows_sql()} WHERE NOT ({stage.good}))"
     parts = [
-        f"SELECT _file, _line, {ql(c)} AS \"column\", {raw(c)} AS value, {err(c)} AS reason "
+        f"SELECT _file, _line, {sql_literal(c)} AS \"column\", {raw(c)} AS value, {err(c)} AS reason "
         f"FROM {bad} WHERE {err(c)} IS NOT NULL"
         for c in ent.column_names
     ]
     if stage.duplicate_keys:
         key_value = "to_json(list_value(" + ", ".join(raw(k) for k in ent.key) + "))"
         parts.append(
-            f"SELECT _file, _line, {ql(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
+            f"SELECT _file, _line, {sql_literal(','.join(ent.key))}, CAST({key_value} AS VARCHAR), {KEY_ERR} "
             f"FROM {stage.rows_sql()} WHERE {KEY_ERR} IS NOT NULL"
         )
     return " UNION ALL ".join(parts)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from assets.core.checks import stops_the_run
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 from assets.publishing.copy import MART_KEYS, PUBLISHED_DUCKDB, PublishError, WarehouseBusy, publish_version
 
@@ -65,7 +66,7 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
         owners=["team:data-engineering"],
         kinds={"parquet", "duckdb"},
         # It reads the warehouse file, which a writer holds exclusively: same pool as the writers.
-        op_tags={"dagster/concurrency_key": "warehouse_writer"},
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def published_marts(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
         outcome = run_outcome(context.instance, context.run.run_id)

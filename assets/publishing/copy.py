@@ -43,6 +43,7 @@ from typing import Any
 import duckdb
 
 from assets.core.engines import attach_layers
+from assets.core.sql import sql_ident, sql_literal
 from assets.descriptions import TableDescription, load_table_descriptions
 from assets.publishing.months import (
     MONTH_COLUMN,
@@ -52,7 +53,6 @@ from assets.publishing.months import (
     month_folder,
     plan_publication,
 )
-from assets.publishing.quoting import sql_ident, sql_literal
 
 # The public interface of docs/marts.md, in its order, with each table's key (its grain, and
 # the sort order of the published rows, so equal inputs give equal files).

@@ -47,8 +47,8 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
 from assets.core.resources import StrataPaths
+from assets.core.sql import sql_ident, sql_literal
 from assets.publishing.months import MONTH_COLUMN
-from assets.publishing.quoting import sql_ident, sql_literal
 from assets.publishing.reader import PublishedCopy, open_published
 
 ENV_URL = "STRATA_POSTGRES_URL"

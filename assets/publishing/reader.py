@@ -8,8 +8,8 @@ from typing import Any
 
 import duckdb
 
+from assets.core.sql import sql_ident, sql_literal
 from assets.publishing.copy import LINK_NAME, MANIFEST, PublishError
-from assets.publishing.quoting import sql_ident, sql_literal
 
 
 @dataclass(frozen=True)

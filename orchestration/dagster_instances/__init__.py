@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
+
 HERE = Path(__file__).resolve().parent
 LOCAL_CONFIG = HERE / "local" / "dagster.yaml"
 PRODUCTION_CONFIG = HERE / "production" / "dagster.yaml"
@@ -35,3 +37,18 @@ def install(home: Path | str, config: Path = LOCAL_CONFIG) -> Path:
         tmp.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
         tmp.replace(target)
     return target
+
+
+def dagster_home(out: Path) -> Path:
+    return out / "dagster_home"
+
+
+def open_instance(out: Path) -> dg.DagsterInstance:
+    """The persistent instance kept beside the warehouse (runs, events, dynamic partitions)."""
+    home = dagster_home(out)
+    # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
+    # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.
+    install(home)
+    # `local_temp` with a folder is Dagster's public constructor of a persistent instance in that
+    # folder, configured by its dagster.yaml (the name is about its default, a temporary folder).
+    return dg.DagsterInstance.local_temp(tempdir=str(home))

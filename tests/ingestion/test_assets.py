@@ -11,8 +11,9 @@ import duckdb
 import pytest
 
 from assets.core.contract import entities
+from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
-from assets.ingestion.assets import WAREHOUSE_POOL, ingestion_assets, landing_refusals, register_months
+from assets.ingestion.assets import ingestion_assets, landing_refusals, register_months
 from assets.ingestion.partitions import month_partitions
 from orchestration.generator.landing import write_batch
 from tests.ingestion.helpers import FX, SL, sales, write_csv, write_file
@@ -31,7 +32,7 @@ def test_one_asset_per_contract_entity():
         assert "paths" in a.required_resource_keys
         assert f"raw.{system}__{name}" in spec.description
         assert spec.metadata["dagster/table_name"] == f"raw.{system}__{name}"
-        assert a.op.pool == WAREHOUSE_POOL
+        assert a.op.pool == WAREHOUSE_WRITER_POOL
     dg.Definitions(assets=ingestion_assets,
                    resources={"paths": StrataPaths(landing_dir="l", out_dir="o")}).resolve_all_job_defs()
 

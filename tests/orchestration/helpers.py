@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef
 
 from assets.core.resources import StrataPaths
 from orchestration.dagster_instances import install
@@ -32,7 +31,7 @@ def build_defs(landing: Path, out: Path) -> tuple[dg.Definitions, StrataPaths]:
 def local_instance(home: Path) -> dg.DagsterInstance:
     """A persistent instance in `home` with the local configuration strata ships."""
     install(home)
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
 def month_end(month: str) -> str:

@@ -15,7 +15,6 @@ import dagster as dg
 import psycopg
 import pytest
 import yaml
-from dagster._core.instance.ref import InstanceRef
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -66,7 +65,7 @@ def test_production_instance_keeps_runs_events_and_schedules_in_postgres(pg_env,
     write_fx(landing, "2026-10")
     defs, paths = build_defs(landing, tmp_path / "out")
 
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)

@@ -30,8 +30,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.events import DagsterEventType
-from dagster._core.instance.ref import InstanceRef
 
 from assets.core.contract import entities
 from assets.ingestion.assets import register_months
@@ -97,7 +95,7 @@ class Services:
         return data["data"]
 
     def instance(self) -> dg.DagsterInstance:
-        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home)))
+        return dg.DagsterInstance.local_temp(tempdir=str(self.home))
 
     def runs(self, run_filter: dict) -> list[dict]:
         data = self.gql("""query($f: RunsFilter) { runsOrError(filter: $f) { __typename
@@ -208,7 +206,7 @@ def backfill(services) -> dict:
     return {"id": backfill_id, "status": status, "runs": services.runs(by_backfill) or runs}
 
 
-def step_keys(services: Services, run_id: str, event_type: DagsterEventType) -> list[str]:
+def step_keys(services: Services, run_id: str, event_type: dg.DagsterEventType) -> list[str]:
     with services.instance() as instance:
         records = instance.get_records_for_run(run_id, of_type=event_type).records
         return [r.event_log_entry.step_key for r in records]
@@ -226,7 +224,7 @@ def test_backfill_of_all_history_is_one_run(services, backfill):
     assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
         "2025-09", "2026-10")
     assert tags["strata/warehouse"] == "write" and "dagster/max_runtime" in tags
-    started = step_keys(services, run["runId"], DagsterEventType.STEP_START)
+    started = step_keys(services, run["runId"], dg.DagsterEventType.STEP_START)
     assert started.count("dbt_models") == 1  # one dbt invocation for all fourteen months
     assert {f"{s}__{e}" for s, e in entities()} <= set(started)
     assert (services.out / "published").is_dir()
@@ -272,6 +270,6 @@ def test_two_runs_started_together_queue_and_both_succeed(services, backfill):
     first, second = sorted(runs, key=lambda r: r["startTime"])
     assert second["startTime"] >= first["endTime"]  # queued, not side by side
     for run_id in run_ids:
-        assert step_keys(services, run_id, DagsterEventType.STEP_UP_FOR_RETRY) == []  # no lock error
-        assert "erp__fx_rates" in step_keys(services, run_id, DagsterEventType.STEP_SUCCESS)
-        assert step_keys(services, run_id, DagsterEventType.STEP_FAILURE) == []
+        assert step_keys(services, run_id, dg.DagsterEventType.STEP_UP_FOR_RETRY) == []  # no lock error
+        assert "erp__fx_rates" in step_keys(services, run_id, dg.DagsterEventType.STEP_SUCCESS)
+        assert step_keys(services, run_id, dg.DagsterEventType.STEP_FAILURE) == []

@@ -37,7 +37,18 @@ def defs(tmp_path_factory):
 def test_the_module_definitions_are_loadable():
     from orchestration.definitions import defs as module_defs
 
-    dg.Definitions.validate_loadable(module_defs)
+    dg.Definitions.validate_loadable(module_defs())
+
+
+def test_importing_the_definitions_builds_nothing():
+    """The dbt project and the dbt assets are built when Dagster loads `defs`, not at import."""
+    code = (
+        "import orchestration.definitions, assets.core.dbt, assets.dbt_models\n"
+        "print(assets.core.dbt.dbt_project.cache_info().currsize, assets.dbt_models.dbt_models.cache_info().currsize)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["0", "0"]
 
 
 def test_every_job_schedule_and_sensor_resolves(defs):
@@ -74,7 +85,9 @@ def test_every_warehouse_step_is_in_the_one_writer_pool_and_retried(defs):
     assert warehouse_steps <= nodes.keys()
     for name in warehouse_steps:
         node = nodes[name]
-        assert (node.pool or node.tags.get("dagster/concurrency_key")) == POOL, name
+        assert node.pool == POOL, name
+    # One way to declare the pool: `pool=`, never the legacy concurrency-key tag.
+    assert not [n for n in nodes if "dagster/concurrency_key" in nodes[n].tags]
     for name in nodes:
         assert job.get_retry_policy_for_handle(NodeHandle(name, None)) == TRANSIENT_RETRY, name
 
@@ -111,8 +124,8 @@ def test_no_deprecation_warnings_from_our_code():
         "    warnings.simplefilter('always')\n"
         "    import dagster as dg\n"
         "    from orchestration.definitions import defs\n"
-        "    dg.Definitions.validate_loadable(defs)\n"
-        "    for job in defs.resolve_all_job_defs(): pass\n"
+        "    dg.Definitions.validate_loadable(defs())\n"
+        "    for job in defs().resolve_all_job_defs(): pass\n"
         "print(json.dumps([[w.category.__name__, w.filename, str(w.message)[:300]] for w in caught]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,

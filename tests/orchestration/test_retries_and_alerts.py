@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dagster as dg
 import pytest
 from dagster._core.definitions.dependency import NodeHandle
-from dagster._core.events import DagsterEventType
 
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.alerts import WEBHOOK_ENV, post_alert
@@ -49,9 +48,9 @@ def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
         lock.wait()
     assert result.success
     kinds = [e.event_type for e in result.all_events if e.step_key == "erp__fx_rates"]
-    assert DagsterEventType.STEP_UP_FOR_RETRY in kinds
-    assert kinds[-1] == DagsterEventType.STEP_SUCCESS
-    retry = next(e for e in result.all_events if e.event_type == DagsterEventType.STEP_UP_FOR_RETRY)
+    assert dg.DagsterEventType.STEP_UP_FOR_RETRY in kinds
+    assert kinds[-1] == dg.DagsterEventType.STEP_SUCCESS
+    retry = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY)
     assert "Could not set lock" in str(retry.event_specific_data.error.to_string())
     assert elapsed >= TRANSIENT_RETRY.delay  # waited (backoff) before trying again
     assert instance.get_latest_materialization_event(FX) is not None
@@ -74,10 +73,10 @@ def test_a_failing_dbt_build_fails_at_once_without_retries(tmp_path):
                                     raise_on_error=False)
     assert not result.success
     kinds = [e.event_type for e in result.all_events if e.step_key == "dbt_models"]
-    assert DagsterEventType.STEP_UP_FOR_RETRY not in kinds
-    assert kinds[-1] == DagsterEventType.STEP_FAILURE
+    assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in kinds
+    assert kinds[-1] == dg.DagsterEventType.STEP_FAILURE
     failure = next(e for e in result.all_events
-                   if e.step_key == "dbt_models" and e.event_type == DagsterEventType.STEP_FAILURE)
+                   if e.step_key == "dbt_models" and e.event_type == dg.DagsterEventType.STEP_FAILURE)
     message = failure.event_specific_data.error.to_string()
     assert "dbt build" in message and "int_fx_missing_rates" in message  # the command, the failed test
 
@@ -136,7 +135,7 @@ def failed_run(tmp_path_factory):
             else:
                 os.environ[k] = v
     run = instance.get_run_by_id(result.run_id)
-    record = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records[0]
+    record = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[0]
     return defs, instance, run, record.event_log_entry.dagster_event
 
 

@@ -56,7 +56,7 @@ def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
             proj.manifest_path.write_text("{}")
             (proj.manifest_path.parent / "partial_parse.msgpack").write_bytes(b"")
 
-    monkeypatch.setattr(assets.core.dbt, "dbt_project", project)
+    monkeypatch.setattr(assets.core.dbt, "dbt_project", lambda: project)
     monkeypatch.setattr(dagster_dbt, "DagsterDbtProjectPreparer", FakePreparer)
     warehouse = tmp_path / "out" / "warehouse.duckdb"
 

@@ -72,7 +72,7 @@ def test_the_publishing_asset_depends_on_every_mart_and_sits_in_group_publishing
 def test_the_real_dbt_marts_are_all_upstream_of_the_published_copy():
     from assets.dbt_models import dbt_models
 
-    published = build_published_marts(dbt_models)
+    published = build_published_marts(dbt_models())
     deps = {d.asset_key.path[-1] for d in next(iter(published.specs)).deps}
     assert deps == set(MART_KEYS)
 

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from quality import gx_runner, suites
+from quality import check_results, gx_runner, suites
 from quality.base import CheckDef
 from quality.freshness import freshness_body, landing_months
 from quality.warehouse import BatchScope
@@ -70,7 +70,7 @@ def test_validation_raised_is_told_apart_from_data_failed():
     ev = gx_runner.run_suite(spec, frame)
     assert ev.outcome == "validation raised"
     assert ev.severity == "ERROR"  # a blocking check that cannot tell still blocks
-    result = gx_runner.check_result(ev)
+    result = check_results.check_result(ev)
     assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
     errors = meta(result, "errors")
     assert errors == [
@@ -122,7 +122,7 @@ def test_a_check_whose_own_code_raises_reports_it():
 def test_data_docs_are_written_under_out_quality(tmp_path):
     spec = suites.ledger_suite()
     frame = pd.DataFrame({"month": ["2026-01-31"], "line_item": ["REVENUE"], "status": ["DIFFERENCE"]})
-    result = gx_runner.check_result(gx_runner.run_suite(spec, frame, tmp_path), out=tmp_path)
+    result = check_results.check_result(gx_runner.run_suite(spec, frame, tmp_path), out=tmp_path)
     docs = tmp_path / "quality" / "data_docs"
     assert meta(result, "data_docs") == str(docs / "index.html")
     assert (docs / "index.html").is_file()
@@ -136,7 +136,7 @@ def test_md_table_formats_dates_and_whole_numbers():
         {"month": pd.to_datetime(["2026-01-31"]), "amount": [12.0], "rate": [1.25], "x": [None]}
     )
     assert (
-        gx_runner.md_table(df)
+        check_results.md_table(df)
         == "| month | amount | rate | x |\n|---|---|---|---|\n| 2026-01-31 | 12 | 1.25 |  |"
     )
 

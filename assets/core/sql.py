@@ -1,4 +1,4 @@
-"""SQL text: every path or name put into SQL goes through these, never raw."""
+"""SQL text: every path, name or value put into SQL goes through these two, never raw."""
 
 from __future__ import annotations
 
