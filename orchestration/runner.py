@@ -165,10 +165,21 @@ def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_i
     import duckdb
 
     from assets.core.build_plan import NOOP, BuildPlan, write_plan
+    from assets.publishing import PublishError, open_published
+    from assets.publishing.months import publication_caught_up
 
     settings = load_settings(settings_file)
-    with duckdb.connect(str(warehouse), config=settings.warehouse.duckdb_config()) as con:
-        if not unchanged_landing(con, landing, settings.version):
+    try:
+        manifest = open_published(out).manifest
+    except PublishError:  # nothing published yet: the run publishes
+        return False
+    try:
+        con = duckdb.connect(str(warehouse), config=settings.warehouse.duckdb_config())
+    except duckdb.IOException:  # another process holds the warehouse: the run's steps wait for it
+        return False
+    with con:
+        # A build whose publication failed is not "nothing changed": the run publishes it.
+        if not unchanged_landing(con, landing, settings.version) or not publication_caught_up(con, manifest):
             return False
         write_plan(con, BuildPlan(run_id, NOOP, "nothing changed"), settings.version)
     return True

@@ -22,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.core.build_plan import FULL_REFRESH_TAG
 from assets.core.contract import Entity, entities
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
@@ -118,7 +119,9 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
     try:
         prepare_warehouse(con)
         audit.replace_folder_refusals(con, scan.refusals)
-        loaded = audit.loaded_fingerprints(con)
+        # a full refresh rebuilds everything, the raw layer too: every batch is loaded again
+        full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+        loaded = {} if full_refresh else audit.loaded_fingerprints(con)
         for ref in refs:
             result = (skip_unchanged(con, paths.landing, ref, loaded)
                       or load_batch(con, paths.landing, ref.system, ref.entity, ref.batch))

@@ -123,6 +123,18 @@ def plan_publication(
                      reason=f"{len(pending)} build plan(s) since {base.name}, {mode.lower()}")
 
 
+def publication_caught_up(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]) -> bool:
+    """Whether the published copy (its manifest) holds every build plan of the warehouse (`con`)
+    that changed something: no plan but NOOP ones came after the one it was published from."""
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+    plans = _recorded_plans(con, catalog)
+    runs = [run for run, _ in plans]
+    since = manifest.get("build_plan")
+    if since not in runs:
+        return False
+    return all(mode == NOOP for _, mode in plans[runs.index(since) + 1:])
+
+
 def _recorded_plans(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
     """(run id, mode) of every recorded build plan, oldest first."""
     exists = con.execute(

@@ -53,3 +53,20 @@ def test_a_changed_configuration_over_the_same_landing_folder_is_no_noop(sample_
                                             build_planner.current(con, load_settings(config).version),
                                             latest_plan(con))
     assert mode == "FULL" and reason.startswith("the configuration changed")
+
+
+def test_a_build_whose_publication_failed_is_published_by_the_next_run(tmp_path):
+    """The published copy must hold every build plan that changed something; a rerun over an
+    unchanged landing folder after a failed publication is therefore a real run, not a no-op."""
+    from assets.core.build_plan import FULL, INCREMENTAL, BuildPlan, write_plan
+    from assets.publishing.months import publication_caught_up
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        write_plan(con, BuildPlan("run-1", FULL, "first build"))
+        assert publication_caught_up(con, {"build_plan": "run-1"})
+        write_plan(con, BuildPlan("run-2", NOOP, "nothing changed"))
+        assert publication_caught_up(con, {"build_plan": "run-1"})  # NOOP plans change nothing
+        write_plan(con, BuildPlan("run-3", INCREMENTAL, "a month"))
+        assert not publication_caught_up(con, {"build_plan": "run-1"})  # run-3's publishing failed
+        assert publication_caught_up(con, {"build_plan": "run-3"})
+        assert not publication_caught_up(con, {"build_plan": "a run this warehouse never planned"})

@@ -58,6 +58,11 @@ def is_ingestion(step: str) -> bool:
 # Chain 1: kill -9 during ingestion, during dbt, during publishing; then a plain rerun.
 
 
+# A rerun over an unchanged landing folder starts no run (docs/incremental.md): the faults below are
+# injected into runs that rebuild everything, so there is real work to break.
+FULL_REFRESH = ["--full-refresh"]
+
+
 @pytest.fixture(scope="module")
 def killed(clean, tmp_path_factory, postgres_target):
     work = tmp_path_factory.mktemp("killed")
@@ -66,7 +71,7 @@ def killed(clean, tmp_path_factory, postgres_target):
     record: dict = {"landing": landing, "out": out, "good": good, "after": {}}
 
     # 1. during ingestion: an ingestion step has started and is loading batches
-    run = start_materialize(landing, out)
+    run = start_materialize(landing, out, extra_args=FULL_REFRESH)
     step = run.wait_for_step(is_ingestion)
     time.sleep(0.5)
     run.kill()
@@ -74,7 +79,7 @@ def killed(clean, tmp_path_factory, postgres_target):
 
     # 2. during dbt: the next run gets through ingestion (the killed run's pool slot is given back),
     #    dbt starts its subprocess and is building models
-    run = start_materialize(landing, out)
+    run = start_materialize(landing, out, extra_args=FULL_REFRESH)
     run.wait_for_step("dbt_models", timeout=1200)
     record["ingestion_rerun_steps"] = [k for t, k in run.events() if t == "STEP_SUCCESS" and is_ingestion(k)]
     run.wait_for("dbt started", lambda: any(b"dbt" in _cmdline(c) for c in children(run.proc.pid)))
@@ -92,7 +97,7 @@ def killed(clean, tmp_path_factory, postgres_target):
 
     # 3. while the publication is written: freeze the process at random points of the publishing
     #    step until a version folder is being written, then kill it there
-    run = start_materialize(landing, out)
+    run = start_materialize(landing, out, extra_args=FULL_REFRESH)
     run.wait_for_step("published_marts", timeout=1800)
     record["dbt_rerun_ok"] = "dbt_models" in [k for t, k in run.events() if t == "STEP_SUCCESS"]
     versions = out / ".published"
@@ -241,7 +246,7 @@ def environment_faults(clean, tmp_path_factory):
              "print('locked', flush=True); time.sleep(3600)", str(out / "warehouse.duckdb")],
             stdout=subprocess.PIPE)
         assert holder.stdout.readline().strip() == b"locked"
-        run = start_materialize(landing, out)
+        run = start_materialize(landing, out, extra_args=FULL_REFRESH)
         run.wait_for("a step waiting for the locked warehouse",
                      lambda: any(t == "STEP_UP_FOR_RETRY" for t, _ in run.events()), timeout=1200)
         record["locked"] = snapshot(out)
