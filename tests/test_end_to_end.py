@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import duckdb
 
-from assets.publishing import MART_KEYS
+from assets.core.sql import sql_literal
+from assets.publishing import MART_KEYS, open_published
 
 
 def _warehouse(report):
@@ -58,12 +59,14 @@ def test_reconciliation_finds_exactly_the_planted_ledger_difference(sample_run):
 
 def test_every_mart_is_published_as_parquet(sample_run):
     _, report = sample_run
+    published = open_published(report.published.parent)
     con = duckdb.connect()
     for table, key in MART_KEYS.items():
-        files = list((report.published / table).glob("*.parquet"))
+        files = list((report.published / table).rglob("*.parquet"))  # monthly marts: one folder a month
         assert files, f"{table} was not published"
         n, distinct = con.execute(
-            f"SELECT count(*), count(DISTINCT ({', '.join(key)})) FROM read_parquet('{report.published / table}/*.parquet')"
+            f"SELECT count(*), count(DISTINCT ({', '.join(key)})) "
+            f"FROM read_parquet({sql_literal(published.parquet(table))})"
         ).fetchone()
         assert n > 0 and n == distinct, table
 

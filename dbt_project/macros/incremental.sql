@@ -32,7 +32,7 @@
 {#- The condition "`column` is one of the plan's months of `layer`" (true for every row outside an
     incremental build). -#}
 {% macro strata_plan_months(column, layer) -%}
-    {%- set plan = strata_build_plan() if is_incremental() else none -%}
+    {%- set plan = strata_build_plan() if strata_is_incremental() else none -%}
     {%- if plan is none -%}
         1 = 1
     {%- elif plan.get(layer, []) | length == 0 -%}
@@ -43,7 +43,7 @@
 {%- endmacro %}
 
 {% macro strata_delete_plan_months(layer) -%}
-    {%- if is_incremental() -%}
+    {%- if strata_is_incremental() -%}
         delete from {{ this }} where {{ strata_plan_months('month', layer) }}
     {%- endif -%}
 {%- endmacro %}
@@ -52,4 +52,10 @@
 {% macro strata_build_plan() -%}
     {%- set raw = env_var('STRATA_BUILD_PLAN', '') -%}
     {{ return(fromjson(raw) if raw else none) }}
+{%- endmacro %}
+
+{#- dbt's is_incremental(), false where the model has no relation of its own: a dbt unit test
+    compiles the model with `this` unset, and every month is what a unit test means. -#}
+{% macro strata_is_incremental() -%}
+    {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}

@@ -16,10 +16,10 @@ from tests.support.warehouse import write_config
 
 
 def copy_of(sample_run, tmp_path):
-    _, report = sample_run
+    summary, report = sample_run
     out = tmp_path / "out"
     shutil.copytree(report.warehouse.parent, out, symlinks=True)
-    return report.warehouse.parent.parent / "landing", out
+    return summary.landing_root, out
 
 
 def audit_rows(warehouse):

@@ -36,6 +36,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from assets.core.settings import DEFAULT_CONFIG_FILE
 from orchestration.cli import cli
 from orchestration.runner import materialize
 from tests.finance.fixture import gl
@@ -265,7 +266,7 @@ def test_bad_names_are_refused(production, name):
 
 def test_invalid_scenario_files_are_refused_naming_the_key(production):
     bad = production["configs"] / "bad.yml"
-    text = (DBT_PROJECT.parent / "orchestration" / "strata.yml").read_text().replace(
+    text = DEFAULT_CONFIG_FILE.read_text().replace(
         "weights: {net_revenue: 0.5, orders: 0.3, product_families: 0.2}",
         "weights: {net_revenue: 0.5, order_count: 0.3, product_families: 0.2}")
     bad.write_text(text)
