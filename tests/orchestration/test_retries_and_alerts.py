@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import threading
 import time
@@ -14,6 +13,7 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.dependency import NodeHandle
 
+from assets.core.engines import environment
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.alerts import WEBHOOK_ENV, post_alert
 from orchestration.generator.landing import write_batch
@@ -122,18 +122,11 @@ def failed_run(tmp_path_factory):
     # As a launched run executes (execute_in_process would ignore the executor's retry config):
     # retries off, so the test does not wait out the backoff of a failure that is not transient.
     env = {"STRATA_LANDING": str(paths.landing), "STRATA_OUT": str(paths.out)}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        with dg.execute_job(dg.reconstructable(rerun_month_job), instance=instance, run_config=NO_RETRIES,
-                            tags={"dagster/partition": "2026-10"}, asset_selection=[FX]) as result:
-            assert not result.success
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with environment(env), dg.execute_job(
+        dg.reconstructable(rerun_month_job), instance=instance, run_config=NO_RETRIES,
+        tags={"dagster/partition": "2026-10"}, asset_selection=[FX],
+    ) as result:
+        assert not result.success
     run = instance.get_run_by_id(result.run_id)
     record = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[0]
     return defs, instance, run, record.event_log_entry.dagster_event
