@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from assets.clv.asset import clv_fits
+from assets.core import dbt_executable
 from assets.core.dbt import dbt_project
 from assets.core.resources import StrataPaths, paths_from_env
 from assets.dbt_docs import dbt_docs
@@ -42,7 +43,11 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
         schedules=build_schedules(),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
-        resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project())},
+        resources={
+            "paths": paths,
+            # strata-dbt: dbt itself, answering dagster-dbt's `dbt --version` without importing dbt
+            "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable.path()),
+        },
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
         # backfills too) execute their steps one after the other in one process.
         executor=dg.in_process_executor,
