@@ -129,7 +129,7 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
             if result.refused:
                 context.log.error(result.message)
             else:
-                loaded_messages.append(result.message)
+                loaded_messages.append(f"{result.batch}: {result.message}")
             results.append(result)
     finally:
         con.close()
