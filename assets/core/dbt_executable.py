@@ -9,6 +9,7 @@ nothing else of strata, so the answer costs a bare Python start.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -17,8 +18,10 @@ NAME = "strata-dbt"
 
 
 def path() -> str:
-    """`strata-dbt` beside this interpreter (installed with the project: pyproject's scripts)."""
-    return str(Path(sys.executable).with_name(NAME))
+    """`strata-dbt` beside this interpreter (installed with the project: pyproject's scripts), else
+    on PATH; plain `dbt` where neither is installed (a checkout not synced since it was added)."""
+    beside = Path(sys.executable).with_name(NAME)
+    return str(beside) if beside.exists() else shutil.which(NAME) or "dbt"
 
 
 def main() -> None:
