@@ -8,6 +8,7 @@ imported here.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from pathlib import Path
@@ -84,6 +85,41 @@ def check_landing(landing: Path) -> None:
     if not any(MONTH_RE.fullmatch(b.name) for s in systems for e in s.iterdir() if e.is_dir()
                for b in e.iterdir()):
         raise MaterializeError(f"no batches found in {landing}: expected {LAYOUT}")
+
+
+def open_month(now: dt.datetime | None = None) -> str:
+    """The month in progress (UTC): the last month partition (assets/core/partitions.py)."""
+    return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m")
+
+
+def check_months(landing: Path, first_month: str, config_file: Path | str,
+                 now: dt.datetime | None = None) -> None:
+    """Refuse batch folders whose month is no month partition: before the configured first month
+    (`partitions.first_month`) or after the open month. Dagster could not run them."""
+    landing, last = Path(landing), open_month(now)
+    folders = sorted(b for s in landing.iterdir() if s.is_dir() and not _hidden(s)
+                     for e in s.iterdir() if e.is_dir() and not _hidden(e)
+                     for b in e.iterdir() if b.is_dir() and MONTH_RE.fullmatch(b.name))
+
+    def named(batches: list[Path]) -> str:
+        more = ", ..." if len(batches) > 3 else ""
+        return ", ".join(str(b.relative_to(landing)) for b in batches[:3]) + more
+
+    early = [b for b in folders if b.name < first_month]
+    if early:
+        earliest = min(b.name for b in early)
+        raise MaterializeError(
+            f"landing folder {landing} holds {len(early)} batch folder(s) before the first month partition "
+            f"{first_month} ({named(early)}): set `partitions: first_month: \"{earliest}\"` in the "
+            f"configuration ({config_file}) to load them, or move them out of {landing}"
+        )
+    late = [b for b in folders if b.name > last]
+    if late:
+        raise MaterializeError(
+            f"landing folder {landing} holds {len(late)} batch folder(s) after the open month {last} "
+            f"({named(late)}): a batch is the extract of a month that has begun; rename or move them out "
+            f"of {landing}"
+        )
 
 
 def parse_months(text: str) -> list[str]:
