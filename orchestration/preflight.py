@@ -144,10 +144,11 @@ def parse_months(text: str) -> list[str]:
     return sorted(months)
 
 
-def contiguous_blocks(months: list[str], registered: list[str]) -> list[list[str]]:
-    """`months` split where a registered month between them is left out: each block is one partition
-    range, so a run loads exactly the months asked for."""
-    position = {m: i for i, m in enumerate(registered)}
+def contiguous_blocks(months: list[str], known: list[str]) -> list[list[str]]:
+    """`months` split where a known month (in the landing folder or loaded before) between them is left
+    out: each block is one partition range, so a run loads exactly the months asked for (a month in a
+    range that is not known has no batch to load)."""
+    position = {m: i for i, m in enumerate(known)}
     blocks: list[list[str]] = []
     for month in sorted(months, key=position.__getitem__):
         if blocks and position[month] == position[blocks[-1][-1]] + 1:

@@ -202,16 +202,16 @@ def _loaded_before(instance, keys, months: set[str]) -> set[str]:
     return {m for m in months if any(loaded(key, m) for key in keys)}
 
 
-def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:
+def _run_months(known: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:
     """The months the run loads: all known ones (in the landing folder or loaded before), or exactly
     `wanted`."""
     wanted = sorted(set(wanted or ()))
     if not wanted:
-        return registered
-    unknown = [m for m in wanted if m not in registered]
+        return known
+    unknown = [m for m in wanted if m not in known]
     if unknown:
         raise MaterializeError(f"month(s) {', '.join(unknown)} neither in {landing} nor loaded before: "
-                               f"the landing folder has {registered[0]} .. {registered[-1]}")
+                               f"the landing folder has {known[0]} .. {known[-1]}")
     return wanted
 
 
