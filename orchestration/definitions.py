@@ -13,7 +13,9 @@ from dagster_dbt import DbtCliResource
 
 from assets.clv.asset import clv_fits
 from assets.core.dbt import dbt_project
-from assets.core.resources import StrataPaths, paths_from_env
+from assets.core.partitions import month_partitions
+from assets.core.resources import StrataPaths, paths_from_env, settings_from_env
+from assets.core.settings import Settings
 from assets.dbt_docs import dbt_docs
 from assets.dbt_models import dbt_models as build_dbt_models
 from assets.finance_export import finance_export
@@ -30,15 +32,19 @@ from orchestration.sensors import ALL_SENSORS
 from quality.checks import all_checks
 
 
-def build_definitions(paths: StrataPaths) -> dg.Definitions:
+def build_definitions(paths: StrataPaths, settings: Settings | None = None) -> dg.Definitions:
+    """The whole graph over `paths`; the month partitions start at `settings`' first month (by
+    default the configuration file of `paths`)."""
+    months = month_partitions((settings or paths.settings()).partitions.first_month)
+    loads = ingestion_assets(months)
     dbt_models = build_dbt_models()
     published_marts = build_published_marts(dbt_models)
     return dg.Definitions(
         assets=with_catalog_defaults(
-            [*ingestion_assets, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
+            [*loads, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
              finance_export, dbt_docs]
         ),
-        asset_checks=all_checks([*ingestion_assets, dbt_models]),
+        asset_checks=all_checks([*loads, dbt_models]),
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
         schedules=build_schedules(),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
@@ -52,5 +58,5 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
 @dg.definitions
 def defs() -> dg.Definitions:
     """What `dagster dev -w workspace.yaml` and `dg check defs` load, when they load it (importing
-    this module builds nothing): the paths from the STRATA_* environment variables."""
-    return build_definitions(paths_from_env())
+    this module builds nothing): the paths and the configuration from the STRATA_* environment variables."""
+    return build_definitions(paths_from_env(), settings_from_env())

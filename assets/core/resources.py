@@ -79,3 +79,10 @@ def paths_from_env() -> StrataPaths:
     fields = {field: (dg.EnvVar(name) if name in os.environ else default)
               for field, (name, default) in FROM_ENV.items()}
     return StrataPaths(**fields, dbt_target=resolve_target())  # STRATA_DBT_TARGET, refused at load if unknown
+
+
+def settings_from_env() -> Settings:
+    """The configuration the code location runs with ($STRATA_CONFIG, else the default file), read
+    when the definitions are built: the month partitions start at its first month."""
+    name, default = FROM_ENV["config_file"]
+    return load_settings(os.environ.get(name) or default)

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from assets.core.resources import StrataPaths
+from assets.core.settings import DEFAULT_CONFIG_FILE
 from orchestration.dagster_instances import install
 from orchestration.generator.landing import write_batch
 
@@ -17,15 +19,24 @@ PYTHON = sys.executable
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_END = 20, 14, "2026-10"
 
 
-def strata_paths(landing: Path, out: Path) -> StrataPaths:
-    return StrataPaths(landing_dir=str(landing), out_dir=str(out))
+def strata_paths(landing: Path, out: Path, config: Path | None = None) -> StrataPaths:
+    return StrataPaths(landing_dir=str(landing), out_dir=str(out), **({"config_file": str(config)} if config else {}))
 
 
-def build_defs(landing: Path, out: Path) -> tuple[dg.Definitions, StrataPaths]:
+def build_defs(landing: Path, out: Path, config: Path | None = None) -> tuple[dg.Definitions, StrataPaths]:
     from orchestration.definitions import build_definitions
 
-    paths = strata_paths(landing, out)
+    paths = strata_paths(landing, out, config)
     return build_definitions(paths), paths
+
+
+def config_from(folder: Path, first_month: str) -> Path:
+    """The default configuration with the month partitions starting at `first_month`."""
+    raw = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
+    raw["partitions"]["first_month"] = first_month
+    path = folder / f"strata-from-{first_month}.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def local_instance(home: Path) -> dg.DagsterInstance:
@@ -83,7 +94,7 @@ class WarehouseLock:
 
 def rerun_month_job() -> dg.JobDefinition:
     """`rerun_month` for the folders named by STRATA_LANDING / STRATA_OUT (for `dg.reconstructable`)."""
-    from assets.core.resources import paths_from_env
+    from assets.core.resources import paths_from_env, settings_from_env
     from orchestration.definitions import build_definitions
 
-    return build_definitions(paths_from_env()).resolve_job_def("rerun_month")
+    return build_definitions(paths_from_env(), settings_from_env()).resolve_job_def("rerun_month")

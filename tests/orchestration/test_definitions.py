@@ -15,6 +15,8 @@ import yaml
 from dagster._core.definitions.dependency import NodeHandle
 
 from assets.core.contract import entities
+from assets.core.partitions import month_partitions
+from assets.core.settings import load_settings
 from orchestration.dagster_instances import LOCAL_CONFIG, install
 from orchestration.jobs import ALL_JOBS, TRANSIENT_RETRY, WAREHOUSE_TAG_KEY
 from tests.orchestration.helpers import build_defs, local_instance
@@ -26,6 +28,7 @@ SCHEDULES = {"nightly_refresh_schedule", "month_end_close_schedule"}
 SENSORS = {"landing_sensor", "run_failure_alert"}
 GROUPS = {"ingestion_erp", "ingestion_crm", "ingestion_psa", "finance", "segments", "quality", "publishing"}
 POOL = "warehouse_writer"
+FIRST_MONTH = load_settings().partitions.first_month
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ def test_every_job_schedule_and_sensor_resolves(defs):
         job = defs.resolve_job_def(name)
         assert job.executor_def.name == "in_process"
         assert job.tags[WAREHOUSE_TAG_KEY] == "write"
-        assert job.partitions_def is not None and job.partitions_def.name == "month"
+        assert job.partitions_def == month_partitions(FIRST_MONTH)
         assert job.description
     for name in JOBS - {"materialize_all"}:
         job = defs.resolve_job_def(name)

@@ -14,7 +14,6 @@ import pytest
 from dagster._core.definitions.dependency import NodeHandle
 
 from assets.core.engines import environment
-from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.alerts import WEBHOOK_ENV, post_alert
 from orchestration.generator.landing import write_batch
 from orchestration.jobs import TRANSIENT_RETRY
@@ -30,7 +29,6 @@ def one_batch_setup(tmp_path, month: str = "2026-10"):
     write_fx(landing, month)
     defs, paths = build_defs(landing, tmp_path / "out")
     instance = local_instance(tmp_path / "dagster_home")
-    instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, [month])
     paths.out.mkdir(parents=True, exist_ok=True)
     return defs, paths, instance
 
