@@ -1,7 +1,7 @@
 """PostgreSQL publishing: the published marts as a `marts` schema for BI tools that speak PostgreSQL.
 
-On when the environment variable `STRATA_POSTGRES_URL` holds a libpq connection string (URL or
-`key=value`); off (the asset materialises nothing) when it is unset. The mart tables are created
+On when the `paths` resource's `postgres_url` (STRATA_POSTGRES_URL) holds a libpq connection string
+(URL or `key=value`); off (the asset materialises nothing) when it is unset. The mart tables are created
 once and then keep their identity: analysts build views on them (in schemas of their own), and a
 view must survive every publication. What one publication does:
 
@@ -21,7 +21,7 @@ view must survive every publication. What one publication does:
 3. A change that would break what is built on a mart (a column's type changed, a column no longer
    published) is made in place when nothing uses that column; when a view (or another object) does,
    nothing is published and the message names the objects (`pg_depend` / `pg_rewrite`).
-4. The read-only role (`strata_bi`, NOLOGIN unless `STRATA_POSTGRES_BI_LOGIN=true`) gets USAGE on
+4. The read-only role (`strata_bi`, NOLOGIN unless `postgres_bi_login` is true) gets USAGE on
    the schema and SELECT on its tables (plus default privileges for tables created in it), nothing
    else.
 
@@ -31,7 +31,6 @@ goes through `mask_conninfo`, and connection errors are re-raised without their 
 
 import contextlib
 import datetime as dt
-import os
 import re
 import tempfile
 import time
@@ -46,18 +45,14 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.core.resources import StrataPaths
+from assets.core.resources import FROM_ENV, StrataPaths
 from assets.core.sql import sql_ident, sql_literal
 from assets.publishing.months import MONTH_COLUMN
 from assets.publishing.reader import PublishedCopy, open_published
 
-ENV_URL = "STRATA_POSTGRES_URL"
-ENV_SCHEMA = "STRATA_POSTGRES_SCHEMA"
-ENV_BI_ROLE = "STRATA_POSTGRES_BI_ROLE"
-ENV_BI_LOGIN = "STRATA_POSTGRES_BI_LOGIN"
-ENV_BI_PASSWORD = "STRATA_POSTGRES_BI_PASSWORD"
-DEFAULT_SCHEMA = "marts"
-DEFAULT_BI_ROLE = "strata_bi"
+ENV_URL = FROM_ENV["postgres_url"]  # named (never its value) in messages
+DEFAULT_SCHEMA = StrataPaths.model_fields["postgres_schema"].default
+DEFAULT_BI_ROLE = StrataPaths.model_fields["postgres_bi_role"].default
 COPY_CHUNK = 1 << 20
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -135,17 +130,17 @@ class PostgresTarget:
         return text
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "PostgresTarget | None":
-        env = os.environ if env is None else env
-        conninfo = env.get(ENV_URL, "").strip()
+    def of(cls, paths: StrataPaths) -> "PostgresTarget | None":
+        """The target the `paths` resource names; None (publishing off) without a connection string."""
+        conninfo = (paths.postgres_url or "").strip()
         if not conninfo:
             return None
         return cls(
             conninfo=conninfo,
-            schema=env.get(ENV_SCHEMA, DEFAULT_SCHEMA),
-            bi_role=env.get(ENV_BI_ROLE, DEFAULT_BI_ROLE),
-            bi_login=env.get(ENV_BI_LOGIN, "false").strip().lower() in ("1", "true", "yes", "on"),
-            bi_password=env.get(ENV_BI_PASSWORD) or None,
+            schema=paths.postgres_schema,
+            bi_role=paths.postgres_bi_role,
+            bi_login=paths.postgres_bi_login.strip().lower() in ("1", "true", "yes", "on"),
+            bi_password=paths.postgres_bi_password or None,
         )
 
 
@@ -686,9 +681,9 @@ def _comment(
     output_required=False,
 )
 def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
-    target = PostgresTarget.from_env()
+    target = PostgresTarget.of(paths)
     if target is None:
-        context.log.info(f"{ENV_URL} is not set: nothing published to PostgreSQL")
+        context.log.info(f"no PostgreSQL connection string ({ENV_URL}): nothing published to PostgreSQL")
         return
     copy = open_published(paths.out)
     context.log.info(f"publishing {copy.version.name} to {target.display}, schema {target.schema}")

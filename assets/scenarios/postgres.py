@@ -1,9 +1,9 @@
 """A scenario's tables in PostgreSQL: schema `scenarios`, one table each, every scenario's rows in it.
 
-On when `STRATA_POSTGRES_URL` is set (assets/publishing/postgres.py: same connection, same read-only
-role). Unlike the marts, which are replaced as a whole, a scenario replaces only its own rows
-(`scenario = <name>`) in one transaction, so BI tools see every published scenario side by side and
-never half of one. `strata scenario drop` deletes its rows.
+On when the `paths` resource names a PostgreSQL target (assets/publishing/postgres.py: same
+connection, same read-only role). Unlike the marts, which are replaced as a whole, a scenario
+replaces only its own rows (`scenario = <name>`) in one transaction, so BI tools see every
+published scenario side by side and never half of one. `strata scenario drop` deletes its rows.
 """
 
 from __future__ import annotations
@@ -39,12 +39,11 @@ def _grant(conn: psycopg.Connection, target: PostgresTarget, log: Log) -> None:
 def publish_scenario_postgres(
     folder: Path, name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
 ) -> str | None:
-    """Replace scenario `name`'s rows in PostgreSQL from its published folder; None when not configured.
+    """Replace scenario `name`'s rows in PostgreSQL from its published folder; None without a target.
 
     Returns where it went (`postgresql://user@host/db` schema scenarios, password masked).
     """
     check_name(name)
-    target = target or PostgresTarget.from_env()
     if target is None:
         return None
     manifest = json.loads((Path(folder) / SCENARIO_MANIFEST).read_text(encoding="utf-8"))
@@ -107,9 +106,8 @@ def publish_scenario_postgres(
 def drop_scenario_postgres(
     name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
 ) -> bool:
-    """Delete scenario `name`'s rows; False when PostgreSQL is not configured or has no such tables."""
+    """Delete scenario `name`'s rows; False without a target or when PostgreSQL has no such tables."""
     check_name(name)
-    target = target or PostgresTarget.from_env()
     if target is None:
         return False
     try:

@@ -17,14 +17,15 @@ PYTHON = sys.executable
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_END = 20, 14, "2026-10"
 
 
-def strata_paths(landing: Path, out: Path) -> StrataPaths:
-    return StrataPaths(landing_dir=str(landing), out_dir=str(out))
+def strata_paths(landing: Path, out: Path, **settings) -> StrataPaths:
+    return StrataPaths(landing_dir=str(landing), out_dir=str(out), **settings)
 
 
-def build_defs(landing: Path, out: Path) -> tuple[dg.Definitions, StrataPaths]:
+def build_defs(landing: Path, out: Path, **settings) -> tuple[dg.Definitions, StrataPaths]:
+    """The definitions on a `paths` resource with the given folders and runtime `settings`."""
     from orchestration.definitions import build_definitions
 
-    paths = strata_paths(landing, out)
+    paths = strata_paths(landing, out, **settings)
     return build_definitions(paths), paths
 
 

@@ -12,29 +12,35 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from assets.core.contract import entities
+from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
 from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
+from orchestration.definitions import build_definitions
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks, partition_requests
 from tests.orchestration.helpers import (
     DEMO_END,
     WarehouseLock,
-    build_defs,
     local_instance,
+    strata_paths,
     write_empty,
     write_fx,
 )
 
 ALL_INGESTION = {dg.AssetKey([s, e]) for s, e in entities()}
 PUBLISHED = dg.AssetKey("published_marts")
+QUIET_ENV = FROM_ENV["landing_quiet_seconds"]
 
 
 class Tick:
-    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon."""
+    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon.
 
-    def __init__(self, landing: Path, tmp_path: Path):
-        self.defs, self.paths = build_defs(landing, tmp_path / "out")
+    Its `paths` resource (no quiet period unless given) is handed to every tick, as the daemon does.
+    """
+
+    def __init__(self, landing: Path, tmp_path: Path, paths: StrataPaths | None = None):
+        self.paths = paths or strata_paths(landing, tmp_path / "out", landing_quiet_seconds=0)
+        self.defs = build_definitions(self.paths)
         self.instance = local_instance(tmp_path / "dagster_home")
         self.sensor = self.defs.resolve_sensor_def("landing_sensor")
         self.cursor: str | None = None
@@ -67,11 +73,6 @@ def months_of(request: dg.RunRequest) -> tuple[str, str]:
 
 def ingestion_of(request: dg.RunRequest) -> set[dg.AssetKey]:
     return {k for k in request.asset_selection if k in ALL_INGESTION}
-
-
-@pytest.fixture(autouse=True)
-def no_quiet_period(monkeypatch):
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")
 
 
 def test_first_tick_registers_every_month_and_loads_everything_in_one_run(landing_copy, tmp_path):
@@ -169,17 +170,31 @@ def test_nothing_when_nothing_changed_and_removed_folders_are_forgotten(landing_
 
 
 def test_a_batch_still_being_written_waits_for_the_quiet_period(landing_copy, tmp_path, monkeypatch):
-    tick = Tick(landing_copy, tmp_path)
+    """The code location's resource: STRATA_LANDING_QUIET_SECONDS as a `dg.EnvVar`, resolved every tick."""
+    monkeypatch.setenv(QUIET_ENV, "0")
+    tick = Tick(landing_copy, tmp_path, paths_from_env(landing_dir=str(landing_copy),
+                                                         out_dir=str(tmp_path / "out")))
     tick()
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "3600")
+    monkeypatch.setenv(QUIET_ENV, "3600")
     write_fx(landing_copy, "2026-11")
     result = tick()
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
     assert "waiting" in result.skip_reason.skip_message
     assert "2026-11" not in tick.months
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")  # ... an hour later
+    monkeypatch.setenv(QUIET_ENV, "0")  # ... an hour later
     (run,) = tick().run_requests
     assert run.partition_key == "2026-11"
+
+
+def test_the_quiet_period_is_the_resources_not_the_environments(landing_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv(QUIET_ENV, "0")  # never read: the resource holds the setting
+    out = tmp_path / "out"
+    tick = Tick(landing_copy, tmp_path, strata_paths(landing_copy, out, landing_quiet_seconds=3600))
+    waiting = tick()  # the landing folder was copied a moment ago: nothing has been quiet for an hour
+    assert waiting.run_requests == [] and "still being written" in waiting.skip_reason.skip_message
+    tick.paths = strata_paths(landing_copy, out, landing_quiet_seconds=0)
+    (run,) = tick().run_requests
+    assert ingestion_of(run) == ALL_INGESTION
 
 
 def test_batches_already_loaded_are_not_requested_again(tmp_path):
