@@ -29,6 +29,13 @@ def build_defs(landing: Path, out: Path, **settings) -> tuple[dg.Definitions, St
     return build_definitions(paths), paths
 
 
+def step_retry_policy(job: dg.JobDefinition, step: str) -> dg.RetryPolicy | None:
+    """The retry policy Dagster applies to a top-level step of `job`: its op's own, else the job's
+    (`op_retry_policy`); strata sets none where an op is invoked, the third place one can be set."""
+    (op,) = [node for node in job.graph.node_defs if node.name == step]
+    return op.retry_policy or job.op_retry_policy
+
+
 def local_instance(home: Path) -> dg.DagsterInstance:
     """A persistent instance in `home` with the local configuration strata ships."""
     install(home)

@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
-from dagster._core.definitions.dependency import NodeHandle
 
 from assets.core.engines import environment
 from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
@@ -24,6 +23,7 @@ from tests.orchestration.helpers import (
     build_defs,
     local_instance,
     rerun_month_job,
+    step_retry_policy,
     write_fx,
 )
 
@@ -46,7 +46,7 @@ def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
     defs, paths, instance = one_batch_setup(tmp_path)
     job = defs.resolve_job_def("rerun_month")
     for step in ("erp__fx_rates", "dbt_models", "published_marts"):  # ingestion, dbt, publishing
-        assert job.get_retry_policy_for_handle(NodeHandle(step, None)) == TRANSIENT_RETRY
+        assert step_retry_policy(job, step) == TRANSIENT_RETRY
     with WarehouseLock(paths.warehouse, seconds=4) as lock:
         started = time.monotonic()
         result = job.execute_in_process(instance=instance, partition_key="2026-10", asset_selection=[FX],
