@@ -34,7 +34,7 @@ import datetime as dt
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,6 +345,53 @@ def _ensure_schema(conn: psycopg.Connection, target: PostgresTarget) -> None:
     conn.commit()
 
 
+def column_definitions(columns: Sequence[Mapping[str, Any]]) -> sql.Composable:
+    """`name type [NOT NULL], ...` for a table of `columns` (name, DuckDB type, nullable if unsaid)."""
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(c["name"]),
+            sql.SQL(pg_type(c["type"])),
+            sql.SQL("" if c.get("nullable", True) else " NOT NULL"),
+        )
+        for c in columns
+    )
+
+
+def copy_parquet(
+    conn: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection,
+    parquet: Path,
+    table: sql.Identifier,
+    columns: Sequence[Mapping[str, Any]],
+    where: str = "",
+) -> None:
+    """Bulk-load `columns` of a Parquet file (its rows matching the DuckDB condition `where`, or all)
+    into the PostgreSQL `table`, in `conn`'s transaction: the one way strata copies rows to PostgreSQL.
+
+    DuckDB writes them as CSV (exact decimal text; text-like columns always quoted, so '' stays ''
+    and NULL stays NULL) and `COPY ... FROM STDIN` reads it in chunks: no row passes through Python.
+    """
+    quoted = [c["name"] for c in columns if pg_type(c["type"]) in _QUOTED]
+    options = "FORMAT csv, HEADER false" + (
+        f", FORCE_QUOTE ({', '.join(sql_ident(c) for c in quoted)})" if quoted else ""
+    )
+    column_list = ", ".join(sql_ident(c["name"]) for c in columns)
+    names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns)
+    with tempfile.TemporaryDirectory(prefix="strata-pg-") as tmp:
+        csv_file = Path(tmp) / "rows.csv"
+        duck.execute(
+            f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(parquet)})"
+            f"{f' WHERE {where}' if where else ''}) TO {sql_literal(csv_file)} ({options})"
+        )
+        with (
+            conn.cursor() as cur,
+            cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, names)) as pg_copy,
+            open(csv_file, "rb") as f,
+        ):
+            while chunk := f.read(COPY_CHUNK):
+                pg_copy.write(chunk)
+
+
 def _load_staging(
     conn: psycopg.Connection,
     copy: PublishedCopy,
@@ -359,46 +406,20 @@ def _load_staging(
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))  # a failed run's leftovers
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
     conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(staging))
-    with tempfile.TemporaryDirectory(prefix="strata-pg-") as tmp, duckdb.connect() as duck:
+    with duckdb.connect() as duck:
         for name, table in tables.items():
             columns = table["columns"]
             ident = sql.Identifier(target.staging_schema, name)
-            definitions = sql.SQL(", ").join(
-                sql.SQL("{} {}{}").format(
-                    sql.Identifier(c["name"]),
-                    sql.SQL(pg_type(c["type"])),
-                    sql.SQL("" if c["nullable"] else " NOT NULL"),
-                )
-                for c in columns
-            )
             # UNLOGGED: a scratch copy, dropped after the publication; no WAL to write twice.
-            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(ident, definitions))
-            csv_file = Path(tmp) / f"{name}.csv"
-            quoted = [c["name"] for c in columns if pg_type(c["type"]) in _QUOTED]
-            options = "FORMAT csv, HEADER false" + (
-                f", FORCE_QUOTE ({', '.join(sql_ident(c) for c in quoted)})" if quoted else ""
-            )
-            column_list = ", ".join(sql_ident(c["name"]) for c in columns)
+            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(ident, column_definitions(columns)))
             months, expected = scope.get(name), table["rows"]
             where = ""
             if months is not None:
                 listed = ", ".join(f"{sql_literal(m.isoformat())}::DATE" for m in months) or "NULL"
-                where = f" WHERE {sql_ident(MONTH_COLUMN)} IN ({listed})"
+                where = f"{sql_ident(MONTH_COLUMN)} IN ({listed})"
                 expected = sum(table["months"].get(m.isoformat(), 0) for m in months)
-            duck.execute(
-                f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(copy.parquet(name))}){where}) "
-                f"TO {sql_literal(csv_file)} ({options})"
-            )
-            names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns)
-            with conn.cursor() as cur:
-                with (
-                    cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(ident, names)) as pg_copy,
-                    open(csv_file, "rb") as f,
-                ):
-                    while chunk := f.read(COPY_CHUNK):
-                        pg_copy.write(chunk)
-                loaded = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
-            csv_file.unlink()
+            copy_parquet(conn, duck, copy.parquet(name), ident, columns, where)
+            loaded = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
             if loaded != expected:
                 raise PostgresPublishError(
                     f"{name}: {loaded} rows loaded into PostgreSQL, the copy has {expected}"

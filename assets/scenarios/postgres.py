@@ -16,7 +16,13 @@ import psycopg
 from psycopg import sql
 
 from assets.publishing import sql_literal
-from assets.publishing.postgres import PostgresPublishError, PostgresTarget, connect, pg_type
+from assets.publishing.postgres import (
+    PostgresPublishError,
+    PostgresTarget,
+    column_definitions,
+    connect,
+    copy_parquet,
+)
 from assets.scenarios.plan import check_name
 from assets.scenarios.run import SCENARIO_MANIFEST, TABLES
 
@@ -56,38 +62,25 @@ def publish_scenario_postgres(
             for table in TABLES:
                 spec = manifest["tables"][table]
                 ident = sql.Identifier(SCHEMA, table)
-                columns = sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"])))
-                    for c in spec["columns"]
-                )
                 key = sql.SQL(", ").join(sql.Identifier(k) for k in spec["key"])
                 conn.execute(
                     sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
-                        ident, columns, key
+                        ident, column_definitions(spec["columns"]), key
                     )
                 )
                 conn.execute(sql.SQL("DELETE FROM {} WHERE scenario = %s").format(ident), [name])
-                names = [c["name"] for c in spec["columns"]]
-                parquet = sql_literal(Path(folder) / spec["path"])
+                parquet = Path(folder) / spec["path"]
                 held = {
                     s
                     for (s,) in duck.execute(
-                        f"SELECT DISTINCT scenario FROM read_parquet({parquet})"
+                        f"SELECT DISTINCT scenario FROM read_parquet({sql_literal(parquet)})"
                     ).fetchall()
                 }
                 if held - {name}:
                     raise PostgresPublishError(
-                        f"{folder / spec['path']} holds the rows of scenario {', '.join(sorted(held))}, "
-                        f"not {name}"
+                        f"{parquet} holds the rows of scenario {', '.join(sorted(held))}, not {name}"
                     )
-                rows = duck.execute(f"SELECT * FROM read_parquet({parquet})").fetchall()
-                with conn.cursor().copy(
-                    sql.SQL("COPY {} ({}) FROM STDIN").format(
-                        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
-                    )
-                ) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                copy_parquet(conn, duck, parquet, ident, spec["columns"])
                 loaded = conn.execute(
                     sql.SQL("SELECT count(*) FROM {} WHERE scenario = %s").format(ident), [name]
                 ).fetchone()[0]
