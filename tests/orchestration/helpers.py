@@ -30,10 +30,10 @@ def build_defs(landing: Path, out: Path, **settings) -> tuple[dg.Definitions, St
 
 
 def step_retry_policy(job: dg.JobDefinition, step: str) -> dg.RetryPolicy | None:
-    """The retry policy Dagster applies to a top-level step of `job`: its op's own, else the job's
-    (`op_retry_policy`); strata sets none where an op is invoked, the third place one can be set."""
-    (op,) = [node for node in job.graph.node_defs if node.name == step]
-    return op.retry_policy or job.op_retry_policy
+    """The retry policy Dagster applies to a top-level step of `job`: the one set where its op is
+    invoked, else the op's own, else the job's (`op_retry_policy`)."""
+    node = job.graph.node_dict[step]
+    return node.retry_policy or node.definition.retry_policy or job.op_retry_policy
 
 
 def local_instance(home: Path) -> dg.DagsterInstance:
