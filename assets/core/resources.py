@@ -97,7 +97,7 @@ FROM_ENV = {
     "postgres_bi_password": "STRATA_POSTGRES_BI_PASSWORD",
 }
 DEMO_FOLDERS = {"landing_dir": "demo/landing", "out_dir": "demo/out"}
-# Read once, when the resource is built: they shape the definitions themselves.
+# Read once, when the resource is built (like STRATA_DBT_TARGET): the schedules are defined with it.
 TIMEZONE_ENV = "STRATA_TIMEZONE"
 
 
@@ -113,7 +113,8 @@ def paths_from_env(**given) -> StrataPaths:
     fields: dict = dict(DEMO_FOLDERS)
     for field, name in FROM_ENV.items():
         if name in os.environ:
-            fields[field] = dg.EnvVar.int(name) if field == "landing_quiet_seconds" else dg.EnvVar(name)
+            as_int = StrataPaths.model_fields[field].annotation is int
+            fields[field] = dg.EnvVar.int(name) if as_int else dg.EnvVar(name)
     fields.update(given)
     fields.setdefault("dbt_target", resolve_target())
     if os.environ.get(TIMEZONE_ENV):
