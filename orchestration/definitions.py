@@ -1,8 +1,8 @@
 """The Dagster definitions: every asset, check, job and resource of strata.
 
 `build_definitions(paths)` is the one place the graph is assembled: `dagster dev -w workspace.yaml`
-loads `defs` (paths from STRATA_* environment variables, read when Dagster loads it) and
-`strata materialize` builds the same graph for its folders, so the CLI never runs a parallel code
+loads `defs` (the `paths` resource from the STRATA_* environment variables, when Dagster loads it)
+and `strata materialize` builds the same graph for its folders, so the CLI never runs a parallel code
 path. Importing this module builds nothing: the dbt project and its assets are built when asked for.
 """
 
@@ -46,7 +46,7 @@ def build_definitions(paths: StrataPaths, settings: Settings | None = None) -> d
         ),
         asset_checks=all_checks([*loads, dbt_models]),
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
-        schedules=build_schedules(),
+        schedules=build_schedules(paths.timezone),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
         resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project())},
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
@@ -58,5 +58,6 @@ def build_definitions(paths: StrataPaths, settings: Settings | None = None) -> d
 @dg.definitions
 def defs() -> dg.Definitions:
     """What `dagster dev -w workspace.yaml` and `dg check defs` load, when they load it (importing
-    this module builds nothing): the paths and the configuration from the STRATA_* environment variables."""
+    this module builds nothing): the `paths` resource and the configuration from the STRATA_*
+    environment variables."""
     return build_definitions(paths_from_env(), settings_from_env())

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.core.build_plan import FULL_REFRESH_TAG
-from assets.core.resources import StrataPaths
+from assets.core.resources import paths_from_env
 from assets.core.settings import DEFAULT_CONFIG_FILE, load_settings
 from orchestration.dagster_instances import dagster_home, open_instance
 from orchestration.preflight import MaterializeError, check_landing, check_months, contiguous_blocks
@@ -75,8 +75,10 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                          published=out / "published", dagster_home=dagster_home(out),
                          run_ids=[run_id], nothing_changed=True)
 
-    paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
-                        **({"config_file": str(settings_file)} if settings_file else {}))
+    # Its folders and configuration; the runtime settings (PostgreSQL, the engine, ...) from the
+    # environment, as the code location's.
+    paths = paths_from_env(landing_dir=str(landing), out_dir=str(out),
+                           config_file=str(settings_file or DEFAULT_CONFIG_FILE))
     from assets.core.engines import require_adapter
 
     require_adapter(paths.target)

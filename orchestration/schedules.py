@@ -13,13 +13,13 @@
 
 Both only consider landing months that are `month` partitions (from the configured first month to
 the open month; nothing is registered), so they work with the landing sensor turned off. Times are
-in STRATA_TIMEZONE (default UTC).
+in the `paths` resource's `timezone` (STRATA_TIMEZONE, default UTC), fixed when the definitions are
+built: a schedule's time zone is part of its definition.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 
 import dagster as dg
@@ -31,8 +31,6 @@ from assets.ingestion.landing_scan import scan_landing
 from orchestration.jobs import month_end_close, nightly_refresh
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 
-TIMEZONE_ENV = "STRATA_TIMEZONE"
-DEFAULT_TIMEZONE = "UTC"
 NIGHTLY_CRON = "0 2 * * *"
 CLOSE_FIRST_DAY, CLOSE_LAST_DAY = 2, 10
 MONTH_END_CRON = f"0 6 {CLOSE_FIRST_DAY}-{CLOSE_LAST_DAY} * *"
@@ -127,10 +125,8 @@ def month_end_close_tick(context: dg.ScheduleEvaluationContext, paths: StrataPat
     )
 
 
-def build_schedules(timezone: str | None = None) -> list[dg.ScheduleDefinition]:
-    """The schedules, their times in `timezone`: by default $STRATA_TIMEZONE, else UTC, read when the
-    definitions are built (never at import)."""
-    timezone = timezone or os.environ.get(TIMEZONE_ENV, DEFAULT_TIMEZONE)
+def build_schedules(timezone: str) -> list[dg.ScheduleDefinition]:
+    """The schedules, their times in `timezone` (the `paths` resource's, when the definitions are built)."""
     return [
         dg.schedule(
             name="nightly_refresh_schedule",

@@ -7,8 +7,9 @@ file names, sizes and modification times, and keeps the fingerprints in its curs
 a load when
 
 - its fingerprint is new or changed since the last tick (a new batch, or a re-delivery), and
-- it has settled: nothing in the folder changed in the last `STRATA_LANDING_QUIET_SECONDS`
-  (default 60; file and folder ctimes count, so a copy in progress is never picked up half-way), and
+- it has settled: nothing in the folder changed in the last `landing_quiet_seconds` of the `paths`
+  resource (STRATA_LANDING_QUIET_SECONDS, default 60; file and folder ctimes count, so a copy in
+  progress is never picked up half-way), and
 - the Dagster instance has no materialisation of that entity's month newer than the batch's last
   change (a batch already loaded by `strata materialize`, a schedule or the UI is not loaded again;
   on the very first tick this is what keeps an already-loaded landing folder from loading again).
@@ -41,8 +42,6 @@ from assets.core.resources import StrataPaths
 from assets.ingestion.landing_scan import scan_landing
 from orchestration.jobs import load_landed_batches
 
-QUIET_SECONDS_ENV = "STRATA_LANDING_QUIET_SECONDS"
-DEFAULT_QUIET_SECONDS = 60.0
 CURSOR_VERSION = 1
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -64,14 +63,6 @@ class BatchState:
     @property
     def asset_key(self) -> dg.AssetKey:
         return dg.AssetKey([self.system, self.entity])
-
-
-def quiet_seconds() -> float:
-    raw = os.environ.get(QUIET_SECONDS_ENV, "")
-    try:
-        return max(0.0, float(raw)) if raw.strip() else DEFAULT_QUIET_SECONDS
-    except ValueError:
-        return DEFAULT_QUIET_SECONDS
 
 
 def batch_states(landing: Path | str) -> list[BatchState]:
@@ -191,7 +182,7 @@ def plan_runs(
 def landing_sensor(context: dg.SensorEvaluationContext, paths: StrataPaths) -> dg.SensorResult:
     landing = paths.landing
     previous = parse_cursor(context.cursor)
-    quiet = quiet_seconds()
+    quiet = max(0, paths.landing_quiet_seconds)
     now = time.time()
     partitions = set(month_keys(paths.settings().partitions.first_month))
     states, outside = [], []

@@ -19,14 +19,18 @@ PYTHON = sys.executable
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_END = 20, 14, "2026-10"
 
 
-def strata_paths(landing: Path, out: Path, config: Path | None = None) -> StrataPaths:
-    return StrataPaths(landing_dir=str(landing), out_dir=str(out), **({"config_file": str(config)} if config else {}))
+def strata_paths(landing: Path, out: Path, config: Path | None = None, **settings) -> StrataPaths:
+    """A `paths` resource with the given folders, configuration file and runtime `settings`."""
+    if config:
+        settings["config_file"] = str(config)
+    return StrataPaths(landing_dir=str(landing), out_dir=str(out), **settings)
 
 
-def build_defs(landing: Path, out: Path, config: Path | None = None) -> tuple[dg.Definitions, StrataPaths]:
+def build_defs(landing: Path, out: Path, config: Path | None = None, **settings) -> tuple[dg.Definitions, StrataPaths]:
+    """The definitions on a `paths` resource with the given folders, configuration and runtime `settings`."""
     from orchestration.definitions import build_definitions
 
-    paths = strata_paths(landing, out, config)
+    paths = strata_paths(landing, out, config, **settings)
     return build_definitions(paths), paths
 
 
@@ -37,6 +41,13 @@ def config_from(folder: Path, first_month: str) -> Path:
     path = folder / f"strata-from-{first_month}.yml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
+
+
+def step_retry_policy(job: dg.JobDefinition, step: str) -> dg.RetryPolicy | None:
+    """The retry policy Dagster applies to a top-level step of `job`: the one set where its op is
+    invoked, else the op's own, else the job's (`op_retry_policy`)."""
+    node = job.graph.node_dict[step]
+    return node.retry_policy or node.definition.retry_policy or job.op_retry_policy
 
 
 def local_instance(home: Path) -> dg.DagsterInstance:

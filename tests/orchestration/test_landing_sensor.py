@@ -12,29 +12,36 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from assets.core.contract import entities
+from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
+from orchestration.definitions import build_definitions
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks
 from tests.orchestration.helpers import (
     DEMO_END,
     WarehouseLock,
-    build_defs,
     config_from,
     local_instance,
+    strata_paths,
     write_empty,
     write_fx,
 )
 
 ALL_INGESTION = {dg.AssetKey([s, e]) for s, e in entities()}
 PUBLISHED = dg.AssetKey("published_marts")
+QUIET_ENV = FROM_ENV["landing_quiet_seconds"]
 
 
 class Tick:
-    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon."""
+    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon.
 
-    def __init__(self, landing: Path, tmp_path: Path, config: Path | None = None):
-        self.defs, self.paths = build_defs(landing, tmp_path / "out", config)
+    Its `paths` resource (no quiet period unless given) is handed to every tick, as the daemon does.
+    """
+
+    def __init__(self, landing: Path, tmp_path: Path, paths: StrataPaths | None = None,
+                 config: Path | None = None):
+        self.paths = paths or strata_paths(landing, tmp_path / "out", config, landing_quiet_seconds=0)
+        self.defs = build_definitions(self.paths)
         self.instance = local_instance(tmp_path / "dagster_home")
         self.sensor = self.defs.resolve_sensor_def("landing_sensor")
         self.cursor: str | None = None
@@ -57,11 +64,6 @@ def months_of(request: dg.RunRequest) -> tuple[str, str]:
 
 def ingestion_of(request: dg.RunRequest) -> set[dg.AssetKey]:
     return {k for k in request.asset_selection if k in ALL_INGESTION}
-
-
-@pytest.fixture(autouse=True)
-def no_quiet_period(monkeypatch):
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")
 
 
 def test_first_tick_loads_every_month_in_one_run(landing_copy, tmp_path):
@@ -150,16 +152,30 @@ def test_nothing_when_nothing_changed_and_removed_folders_are_forgotten(landing_
 
 
 def test_a_batch_still_being_written_waits_for_the_quiet_period(landing_copy, tmp_path, monkeypatch):
-    tick = Tick(landing_copy, tmp_path)
+    """The code location's resource: STRATA_LANDING_QUIET_SECONDS as a `dg.EnvVar`, resolved every tick."""
+    monkeypatch.setenv(QUIET_ENV, "0")
+    tick = Tick(landing_copy, tmp_path, paths_from_env(landing_dir=str(landing_copy),
+                                                         out_dir=str(tmp_path / "out")))
     tick()
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "3600")
+    monkeypatch.setenv(QUIET_ENV, "3600")
     write_fx(landing_copy, "2026-11")
     result = tick()
     assert result.run_requests == []
     assert "waiting" in result.skip_reason.skip_message
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")  # ... an hour later
+    monkeypatch.setenv(QUIET_ENV, "0")  # ... an hour later
     (run,) = tick().run_requests
     assert run.partition_key == "2026-11"
+
+
+def test_the_quiet_period_is_the_resources_not_the_environments(landing_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv(QUIET_ENV, "0")  # never read: the resource holds the setting
+    out = tmp_path / "out"
+    tick = Tick(landing_copy, tmp_path, strata_paths(landing_copy, out, landing_quiet_seconds=3600))
+    waiting = tick()  # the landing folder was copied a moment ago: nothing has been quiet for an hour
+    assert waiting.run_requests == [] and "still being written" in waiting.skip_reason.skip_message
+    tick.paths = strata_paths(landing_copy, out, landing_quiet_seconds=0)
+    (run,) = tick().run_requests
+    assert ingestion_of(run) == ALL_INGESTION
 
 
 def test_batches_already_loaded_are_not_requested_again(tmp_path):
@@ -199,7 +215,7 @@ def test_month_blocks():
 def test_batches_outside_the_month_partitions_are_not_loaded(landing_copy, tmp_path):
     """Months before the configured first month, or after the open month, are no partition."""
     write_fx(landing_copy, "2099-01")
-    tick = Tick(landing_copy, tmp_path, config_from(tmp_path, "2026-01"))
+    tick = Tick(landing_copy, tmp_path, config=config_from(tmp_path, "2026-01"))
     (run,) = tick().run_requests
     assert months_of(run) == ("2026-01", DEMO_END)
     assert not any("2099-01" in k or "2025-" in k for k in tick.cursor.split('"'))  # looked at again next tick

@@ -10,6 +10,8 @@ import dagster as dg
 import pytest
 
 from assets.core.contract import entities
+from assets.core.resources import TIMEZONE_ENV, paths_from_env
+from orchestration.definitions import build_definitions
 from orchestration.schedules import (
     CLOSE_LAST_DAY,
     CLOSE_MONTH_TAG,
@@ -59,6 +61,20 @@ def test_cron_and_definitions(demo_landing, tmp_path):
     assert (nightly.cron_schedule, nightly.job_name) == (NIGHTLY_CRON, "nightly_refresh")
     assert (close.cron_schedule, close.job_name) == (MONTH_END_CRON, "month_end_close")
     assert nightly.default_status == close.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert nightly.execution_timezone == close.execution_timezone == "UTC"  # the resource's default
+
+
+def test_the_time_zone_is_the_resources(tmp_path, monkeypatch):
+    """Fixed when the definitions are built: from the `paths` resource, which the code location fills
+    from STRATA_TIMEZONE; the environment is not read after that."""
+    defs, _ = build_defs(tmp_path / "landing", tmp_path / "out", timezone="Europe/Berlin")
+    assert {s.execution_timezone for s in defs.get_repository_def().schedule_defs} == {"Europe/Berlin"}
+    monkeypatch.setenv(TIMEZONE_ENV, "America/New_York")
+    paths = paths_from_env()
+    assert paths.timezone == "America/New_York"
+    monkeypatch.setenv(TIMEZONE_ENV, "Asia/Tokyo")  # after the definitions are built: no effect
+    schedules = build_definitions(paths).get_repository_def().schedule_defs
+    assert {s.execution_timezone for s in schedules} == {"America/New_York"}
 
 
 def test_nightly_targets_the_newest_month(demo_landing, tmp_path):
