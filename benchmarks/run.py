@@ -440,11 +440,12 @@ def _startup_parts(m: Measured, marks: dict, run_start: float) -> dict:
     if "prepare_dbt" in marks:
         s, e = marks["prepare_dbt"]
         parts["prepare_dbt"] = e - s
-        parts["definitions_import"] = marks["register_months"][0] - e if "register_months" in marks else None
-    if "register_months" in marks:
-        s, e = marks["register_months"]
-        parts["register_months"] = e - s
-        parts["definitions_and_run_start"] = run_start - e
+        definitions = marks.get("build_definitions")
+        parts["definitions_import"] = definitions[0] - e if definitions else None
+    if "build_definitions" in marks:
+        s, e = marks["build_definitions"]
+        parts["build_definitions"] = e - s
+        parts["run_start"] = run_start - e
     return {k: round(v, 2) for k, v in parts.items() if v is not None}
 
 

@@ -2,13 +2,14 @@
 
 `run_failure_alert` is on by default. For every failed run of this code location it logs one
 error line: the job, the run id, the month or month range, and each failed step with the first
-line of its error. When the environment variable STRATA_ALERT_WEBHOOK_URL is set (a Slack or
-Teams incoming webhook, or any HTTP endpoint), it also POSTs the alert as JSON:
+line of its error. When the `paths` resource has an `alert_webhook_url` (STRATA_ALERT_WEBHOOK_URL: a
+Slack or Teams incoming webhook, or any HTTP endpoint), it also POSTs the alert as JSON:
 
     {"text": "...", "source": "strata", "status": "FAILURE", "job": "...", "run_id": "...",
      "partition": "...", "failed_steps": [{"step": "...", "error": "..."}], "run_url": "..."}
 
-`run_url` is filled in when STRATA_DAGSTER_URL names the webserver (e.g. http://dagster:3000).
+`run_url` is filled in when the resource's `dagster_url` (STRATA_DAGSTER_URL) names the webserver
+(e.g. http://dagster:3000).
 The POST has a timeout; a webhook that is down or refuses is reported in the log and never fails
 the sensor; the webhook URL (which carries its secret) is never written anywhere.
 """
@@ -16,15 +17,15 @@ the sensor; the webhook URL (which carries its secret) is never written anywhere
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from typing import Any
 
 import dagster as dg
 
-WEBHOOK_ENV = "STRATA_ALERT_WEBHOOK_URL"
-UI_URL_ENV = "STRATA_DAGSTER_URL"
+from assets.core.resources import FROM_ENV, StrataPaths
+
+WEBHOOK_ENV = FROM_ENV["alert_webhook_url"]  # named (never its value) in messages
 WEBHOOK_TIMEOUT_SECONDS = 10
 MAX_ERROR_CHARS = 600
 MAX_ERROR_LINES = 4
@@ -65,12 +66,16 @@ def _partition(tags: dict[str, str]) -> str | None:
 
 
 def build_alert(
-    run: dg.DagsterRun, failures: list[tuple[str, str]], run_error: str | None = None
+    run: dg.DagsterRun,
+    failures: list[tuple[str, str]],
+    run_error: str | None = None,
+    ui_url: str | None = None,
 ) -> dict[str, Any]:
-    """The alert for a failed run: `failures` is [(step key, error message)]."""
+    """The alert for a failed run: `failures` is [(step key, error message)]; `ui_url` the
+    webserver's base URL, for the link to the run."""
     tags = dict(run.tags)
     partition = _partition(tags)
-    ui = os.environ.get(UI_URL_ENV, "").rstrip("/")
+    ui = (ui_url or "").strip().rstrip("/")
     steps = [{"step": step, "error": _first_line(error)} for step, error in failures]
     where = f" for {partition}" if partition else ""
     lines = [f"strata: run {run.run_id} of job {run.job_name}{where} FAILED."]
@@ -123,19 +128,19 @@ def post_alert(alert: dict[str, Any], url: str, log, timeout: float = WEBHOOK_TI
     name="run_failure_alert",
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Logs a clear alert for every failed run and POSTs it as JSON to "
-    f"{WEBHOOK_ENV} when that environment variable is set.",
+    description="Logs a clear alert for every failed run and POSTs it as JSON to the webhook "
+    f"({WEBHOOK_ENV}) when one is set.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
+def run_failure_alert(context: dg.RunFailureSensorContext, paths: StrataPaths) -> None:
     failures = []
     try:
         for event in context.get_step_failure_events():
             failures.append((event.step_key or "?", failure_message(event.step_failure_data)))
     except Exception as exc:  # noqa: BLE001 - still alert, with what we know
         context.log.warning(f"could not read the failed steps of run {context.dagster_run.run_id}: {exc}")
-    alert = build_alert(context.dagster_run, failures, context.failure_event.message)
+    alert = build_alert(context.dagster_run, failures, context.failure_event.message, paths.dagster_url)
     context.log.error(alert["text"])
-    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    url = (paths.alert_webhook_url or "").strip()
     if url:
         post_alert(alert, url, context.log)
 

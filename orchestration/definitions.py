@@ -1,8 +1,8 @@
 """The Dagster definitions: every asset, check, job and resource of strata.
 
 `build_definitions(paths)` is the one place the graph is assembled: `dagster dev -w workspace.yaml`
-loads `defs` (paths from STRATA_* environment variables, read when Dagster loads it) and
-`strata materialize` builds the same graph for its folders, so the CLI never runs a parallel code
+loads `defs` (the `paths` resource from the STRATA_* environment variables, when Dagster loads it)
+and `strata materialize` builds the same graph for its folders, so the CLI never runs a parallel code
 path. Importing this module builds nothing: the dbt project and its assets are built when asked for.
 """
 
@@ -14,7 +14,9 @@ from dagster_dbt import DbtCliResource
 from assets.clv.asset import clv_fits
 from assets.core import dbt_executable
 from assets.core.dbt import dbt_project
-from assets.core.resources import StrataPaths, paths_from_env
+from assets.core.partitions import month_partitions
+from assets.core.resources import StrataPaths, paths_from_env, settings_from_env
+from assets.core.settings import Settings
 from assets.dbt_docs import dbt_docs
 from assets.dbt_models import dbt_models as build_dbt_models
 from assets.finance_export import finance_export
@@ -31,17 +33,21 @@ from orchestration.sensors import ALL_SENSORS
 from quality.checks import all_checks
 
 
-def build_definitions(paths: StrataPaths) -> dg.Definitions:
+def build_definitions(paths: StrataPaths, settings: Settings | None = None) -> dg.Definitions:
+    """The whole graph over `paths`; the month partitions start at `settings`' first month (by
+    default the configuration file of `paths`)."""
+    months = month_partitions((settings or paths.settings()).partitions.first_month)
+    loads = ingestion_assets(months)
     dbt_models = build_dbt_models()
     published_marts = build_published_marts(dbt_models)
     return dg.Definitions(
         assets=with_catalog_defaults(
-            [*ingestion_assets, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
+            [*loads, dbt_models, clv_fits, published_marts, postgres_marts, segment_report,
              finance_export, dbt_docs]
         ),
-        asset_checks=all_checks([*ingestion_assets, dbt_models]),
+        asset_checks=all_checks([*loads, dbt_models]),
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
-        schedules=build_schedules(),
+        schedules=build_schedules(paths.timezone),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
         resources={
             "paths": paths,
@@ -57,5 +63,6 @@ def build_definitions(paths: StrataPaths) -> dg.Definitions:
 @dg.definitions
 def defs() -> dg.Definitions:
     """What `dagster dev -w workspace.yaml` and `dg check defs` load, when they load it (importing
-    this module builds nothing): the paths from the STRATA_* environment variables."""
-    return build_definitions(paths_from_env())
+    this module builds nothing): the `paths` resource and the configuration from the STRATA_*
+    environment variables."""
+    return build_definitions(paths_from_env(), settings_from_env())

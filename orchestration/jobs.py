@@ -1,7 +1,8 @@
 """The strata jobs, named for what people do with them.
 
 Every job selects the whole graph (ingestion → dbt → publishing, with every check); which months
-a run loads is its partition or partition range (the `month` dynamic partitions):
+a run loads is its partition or partition range (the `month` partitions: monthly time windows from
+the configured first month to the open month, keys YYYY-MM):
 
 | job | who starts it | months |
 |---|---|---|

@@ -8,6 +8,7 @@ imported here.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from pathlib import Path
@@ -86,6 +87,41 @@ def check_landing(landing: Path) -> None:
         raise MaterializeError(f"no batches found in {landing}: expected {LAYOUT}")
 
 
+def open_month(now: dt.datetime | None = None) -> str:
+    """The month in progress (UTC): the last month partition (assets/core/partitions.py)."""
+    return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m")
+
+
+def check_months(landing: Path, first_month: str, config_file: Path | str,
+                 now: dt.datetime | None = None) -> None:
+    """Refuse batch folders whose month is no month partition: before the configured first month
+    (`partitions.first_month`) or after the open month. Dagster could not run them."""
+    landing, last = Path(landing), open_month(now)
+    folders = sorted(b for s in landing.iterdir() if s.is_dir() and not _hidden(s)
+                     for e in s.iterdir() if e.is_dir() and not _hidden(e)
+                     for b in e.iterdir() if b.is_dir() and MONTH_RE.fullmatch(b.name))
+
+    def named(batches: list[Path]) -> str:
+        more = ", ..." if len(batches) > 3 else ""
+        return ", ".join(str(b.relative_to(landing)) for b in batches[:3]) + more
+
+    early = [b for b in folders if b.name < first_month]
+    if early:
+        earliest = min(b.name for b in early)
+        raise MaterializeError(
+            f"landing folder {landing} holds {len(early)} batch folder(s) before the first month partition "
+            f"{first_month} ({named(early)}): set `partitions: first_month: \"{earliest}\"` in the "
+            f"configuration ({config_file}) to load them, or move them out of {landing}"
+        )
+    late = [b for b in folders if b.name > last]
+    if late:
+        raise MaterializeError(
+            f"landing folder {landing} holds {len(late)} batch folder(s) after the open month {last} "
+            f"({named(late)}): a batch is the extract of a month that has begun; rename or move them out "
+            f"of {landing}"
+        )
+
+
 def parse_months(text: str) -> list[str]:
     """`2025-01,2025-03..2025-06` → every month named or inside a range, sorted, once each."""
     months: set[str] = set()
@@ -108,10 +144,11 @@ def parse_months(text: str) -> list[str]:
     return sorted(months)
 
 
-def contiguous_blocks(months: list[str], registered: list[str]) -> list[list[str]]:
-    """`months` split where a registered month between them is left out: each block is one partition
-    range, so a run loads exactly the months asked for."""
-    position = {m: i for i, m in enumerate(registered)}
+def contiguous_blocks(months: list[str], known: list[str]) -> list[list[str]]:
+    """`months` split where a known month (in the landing folder or loaded before) between them is left
+    out: each block is one partition range, so a run loads exactly the months asked for (a month in a
+    range that is not known has no batch to load)."""
+    position = {m: i for i, m in enumerate(known)}
     blocks: list[list[str]] = []
     for month in sorted(months, key=position.__getitem__):
         if blocks and position[month] == position[blocks[-1][-1]] + 1:

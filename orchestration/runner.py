@@ -3,8 +3,10 @@
 The run goes through the same `Definitions` that `dagster dev` loads (`build_definitions`), on a
 persistent Dagster instance in `<out>/dagster_home`, so the Dagster UI can show what it did
 (`DAGSTER_HOME=<out>/dagster_home dagster dev -w workspace.yaml`). All months present in the
-landing folder are loaded in one run (a partition range), then dbt, the checks and publishing. The
-landing folder is checked first (orchestration/preflight.py), before anything is imported or built.
+landing folder are loaded in one run (a range of the `month` partitions, from the first to the last
+month present), then dbt, the checks and publishing. The landing folder is checked first
+(orchestration/preflight.py), before anything is imported or built: its layout, then that every
+batch month is a month partition (from the configured first month to the open month).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.core.build_plan import FULL_REFRESH_TAG
-from assets.core.resources import StrataPaths
-from assets.core.settings import load_settings
+from assets.core.resources import paths_from_env
+from assets.core.settings import DEFAULT_CONFIG_FILE, load_settings
 from orchestration.dagster_instances import dagster_home, open_instance
 from orchestration.dagster_instances.wal import kept_open
-from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks
+from orchestration.preflight import MaterializeError, check_landing, check_months, contiguous_blocks
 from orchestration.prepare import PREPARED_STAMP, prepare_dbt
 from quality.summary import FailedChecks, failed_checks
 
@@ -65,7 +67,8 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     landing, out = Path(landing).resolve(), Path(out).resolve()
     check_landing(landing)  # cheap: before any Dagster or dbt work
     settings_file = Path(config_file).resolve() if config_file else None
-    load_settings(settings_file)  # refuse an invalid configuration before anything runs
+    settings = load_settings(settings_file)  # refuse an invalid configuration before anything runs
+    check_months(landing, settings.partitions.first_month, settings_file or DEFAULT_CONFIG_FILE)
     out.mkdir(parents=True, exist_ok=True)
     run_id = run_id or str(uuid.uuid4())
     if not months and not full_refresh and _nothing_changed(landing, out, settings_file, run_id):
@@ -73,13 +76,16 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                          published=out / "published", dagster_home=dagster_home(out),
                          run_ids=[run_id], nothing_changed=True)
 
-    paths = StrataPaths(landing_dir=str(landing), out_dir=str(out),
-                        **({"config_file": str(settings_file)} if settings_file else {}))
+    # Its folders and configuration; the runtime settings (PostgreSQL, the engine, ...) from the
+    # environment, as the code location's.
+    paths = paths_from_env(landing_dir=str(landing), out_dir=str(out),
+                           config_file=str(settings_file or DEFAULT_CONFIG_FILE))
     from assets.core.engines import require_adapter
 
     require_adapter(paths.target)
     prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
-    from assets.ingestion.assets import ingestion_assets, register_months  # heavy imports only when running
+    from assets.ingestion.assets import INGESTION_KEYS  # heavy imports only when running
+    from assets.ingestion.landing_scan import scan_landing
     from orchestration.definitions import build_definitions
     from orchestration.run_events import RunProgress, follow_run, plan, step_phases
 
@@ -88,14 +94,15 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     from orchestration.recovery import release_dead_runs
 
     release_dead_runs(instance)
-    registered = register_months(instance, landing)
-    if not registered:
+    known = scan_landing(landing).months
+    if not known:
         raise MaterializeError(
             f"no batches found in {landing}: expected <system>/<entity>/<YYYY-MM>/ folders "
             "(see the landing contract, docs/landing-contract.md)"
         )
-    blocks = contiguous_blocks(_run_months(registered, months, landing), registered)
-    defs = build_definitions(paths)
+    known = sorted(set(known) | _loaded_before(instance, INGESTION_KEYS, set(months or ()) - set(known)))
+    blocks = contiguous_blocks(_run_months(known, months, landing), known)
+    defs = build_definitions(paths, settings)
     job = defs.resolve_job_def("materialize_all")
     phases_by_step = step_phases(defs)
     run_ids = [str(uuid.uuid4()) for _ in blocks[:-1]] + [run_id]
@@ -117,7 +124,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                       **({FULL_REFRESH_TAG: "true"} if full_refresh else {})},
                 raise_on_error=False,
                 run_config=_console_logging(verbose),
-                asset_selection=[a.key for a in ingestion_assets] if loads_only else None,
+                asset_selection=INGESTION_KEYS if loads_only else None,
             )
         report.success = report.success and result.success
         report.check_failures += failed_checks(result)
@@ -187,15 +194,28 @@ def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_i
     return True
 
 
-def _run_months(registered: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:
-    """The months the run loads: all registered ones, or exactly `wanted`."""
+def _loaded_before(instance, keys, months: set[str]) -> set[str]:
+    """Which of `months` (absent from the landing folder) some ingestion asset has loaded before:
+    a run may reload such a month (its rows stay in the warehouse) and rebuild on it."""
+    import dagster as dg
+
+    def loaded(key, month: str) -> bool:
+        records_filter = dg.AssetRecordsFilter(asset_key=key, asset_partitions=[month])
+        return bool(instance.fetch_materializations(records_filter, limit=1).records)
+
+    return {m for m in months if any(loaded(key, m) for key in keys)}
+
+
+def _run_months(known: list[str], wanted: Sequence[str] | None, landing: Path) -> list[str]:
+    """The months the run loads: all known ones (in the landing folder or loaded before), or exactly
+    `wanted`."""
     wanted = sorted(set(wanted or ()))
     if not wanted:
-        return registered
-    unknown = [m for m in wanted if m not in registered]
+        return known
+    unknown = [m for m in wanted if m not in known]
     if unknown:
         raise MaterializeError(f"month(s) {', '.join(unknown)} neither in {landing} nor loaded before: "
-                               f"the landing folder has {registered[0]} .. {registered[-1]}")
+                               f"the landing folder has {known[0]} .. {known[-1]}")
     return wanted
 
 

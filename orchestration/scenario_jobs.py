@@ -22,8 +22,8 @@ import dagster as dg
 from pydantic import Field
 
 from assets.core.pools import WAREHOUSE_WRITER_POOL
-from assets.core.resources import StrataPaths
-from assets.core.settings import ConfigError
+from assets.core.resources import StrataPaths, paths_from_env
+from assets.core.settings import DEFAULT_CONFIG_FILE, ConfigError
 from assets.scenarios.plan import ScenarioError
 from orchestration.jobs import MAX_RUNTIME_TAG, PURPOSE_TAG, WAREHOUSE_TAG
 
@@ -51,6 +51,7 @@ def _refuse(exc: Exception) -> dg.Failure:
 
 @dg.op(name="scenario", pool=WAREHOUSE_WRITER_POOL)
 def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths: StrataPaths) -> dg.Output:
+    from assets.publishing.postgres import PostgresTarget
     from assets.scenarios.run import load_scenario_config, run_scenario
 
     try:
@@ -70,6 +71,7 @@ def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths
             rebuild_all=config.rebuild_all,
             run_id=context.run_id,
             log=context.log.info,
+            postgres=PostgresTarget.of(paths),
         )
     except (ScenarioError, ConfigError) as exc:
         raise _refuse(exc) from None
@@ -93,10 +95,11 @@ def scenario_op(context: dg.OpExecutionContext, config: ScenarioRunConfig, paths
 def scenario_drop_op(
     context: dg.OpExecutionContext, config: ScenarioDropConfig, paths: StrataPaths
 ) -> list[str]:
+    from assets.publishing.postgres import PostgresTarget
     from assets.scenarios.run import drop_scenario
 
     try:
-        return drop_scenario(paths.out, config.name, log=context.log.info)
+        return drop_scenario(paths.out, config.name, log=context.log.info, postgres=PostgresTarget.of(paths))
     except ScenarioError as exc:
         raise _refuse(exc) from None
 
@@ -142,10 +145,10 @@ def execute(
     from orchestration.runner import open_instance
 
     out = Path(out).resolve()
-    paths = StrataPaths(
+    paths = paths_from_env(  # the PostgreSQL target and the rest from the environment
         landing_dir="",
         out_dir=str(out),
-        **({"config_file": str(Path(production_config).resolve())} if production_config else {}),
+        config_file=str(Path(production_config).resolve() if production_config else DEFAULT_CONFIG_FILE),
     )
     instance = open_instance(out)
     release_dead_runs(instance)

@@ -11,28 +11,26 @@
   saying why, while the closed month is incomplete, when nothing of it has landed, and once a
   close run for that month is queued, running or succeeded (a failed one is tried again next day).
 
-Both register the landing folder's months as `month` partitions before asking for a run (a
-schedule cannot hand dynamic-partition requests back as a sensor does), so they work with the
-landing sensor turned off. Times are in STRATA_TIMEZONE (default UTC).
+Both only consider landing months that are `month` partitions (from the configured first month to
+the open month; nothing is registered), so they work with the landing sensor turned off. Times are
+in the `paths` resource's `timezone` (STRATA_TIMEZONE, default UTC), fixed when the definitions are
+built: a schedule's time zone is part of its definition.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 
 import dagster as dg
 
 from assets.core.contract import entities
+from assets.core.partitions import month_keys
 from assets.core.resources import StrataPaths
-from assets.ingestion.assets import register_months
 from assets.ingestion.landing_scan import scan_landing
 from orchestration.jobs import month_end_close, nightly_refresh
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 
-TIMEZONE_ENV = "STRATA_TIMEZONE"
-DEFAULT_TIMEZONE = "UTC"
 NIGHTLY_CRON = "0 2 * * *"
 CLOSE_FIRST_DAY, CLOSE_LAST_DAY = 2, 10
 MONTH_END_CRON = f"0 6 {CLOSE_FIRST_DAY}-{CLOSE_LAST_DAY} * *"
@@ -101,11 +99,13 @@ def plan_month_end_close(
                          tags={**tags, RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]})
 
 
+def _partitions(paths: StrataPaths) -> set[str]:
+    return set(month_keys(paths.settings().partitions.first_month))
+
+
 def nightly_refresh_tick(context: dg.ScheduleEvaluationContext, paths: StrataPaths):
-    plan = plan_nightly(scan_landing(paths.landing).months)
-    if isinstance(plan, dg.RunRequest):
-        register_months(context.instance, paths.landing)
-    return plan
+    partitions = _partitions(paths)
+    return plan_nightly(m for m in scan_landing(paths.landing).months if m in partitions)
 
 
 def month_end_close_tick(context: dg.ScheduleEvaluationContext, paths: StrataPaths):
@@ -116,22 +116,17 @@ def month_end_close_tick(context: dg.ScheduleEvaluationContext, paths: StrataPat
                       statuses=_ACTIVE_OR_DONE),
         limit=1,
     )
-    scan = scan_landing(paths.landing)
-    plan = plan_month_end_close(
+    scan, partitions = scan_landing(paths.landing), _partitions(paths)
+    return plan_month_end_close(
         day,
-        [(b.system, b.entity, b.batch) for b in scan.batches],
+        [(b.system, b.entity, b.batch) for b in scan.batches if b.batch in partitions],
         list(entities()),
         already_closed=bool(done),
     )
-    if isinstance(plan, dg.RunRequest):
-        register_months(context.instance, paths.landing)
-    return plan
 
 
-def build_schedules(timezone: str | None = None) -> list[dg.ScheduleDefinition]:
-    """The schedules, their times in `timezone`: by default $STRATA_TIMEZONE, else UTC, read when the
-    definitions are built (never at import)."""
-    timezone = timezone or os.environ.get(TIMEZONE_ENV, DEFAULT_TIMEZONE)
+def build_schedules(timezone: str) -> list[dg.ScheduleDefinition]:
+    """The schedules, their times in `timezone` (the `paths` resource's, when the definitions are built)."""
     return [
         dg.schedule(
             name="nightly_refresh_schedule",

@@ -7,20 +7,21 @@ file names, sizes and modification times, and keeps the fingerprints in its curs
 a load when
 
 - its fingerprint is new or changed since the last tick (a new batch, or a re-delivery), and
-- it has settled: nothing in the folder changed in the last `STRATA_LANDING_QUIET_SECONDS`
-  (default 60; file and folder ctimes count, so a copy in progress is never picked up half-way), and
+- it has settled: nothing in the folder changed in the last `landing_quiet_seconds` of the `paths`
+  resource (STRATA_LANDING_QUIET_SECONDS, default 60; file and folder ctimes count, so a copy in
+  progress is never picked up half-way), and
 - the Dagster instance has no materialisation of that entity's month newer than the batch's last
   change (a batch already loaded by `strata materialize`, a schedule or the UI is not loaded again;
   on the very first tick this is what keeps an already-loaded landing folder from loading again).
 
-It then asks for the new months to be added to the `month` partitions (SensorResult's
-dynamic-partition requests; a late month that sorts before registered ones is registered directly
-with `register_months`, which re-adds the later keys behind it: one SensorResult cannot delete and
-add the same keys, and ranges need the keys in chronological order) and requests runs
-of `load_landed_batches`: one run per block of consecutive changed months, over that partition
-range, selecting the ingestion assets of the entities changed in the block plus everything
-downstream of them. When nothing changed it requests nothing. A batch folder that disappears is
-forgotten (its rows stay in the warehouse).
+It then requests runs of `load_landed_batches`: one run per block of changed months that no other
+landing month separates, over that range of the `month` partitions (a month without any batch folder
+inside the range loads nothing), selecting the ingestion assets of the entities changed in the
+block plus everything downstream of them. When nothing changed it requests nothing. The month
+partitions are Dagster's time windows from the configured first month to the open month: nothing
+is registered; a batch folder whose month is no partition (before `partitions.first_month`, or
+after the open month) is never loaded and logged as such on every tick until it is moved or the
+first month is changed. A batch folder that disappears is forgotten (its rows stay in the warehouse).
 """
 
 from __future__ import annotations
@@ -36,14 +37,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.core.partitions import month_keys
 from assets.core.resources import StrataPaths
-from assets.ingestion.assets import register_months
 from assets.ingestion.landing_scan import scan_landing
-from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
 from orchestration.jobs import load_landed_batches
 
-QUIET_SECONDS_ENV = "STRATA_LANDING_QUIET_SECONDS"
-DEFAULT_QUIET_SECONDS = 60.0
 CURSOR_VERSION = 1
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -65,14 +63,6 @@ class BatchState:
     @property
     def asset_key(self) -> dg.AssetKey:
         return dg.AssetKey([self.system, self.entity])
-
-
-def quiet_seconds() -> float:
-    raw = os.environ.get(QUIET_SECONDS_ENV, "")
-    try:
-        return max(0.0, float(raw)) if raw.strip() else DEFAULT_QUIET_SECONDS
-    except ValueError:
-        return DEFAULT_QUIET_SECONDS
 
 
 def batch_states(landing: Path | str) -> list[BatchState]:
@@ -137,23 +127,9 @@ def latest_materializations(
     return found
 
 
-def partition_requests(registered: list[str], new_months: Iterable[str]) -> list | None:
-    """The request that adds `new_months` behind the registered keys, keeping them chronological.
-
-    None when a new month sorts before a registered one (a late delivery): the later keys must be
-    deleted and added again behind it, and one SensorResult may not both delete and add a key, so
-    the caller re-registers the months itself (`register_months`).
-    """
-    new = sorted(set(new_months) - set(registered))
-    if not new:
-        return []
-    if registered and new[0] < max(registered):
-        return None
-    return [dg.AddDynamicPartitionsRequest(MONTH_PARTITIONS_NAME, new)]
-
-
 def month_blocks(all_months: Iterable[str], changed: Iterable[str]) -> list[list[str]]:
-    """The changed months grouped into runs of consecutive partition keys."""
+    """The changed months grouped into blocks that no other month of `all_months` (the landing
+    folder's) separates: each block is one partition range."""
     changed = set(changed)
     blocks: list[list[str]] = []
     current: list[str] = []
@@ -171,7 +147,7 @@ def month_blocks(all_months: Iterable[str], changed: Iterable[str]) -> list[list
 def plan_runs(
     due: list[BatchState], all_months: Iterable[str], asset_graph
 ) -> list[dg.RunRequest]:
-    """One run request per block of consecutive months: its changed entities and their downstream."""
+    """One run request per block of months (`month_blocks`): its changed entities and their downstream."""
     by_month: dict[str, set[dg.AssetKey]] = defaultdict(set)
     for state in due:
         by_month[state.month].add(state.asset_key)
@@ -199,16 +175,19 @@ def plan_runs(
     job=load_landed_batches,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Notices batches that land in (or are re-delivered to) the landing folder, adds "
-    "new months to the `month` partitions and loads the changed entities' months plus everything "
-    "downstream. Cheap: folder listings and file stats only; never opens the warehouse.",
+    description="Notices batches that land in (or are re-delivered to) the landing folder and loads "
+    "the changed entities' months plus everything downstream. Cheap: folder listings and file stats "
+    "only; never opens the warehouse.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, paths: StrataPaths) -> dg.SensorResult:
     landing = paths.landing
     previous = parse_cursor(context.cursor)
-    quiet = quiet_seconds()
+    quiet = max(0, paths.landing_quiet_seconds)
     now = time.time()
-    states = batch_states(landing)
+    partitions = set(month_keys(paths.settings().partitions.first_month))
+    states, outside = [], []
+    for state in batch_states(landing):
+        (states if state.month in partitions else outside).append(state)
     present_rels = {s.rel for s in states}
     # Batch folders that are gone are forgotten (their rows stay in the warehouse).
     fingerprints = {rel: fp for rel, fp in (previous or {}).items() if rel in present_rels}
@@ -229,16 +208,12 @@ def landing_sensor(context: dg.SensorEvaluationContext, paths: StrataPaths) -> d
         fingerprints[s.rel] = s.fingerprint
     due.sort(key=lambda s: (s.month, s.rel))
 
-    registered = list(context.instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
-    present = {s.month for s in states if s.rel in fingerprints}
-    partition_changes = partition_requests(registered, present)
-    if partition_changes is None:  # a late month: re-add the keys in chronological order
-        register_months(context.instance, landing)
-        context.log.info(f"late month(s) {sorted(present - set(registered))}: month partitions re-ordered")
-        partition_changes = []
-    all_months = sorted(set(registered) | present)
-    runs = plan_runs(due, all_months, context.repository_def.asset_graph) if due else []
+    present = sorted({s.month for s in states})
+    runs = plan_runs(due, present, context.repository_def.asset_graph) if due else []
 
+    for s in outside:
+        context.log.warning(f"{s.rel}: not loaded, {s.month} is no month partition (they run from "
+                            f"partitions.first_month {min(partitions)} to the open month {max(partitions)})")
     for s in waiting:
         context.log.info(f"{s.rel}: changed {now - s.changed_at:.0f} s ago; waiting until it has "
                          f"been quiet for {quiet:.0f} s")
@@ -250,7 +225,6 @@ def landing_sensor(context: dg.SensorEvaluationContext, paths: StrataPaths) -> d
                 else f"{len(waiting)} batch(es) still being written; waiting for them to settle")
     return dg.SensorResult(
         run_requests=runs,
-        dynamic_partitions_requests=partition_changes,
         cursor=dump_cursor(fingerprints),
         skip_reason=skip,
     )

@@ -27,11 +27,6 @@ def _key(system: str, name: str) -> dg.AssetKey:
     return dg.AssetKey([system, name])
 
 
-def _newest(table: str) -> str:
-    """The rows of a snapshot table's newest batch (the current state)."""
-    return f"(SELECT * FROM raw.{table} WHERE _batch = (SELECT max(_batch) FROM raw.{table}))"
-
-
 def _in_batches(frame: pd.DataFrame) -> str:
     batches = sorted({str(b) for b in frame["_batch"]})
     return ", ".join(sql_literal(b) for b in batches) or "NULL"
@@ -164,10 +159,11 @@ class CoverageSql:
     deps: tuple[tuple[str, str], ...]  # asset keys the check waits for
 
 
-_CUSTOMERS = f"(SELECT DISTINCT customer_no FROM {_newest('erp__customers')})"
-# Which customer a CRM account or a PSA company belongs to is methodology §2's crosswalk, owned by
-# the dbt models int_crm_account_customers and int_psa_company_customers: these checks join the raw
-# rows to them (and wait for them) instead of re-deriving it. UNASSIGNED is no customer.
+# Who the customer is is methodology §2, owned by dbt models: the known customers by int_customers
+# (the newest erp/customers snapshot), the crosswalks of CRM accounts and PSA companies by
+# int_crm_account_customers and int_psa_company_customers. These checks join the raw rows to them
+# (and wait for them) instead of re-deriving it. UNASSIGNED is no customer.
+_CUSTOMERS = "(SELECT customer_no FROM intermediate.int_customers)"
 _CROSSWALK = "(SELECT {key}, customer_no FROM intermediate.{model} WHERE customer_no <> 'UNASSIGNED')"
 _ACCOUNTS = _CROSSWALK.format(key="account_id", model="int_crm_account_customers")
 _COMPANIES = _CROSSWALK.format(key="company_id", model="int_psa_company_customers")
@@ -178,8 +174,8 @@ COVERAGE_SQL: dict[tuple[str, str], CoverageSql] = {
                             c.customer_no IS NOT NULL AS matched
                      FROM raw.erp__sales_lines s LEFT JOIN {_CUSTOMERS} c ON c.customer_no = s.customer_no""",
         ref_label="customer_no",
-        needs=("raw.erp__sales_lines", "raw.erp__customers"),
-        deps=(("erp", "customers"),),
+        needs=("raw.erp__sales_lines", "intermediate.int_customers"),
+        deps=(("intermediate", "int_customers"),),
     ),
     ("psa", "time_entries"): CoverageSql(
         rows_sql=f"""SELECT t._batch, t._file, t._line, CAST(t.company_id AS VARCHAR) AS ref,

@@ -148,7 +148,7 @@ COVERAGE: tuple[Coverage, ...] = (
         "sales_lines",
         "customer_coverage",
         "rows",
-        "the customer in the newest customer snapshot",
+        "a customer of int_customers (the newest customer snapshot)",
         min_share=0.99,
     ),
     Coverage(

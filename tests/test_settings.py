@@ -105,6 +105,19 @@ def test_warehouse_runtime_settings_are_validated_and_no_part_of_the_version(tmp
         load_settings(_write(tmp_path, defaults))
 
 
+def test_the_first_month_partition_is_validated_and_no_part_of_the_version(tmp_path, defaults):
+    s = load_settings()
+    assert s.partitions.first_month == "2020-01" and "partitions" not in s.dbt_vars()["strata"]
+    defaults["partitions"] = {"first_month": "2024-09"}
+    later = load_settings(_write(tmp_path, defaults))
+    assert later.partitions.first_month == "2024-09" and later.version == s.version
+    del defaults["partitions"]
+    assert load_settings(_write(tmp_path, defaults)).partitions == s.partitions  # the section is optional
+    defaults["partitions"] = {"first_month": "2024-9"}
+    with pytest.raises(ConfigError, match="partitions.first_month"):
+        load_settings(_write(tmp_path, defaults))
+
+
 def test_quality_thresholds_are_validated_and_no_part_of_the_version(tmp_path, defaults):
     s = load_settings(_write(tmp_path, defaults))
     assert (s.quality.quarantine_warn_share, s.quality.quarantine_block_share) == (0.01, 0.10)

@@ -1,7 +1,10 @@
-"""Dagster resources: where the landing folder, the warehouse and the published copy are.
+"""The one Dagster resource: where the landing folder, the warehouse and the published copy are, and
+every runtime setting.
 
-One `StrataPaths` resource carries the three locations and the configuration file, so every asset
-agrees on them. The warehouse is written by one process at a time (see docs/architecture.md).
+One `StrataPaths` resource (key `paths`) carries the three locations, the configuration file and the
+runtime settings (the landing sensor's quiet period, the alert webhook, the PostgreSQL target, the
+schedules' time zone), so every asset, check, sensor and schedule agrees on them and nothing reads
+the environment on its own. The warehouse is written by one process at a time (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,20 @@ class StrataPaths(dg.ConfigurableResource):
     out_dir: str
     config_file: str = str(DEFAULT_CONFIG_FILE)
     dbt_target: str | None = None
+    # How long a landing batch must be unchanged before the landing sensor loads it.
+    landing_quiet_seconds: int = 60
+    # The schedules' time zone: fixed when the definitions are built (a schedule's time zone is part
+    # of its definition), so never an EnvVar.
+    timezone: str = "UTC"
+    # The run-failure alert: where to POST it (a secret) and the UI's base URL for its link.
+    alert_webhook_url: str | None = None
+    dagster_url: str | None = None
+    # PostgreSQL publishing (assets/publishing/postgres.py): off while the URL is unset or empty.
+    postgres_url: str | None = None
+    postgres_schema: str = "marts"
+    postgres_bi_role: str = "strata_bi"
+    postgres_bi_login: str = "false"  # true/yes/1/on: the BI role may log in (an EnvVar is a string)
+    postgres_bi_password: str | None = None
 
     @property
     def landing(self) -> Path:
@@ -63,19 +80,49 @@ class StrataPaths(dg.ConfigurableResource):
         return load_settings(self.config_file)
 
 
-# The resource's fields that the code location takes from the environment (docs/operations.md), and
-# their values when the variable is unset.
+# The resource's fields that come from the environment (docs/operations.md): each set variable as a
+# `dg.EnvVar`, resolved when a run or tick starts; an unset one leaves the field's default (the
+# folders' defaults are the demo's).
 FROM_ENV = {
-    "landing_dir": ("STRATA_LANDING", "demo/landing"),
-    "out_dir": ("STRATA_OUT", "demo/out"),
-    "config_file": ("STRATA_CONFIG", str(DEFAULT_CONFIG_FILE)),
+    "landing_dir": "STRATA_LANDING",
+    "out_dir": "STRATA_OUT",
+    "config_file": "STRATA_CONFIG",
+    "landing_quiet_seconds": "STRATA_LANDING_QUIET_SECONDS",
+    "alert_webhook_url": "STRATA_ALERT_WEBHOOK_URL",
+    "dagster_url": "STRATA_DAGSTER_URL",
+    "postgres_url": "STRATA_POSTGRES_URL",
+    "postgres_schema": "STRATA_POSTGRES_SCHEMA",
+    "postgres_bi_role": "STRATA_POSTGRES_BI_ROLE",
+    "postgres_bi_login": "STRATA_POSTGRES_BI_LOGIN",
+    "postgres_bi_password": "STRATA_POSTGRES_BI_PASSWORD",
 }
+DEMO_FOLDERS = {"landing_dir": "demo/landing", "out_dir": "demo/out"}
+# Read once, when the resource is built (like STRATA_DBT_TARGET): the schedules are defined with it.
+TIMEZONE_ENV = "STRATA_TIMEZONE"
 
 
-def paths_from_env() -> StrataPaths:
-    """The resource as `dagster dev -w workspace.yaml` loads it (when Dagster loads the definitions,
-    never at import): each set STRATA_* variable as a `dg.EnvVar`, which Dagster resolves when a run
-    or tick starts and shows by name, not value, in the UI; an unset one takes its default."""
-    fields = {field: (dg.EnvVar(name) if name in os.environ else default)
-              for field, (name, default) in FROM_ENV.items()}
-    return StrataPaths(**fields, dbt_target=resolve_target())  # STRATA_DBT_TARGET, refused at load if unknown
+def paths_from_env(**given) -> StrataPaths:
+    """The resource with every setting the environment holds, built when the definitions are (never
+    at import): `dagster dev -w workspace.yaml` calls it bare, `strata materialize` and `strata
+    scenario` with their folders in `given`, which win over the environment.
+
+    A set variable becomes a `dg.EnvVar`: Dagster resolves it when a run or tick starts and shows
+    it by name, never by value, in the UI (the PostgreSQL URL and the webhook carry secrets).
+    STRATA_DBT_TARGET and STRATA_TIMEZONE are read here, once: the engine is refused at load if
+    unknown, and a schedule's time zone is part of its definition."""
+    fields: dict = dict(DEMO_FOLDERS)
+    for field, name in FROM_ENV.items():
+        if name in os.environ:
+            as_int = StrataPaths.model_fields[field].annotation is int
+            fields[field] = dg.EnvVar.int(name) if as_int else dg.EnvVar(name)
+    fields.update(given)
+    fields.setdefault("dbt_target", resolve_target())
+    if os.environ.get(TIMEZONE_ENV):
+        fields.setdefault("timezone", os.environ[TIMEZONE_ENV])
+    return StrataPaths(**fields)
+
+
+def settings_from_env() -> Settings:
+    """The configuration the code location runs with ($STRATA_CONFIG, else the default file), read
+    when the definitions are built: the month partitions start at its first month."""
+    return load_settings(os.environ.get(FROM_ENV["config_file"]) or DEFAULT_CONFIG_FILE)

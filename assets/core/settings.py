@@ -286,15 +286,25 @@ class Quality(Strict):
         return self
 
 
+class Partitions(Strict):
+    """Dagster's month partitions (docs/operations.md, "Months in Dagster"). Like `warehouse`, no part
+    of the configuration's version: a landing month before the first month is refused, never dropped,
+    so it changes no number."""
+
+    # The first month partition (YYYY-MM); the last is the open (current) month.
+    first_month: Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] = "2020-01"
+
+
 # Sections that tune how strata runs and checks, not what it computes: left out of the version and
 # of the dbt vars.
-RUNTIME_SECTIONS = frozenset({"warehouse", "quality", "report"})
+RUNTIME_SECTIONS = frozenset({"warehouse", "quality", "report", "partitions"})
 
 
 class Settings(Strict):
     warehouse: Warehouse = Warehouse()
     quality: Quality = Quality()
     report: Report = Report()
+    partitions: Partitions = Partitions()
     currency: Currency
     cost_to_serve: CostToServe
     reconciliation: Reconciliation

@@ -1,10 +1,10 @@
 """The ingestion assets: one per contract entity, partitioned by month, loading landing batches.
 
 API for the orchestration (`orchestration/definitions.py`, `strata materialize`):
-- `ingestion_assets`: the 16 assets, key `[system, entity]`, group `ingestion_<system>`, partitions
-  `month_partitions` (dynamic, name `month`), single-run backfills, resource `paths` (StrataPaths).
-- `register_months(instance, landing_root)`: add the landing folder's months to the `month`
-  partitions (chronological order) and return every registered month key, sorted.
+- `ingestion_assets(partitions_def)`: the 16 assets, key `[system, entity]`, group
+  `ingestion_<system>`, partitioned by month (`assets.core.partitions.month_partitions`, from the
+  configured first month), single-run backfills, resource `paths` (StrataPaths).
+- `INGESTION_KEYS`: their keys (known without building them).
 - `landing_refusals(landing_root)`: what in the landing folder belongs to no loadable batch (unknown
   system or entity folders, batch folders that are not months, stray files, symlinks leaving the
   root), for the caller to report. Every ingestion asset run also writes them to
@@ -30,29 +30,8 @@ from assets.core.resources import StrataPaths
 from . import audit
 from .landing_scan import FolderRefusal, scan_landing
 from .loader import BatchResult, load_batch, prepare_warehouse, skip_unchanged
-from .partitions import MONTH_PARTITIONS_NAME, month_partitions
 
-
-def register_months(instance: dg.DagsterInstance, landing_root: Path | str) -> list[str]:
-    """Add the months found in the landing folder to the `month` dynamic partitions.
-
-    Keys stay in chronological order: when a new month sorts before a registered one (a late
-    delivery for an older month), every key is deleted and re-added in order. Registered months
-    whose folders are gone are kept (their data is still in the warehouse). Returns every
-    registered key, sorted.
-    """
-    found = scan_landing(landing_root).months
-    existing = list(instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
-    wanted = sorted(set(existing) | set(found))
-    if existing == wanted:
-        return wanted
-    if existing == wanted[: len(existing)]:
-        instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, wanted[len(existing):])
-    else:
-        for key in existing:
-            instance.delete_dynamic_partition(MONTH_PARTITIONS_NAME, key)
-        instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, wanted)
-    return wanted
+INGESTION_KEYS: list[dg.AssetKey] = [dg.AssetKey([e.system, e.name]) for e in entities().values()]
 
 
 def landing_refusals(landing_root: Path | str) -> list[FolderRefusal]:
@@ -150,19 +129,19 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
     return dg.MaterializeResult(metadata=metadata)
 
 
-def build_ingestion_asset(ent: Entity) -> dg.AssetsDefinition:
+def build_ingestion_asset(ent: Entity, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     with warnings.catch_warnings():
         # backfill_policy is marked beta, but single-run backfills are what a range load needs.
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return _build(ent)
+        return _build(ent, partitions_def)
 
 
-def _build(ent: Entity) -> dg.AssetsDefinition:
+def _build(ent: Entity, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([ent.system, ent.name]),
         group_name=f"ingestion_{ent.system}",
         description=_description(ent),
-        partitions_def=month_partitions,
+        partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"duckdb"},
         pool=WAREHOUSE_WRITER_POOL,
@@ -174,4 +153,6 @@ def _build(ent: Entity) -> dg.AssetsDefinition:
     return _asset
 
 
-ingestion_assets: list[dg.AssetsDefinition] = [build_ingestion_asset(e) for e in entities().values()]
+def ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One asset per contract entity, on the shared month partitions."""
+    return [build_ingestion_asset(e, partitions_def) for e in entities().values()]

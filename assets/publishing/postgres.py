@@ -1,7 +1,7 @@
 """PostgreSQL publishing: the published marts as a `marts` schema for BI tools that speak PostgreSQL.
 
-On when the environment variable `STRATA_POSTGRES_URL` holds a libpq connection string (URL or
-`key=value`); off (the asset materialises nothing) when it is unset. The mart tables are created
+On when the `paths` resource's `postgres_url` (STRATA_POSTGRES_URL) holds a libpq connection string
+(URL or `key=value`); off (the asset materialises nothing) when it is unset. The mart tables are created
 once and then keep their identity: analysts build views on them (in schemas of their own), and a
 view must survive every publication. What one publication does:
 
@@ -21,7 +21,7 @@ view must survive every publication. What one publication does:
 3. A change that would break what is built on a mart (a column's type changed, a column no longer
    published) is made in place when nothing uses that column; when a view (or another object) does,
    nothing is published and the message names the objects (`pg_depend` / `pg_rewrite`).
-4. The read-only role (`strata_bi`, NOLOGIN unless `STRATA_POSTGRES_BI_LOGIN=true`) gets USAGE on
+4. The read-only role (`strata_bi`, NOLOGIN unless `postgres_bi_login` is true) gets USAGE on
    the schema and SELECT on its tables (plus default privileges for tables created in it), nothing
    else.
 
@@ -31,11 +31,10 @@ goes through `mask_conninfo`, and connection errors are re-raised without their 
 
 import contextlib
 import datetime as dt
-import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,18 +45,14 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.core.resources import StrataPaths
+from assets.core.resources import FROM_ENV, StrataPaths
 from assets.core.sql import sql_ident, sql_literal
 from assets.publishing.months import MONTH_COLUMN
 from assets.publishing.reader import PublishedCopy, open_published
 
-ENV_URL = "STRATA_POSTGRES_URL"
-ENV_SCHEMA = "STRATA_POSTGRES_SCHEMA"
-ENV_BI_ROLE = "STRATA_POSTGRES_BI_ROLE"
-ENV_BI_LOGIN = "STRATA_POSTGRES_BI_LOGIN"
-ENV_BI_PASSWORD = "STRATA_POSTGRES_BI_PASSWORD"
-DEFAULT_SCHEMA = "marts"
-DEFAULT_BI_ROLE = "strata_bi"
+ENV_URL = FROM_ENV["postgres_url"]  # named (never its value) in messages
+DEFAULT_SCHEMA = StrataPaths.model_fields["postgres_schema"].default
+DEFAULT_BI_ROLE = StrataPaths.model_fields["postgres_bi_role"].default
 COPY_CHUNK = 1 << 20
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -135,17 +130,17 @@ class PostgresTarget:
         return text
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "PostgresTarget | None":
-        env = os.environ if env is None else env
-        conninfo = env.get(ENV_URL, "").strip()
+    def of(cls, paths: StrataPaths) -> "PostgresTarget | None":
+        """The target the `paths` resource names; None (publishing off) without a connection string."""
+        conninfo = (paths.postgres_url or "").strip()
         if not conninfo:
             return None
         return cls(
             conninfo=conninfo,
-            schema=env.get(ENV_SCHEMA, DEFAULT_SCHEMA),
-            bi_role=env.get(ENV_BI_ROLE, DEFAULT_BI_ROLE),
-            bi_login=env.get(ENV_BI_LOGIN, "false").strip().lower() in ("1", "true", "yes", "on"),
-            bi_password=env.get(ENV_BI_PASSWORD) or None,
+            schema=paths.postgres_schema,
+            bi_role=paths.postgres_bi_role,
+            bi_login=paths.postgres_bi_login.strip().lower() in ("1", "true", "yes", "on"),
+            bi_password=paths.postgres_bi_password or None,
         )
 
 
@@ -350,6 +345,53 @@ def _ensure_schema(conn: psycopg.Connection, target: PostgresTarget) -> None:
     conn.commit()
 
 
+def column_definitions(columns: Sequence[Mapping[str, Any]]) -> sql.Composable:
+    """`name type [NOT NULL], ...` for a table of `columns` (name, DuckDB type, nullable if unsaid)."""
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(c["name"]),
+            sql.SQL(pg_type(c["type"])),
+            sql.SQL("" if c.get("nullable", True) else " NOT NULL"),
+        )
+        for c in columns
+    )
+
+
+def copy_parquet(
+    conn: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection,
+    parquet: Path,
+    table: sql.Identifier,
+    columns: Sequence[Mapping[str, Any]],
+    where: str = "",
+) -> None:
+    """Bulk-load `columns` of a Parquet file (its rows matching the DuckDB condition `where`, or all)
+    into the PostgreSQL `table`, in `conn`'s transaction: the one way strata copies rows to PostgreSQL.
+
+    DuckDB writes them as CSV (exact decimal text; text-like columns always quoted, so '' stays ''
+    and NULL stays NULL) and `COPY ... FROM STDIN` reads it in chunks: no row passes through Python.
+    """
+    quoted = [c["name"] for c in columns if pg_type(c["type"]) in _QUOTED]
+    options = "FORMAT csv, HEADER false" + (
+        f", FORCE_QUOTE ({', '.join(sql_ident(c) for c in quoted)})" if quoted else ""
+    )
+    column_list = ", ".join(sql_ident(c["name"]) for c in columns)
+    names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns)
+    with tempfile.TemporaryDirectory(prefix="strata-pg-") as tmp:
+        csv_file = Path(tmp) / "rows.csv"
+        duck.execute(
+            f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(parquet)})"
+            f"{f' WHERE {where}' if where else ''}) TO {sql_literal(csv_file)} ({options})"
+        )
+        with (
+            conn.cursor() as cur,
+            cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, names)) as pg_copy,
+            open(csv_file, "rb") as f,
+        ):
+            while chunk := f.read(COPY_CHUNK):
+                pg_copy.write(chunk)
+
+
 def _load_staging(
     conn: psycopg.Connection,
     copy: PublishedCopy,
@@ -364,46 +406,20 @@ def _load_staging(
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))  # a failed run's leftovers
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
     conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(staging))
-    with tempfile.TemporaryDirectory(prefix="strata-pg-") as tmp, duckdb.connect() as duck:
+    with duckdb.connect() as duck:
         for name, table in tables.items():
             columns = table["columns"]
             ident = sql.Identifier(target.staging_schema, name)
-            definitions = sql.SQL(", ").join(
-                sql.SQL("{} {}{}").format(
-                    sql.Identifier(c["name"]),
-                    sql.SQL(pg_type(c["type"])),
-                    sql.SQL("" if c["nullable"] else " NOT NULL"),
-                )
-                for c in columns
-            )
             # UNLOGGED: a scratch copy, dropped after the publication; no WAL to write twice.
-            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(ident, definitions))
-            csv_file = Path(tmp) / f"{name}.csv"
-            quoted = [c["name"] for c in columns if pg_type(c["type"]) in _QUOTED]
-            options = "FORMAT csv, HEADER false" + (
-                f", FORCE_QUOTE ({', '.join(sql_ident(c) for c in quoted)})" if quoted else ""
-            )
-            column_list = ", ".join(sql_ident(c["name"]) for c in columns)
+            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(ident, column_definitions(columns)))
             months, expected = scope.get(name), table["rows"]
             where = ""
             if months is not None:
                 listed = ", ".join(f"{sql_literal(m.isoformat())}::DATE" for m in months) or "NULL"
-                where = f" WHERE {sql_ident(MONTH_COLUMN)} IN ({listed})"
+                where = f"{sql_ident(MONTH_COLUMN)} IN ({listed})"
                 expected = sum(table["months"].get(m.isoformat(), 0) for m in months)
-            duck.execute(
-                f"COPY (SELECT {column_list} FROM read_parquet({sql_literal(copy.parquet(name))}){where}) "
-                f"TO {sql_literal(csv_file)} ({options})"
-            )
-            names = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns)
-            with conn.cursor() as cur:
-                with (
-                    cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(ident, names)) as pg_copy,
-                    open(csv_file, "rb") as f,
-                ):
-                    while chunk := f.read(COPY_CHUNK):
-                        pg_copy.write(chunk)
-                loaded = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
-            csv_file.unlink()
+            copy_parquet(conn, duck, copy.parquet(name), ident, columns, where)
+            loaded = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
             if loaded != expected:
                 raise PostgresPublishError(
                     f"{name}: {loaded} rows loaded into PostgreSQL, the copy has {expected}"
@@ -686,9 +702,9 @@ def _comment(
     output_required=False,
 )
 def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
-    target = PostgresTarget.from_env()
+    target = PostgresTarget.of(paths)
     if target is None:
-        context.log.info(f"{ENV_URL} is not set: nothing published to PostgreSQL")
+        context.log.info(f"no PostgreSQL connection string ({ENV_URL}): nothing published to PostgreSQL")
         return
     copy = open_published(paths.out)
     context.log.info(f"publishing {copy.version.name} to {target.display}, schema {target.schema}")

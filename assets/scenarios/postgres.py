@@ -1,9 +1,9 @@
 """A scenario's tables in PostgreSQL: schema `scenarios`, one table each, every scenario's rows in it.
 
-On when `STRATA_POSTGRES_URL` is set (assets/publishing/postgres.py: same connection, same read-only
-role). Unlike the marts, which are replaced as a whole, a scenario replaces only its own rows
-(`scenario = <name>`) in one transaction, so BI tools see every published scenario side by side and
-never half of one. `strata scenario drop` deletes its rows.
+On when the `paths` resource names a PostgreSQL target (assets/publishing/postgres.py: same
+connection, same read-only role). Unlike the marts, which are replaced as a whole, a scenario
+replaces only its own rows (`scenario = <name>`) in one transaction, so BI tools see every
+published scenario side by side and never half of one. `strata scenario drop` deletes its rows.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ import psycopg
 from psycopg import sql
 
 from assets.publishing import sql_literal
-from assets.publishing.postgres import PostgresPublishError, PostgresTarget, connect, pg_type
+from assets.publishing.postgres import (
+    PostgresPublishError,
+    PostgresTarget,
+    column_definitions,
+    connect,
+    copy_parquet,
+)
 from assets.scenarios.plan import check_name
 from assets.scenarios.run import SCENARIO_MANIFEST, TABLES
 
@@ -39,12 +45,11 @@ def _grant(conn: psycopg.Connection, target: PostgresTarget, log: Log) -> None:
 def publish_scenario_postgres(
     folder: Path, name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
 ) -> str | None:
-    """Replace scenario `name`'s rows in PostgreSQL from its published folder; None when not configured.
+    """Replace scenario `name`'s rows in PostgreSQL from its published folder; None without a target.
 
     Returns where it went (`postgresql://user@host/db` schema scenarios, password masked).
     """
     check_name(name)
-    target = target or PostgresTarget.from_env()
     if target is None:
         return None
     manifest = json.loads((Path(folder) / SCENARIO_MANIFEST).read_text(encoding="utf-8"))
@@ -57,38 +62,25 @@ def publish_scenario_postgres(
             for table in TABLES:
                 spec = manifest["tables"][table]
                 ident = sql.Identifier(SCHEMA, table)
-                columns = sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"])))
-                    for c in spec["columns"]
-                )
                 key = sql.SQL(", ").join(sql.Identifier(k) for k in spec["key"])
                 conn.execute(
                     sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
-                        ident, columns, key
+                        ident, column_definitions(spec["columns"]), key
                     )
                 )
                 conn.execute(sql.SQL("DELETE FROM {} WHERE scenario = %s").format(ident), [name])
-                names = [c["name"] for c in spec["columns"]]
-                parquet = sql_literal(Path(folder) / spec["path"])
+                parquet = Path(folder) / spec["path"]
                 held = {
                     s
                     for (s,) in duck.execute(
-                        f"SELECT DISTINCT scenario FROM read_parquet({parquet})"
+                        f"SELECT DISTINCT scenario FROM read_parquet({sql_literal(parquet)})"
                     ).fetchall()
                 }
                 if held - {name}:
                     raise PostgresPublishError(
-                        f"{folder / spec['path']} holds the rows of scenario {', '.join(sorted(held))}, "
-                        f"not {name}"
+                        f"{parquet} holds the rows of scenario {', '.join(sorted(held))}, not {name}"
                     )
-                rows = duck.execute(f"SELECT * FROM read_parquet({parquet})").fetchall()
-                with conn.cursor().copy(
-                    sql.SQL("COPY {} ({}) FROM STDIN").format(
-                        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
-                    )
-                ) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                copy_parquet(conn, duck, parquet, ident, spec["columns"])
                 loaded = conn.execute(
                     sql.SQL("SELECT count(*) FROM {} WHERE scenario = %s").format(ident), [name]
                 ).fetchone()[0]
@@ -107,9 +99,8 @@ def publish_scenario_postgres(
 def drop_scenario_postgres(
     name: str, log: Log = lambda _: None, target: PostgresTarget | None = None
 ) -> bool:
-    """Delete scenario `name`'s rows; False when PostgreSQL is not configured or has no such tables."""
+    """Delete scenario `name`'s rows; False without a target or when PostgreSQL has no such tables."""
     check_name(name)
-    target = target or PostgresTarget.from_env()
     if target is None:
         return False
     try:

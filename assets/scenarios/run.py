@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -44,6 +44,9 @@ from assets.scenarios.plan import (
     scenario_schemas,
     state_parse_args,
 )
+
+if TYPE_CHECKING:  # psycopg is imported only when a scenario is published to PostgreSQL
+    from assets.publishing.postgres import PostgresTarget
 
 SCENARIOS_DIR = "scenarios"
 WORK_DIR = ".work"
@@ -404,8 +407,10 @@ def run_scenario(
     rebuild_all: bool = False,
     run_id: str = "",
     log: Log = lambda _: None,
+    postgres: PostgresTarget | None = None,
 ) -> ScenarioResult:
-    """Recompute, compare and publish the scenario `name` (see the module's docstring)."""
+    """Recompute, compare and publish the scenario `name` (see the module's docstring); its tables
+    also go to `postgres` when given."""
     from assets.scenarios.publish import publish_scenario
 
     check_name(name)
@@ -495,7 +500,7 @@ def run_scenario(
     from assets.scenarios.postgres import publish_scenario_postgres
 
     try:
-        result.postgres = publish_scenario_postgres(folder, name, log=log)
+        result.postgres = publish_scenario_postgres(folder, name, log=log, target=postgres)
     except PostgresPublishError as exc:
         raise ScenarioError(
             f"the scenario is published in {folder}, but PostgreSQL was not updated: {exc}"
@@ -508,8 +513,10 @@ def run_scenario(
     return result
 
 
-def drop_scenario(out: Path, name: str, log: Log = lambda _: None) -> list[str]:
-    """Remove every trace of the scenario: its schemas, its folder and work files, its PostgreSQL rows."""
+def drop_scenario(
+    out: Path, name: str, log: Log = lambda _: None, postgres: PostgresTarget | None = None
+) -> list[str]:
+    """Remove every trace of the scenario: its schemas, its folder and work files, its rows in `postgres`."""
     from assets.scenarios.postgres import drop_scenario_postgres
     from assets.scenarios.publish import remove_scenario_folder
 
@@ -524,7 +531,7 @@ def drop_scenario(out: Path, name: str, log: Log = lambda _: None) -> list[str]:
         if leftover.exists():
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
             removed.append(str(leftover))
-    if drop_scenario_postgres(name, log=log):
+    if drop_scenario_postgres(name, log=log, target=postgres):
         removed.append("PostgreSQL rows")
     for item in removed:
         log(f"removed {item}")

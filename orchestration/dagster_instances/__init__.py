@@ -44,7 +44,7 @@ def dagster_home(out: Path) -> Path:
 
 
 def open_instance(out: Path) -> dg.DagsterInstance:
-    """The persistent instance kept beside the warehouse (runs, events, dynamic partitions)."""
+    """The persistent instance kept beside the warehouse (runs, events, schedule and sensor state)."""
     home = dagster_home(out)
     # orchestration/dagster_instances/local/dagster.yaml (unless the folder has its own): telemetry
     # off, one writer of the warehouse at a time (pool warehouse_writer), run monitoring.

@@ -12,43 +12,37 @@ import duckdb
 import pytest
 
 from assets.core.contract import entities
+from assets.core.partitions import month_partitions
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
-from assets.ingestion.assets import ingestion_assets, landing_refusals, register_months
-from assets.ingestion.partitions import month_partitions
+from assets.ingestion.assets import INGESTION_KEYS, ingestion_assets, landing_refusals
 from orchestration.generator.landing import write_batch
 from tests.ingestion.helpers import FX, SL, sales, write_csv, write_file
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+MONTHS = month_partitions("2026-01")
+LOADS = ingestion_assets(MONTHS)
 
 
 def test_one_asset_per_contract_entity():
-    assert sorted(a.key for a in ingestion_assets) == sorted(dg.AssetKey([s, e]) for s, e in entities())
-    for a in ingestion_assets:
+    assert sorted(a.key for a in LOADS) == sorted(INGESTION_KEYS) == sorted(dg.AssetKey([s, e]) for s, e in entities())
+    for a in LOADS:
         system, name = a.key.path
         spec = next(iter(a.specs))
         assert spec.group_name == f"ingestion_{system}"
-        assert a.partitions_def == month_partitions and month_partitions.name == "month"
+        assert a.partitions_def == MONTHS
         assert a.backfill_policy == dg.BackfillPolicy.single_run()
         assert "paths" in a.required_resource_keys
         assert f"raw.{system}__{name}" in spec.description
         assert spec.metadata["dagster/table_name"] == f"raw.{system}__{name}"
         assert a.op.pool == WAREHOUSE_WRITER_POOL
-    dg.Definitions(assets=ingestion_assets,
+    dg.Definitions(assets=LOADS,
                    resources={"paths": StrataPaths(landing_dir="l", out_dir="o")}).resolve_all_job_defs()
 
 
-def test_register_months_keeps_the_partitions_chronological(landing):
-    instance = dg.DagsterInstance.ephemeral()
-    for rel in ("erp/fx_rates/2026-10", "erp/fx_rates/2026-11", "crm/accounts/2026-11", "erp/fx_rates/2026-13"):
+def test_landing_refusals_name_the_folders_that_are_no_batch(landing):
+    for rel in ("erp/fx_rates/2026-10", "crm/accounts/2026-11", "erp/fx_rates/2026-13"):
         (landing / rel).mkdir(parents=True)
-    assert register_months(instance, landing) == ["2026-10", "2026-11"]
-    (landing / "psa/tickets/2026-12").mkdir(parents=True)
-    assert register_months(instance, landing) == ["2026-10", "2026-11", "2026-12"]
-    (landing / "psa/tickets/2026-08").mkdir(parents=True)  # a late month sorts first
-    assert register_months(instance, landing) == ["2026-08", "2026-10", "2026-11", "2026-12"]
-    assert instance.get_dynamic_partitions("month") == ["2026-08", "2026-10", "2026-11", "2026-12"]
-    assert register_months(instance, landing) == ["2026-08", "2026-10", "2026-11", "2026-12"]
     assert [r.path for r in landing_refusals(landing)] == ["erp/fx_rates/2026-13"]
 
 
@@ -70,9 +64,8 @@ def delivered(landing):
 
 def test_materialising_a_range_loads_the_good_batches_and_fails_on_the_refused(tmp_path, delivered):
     instance = dg.DagsterInstance.ephemeral()
-    assert register_months(instance, delivered) == ["2026-09", "2026-10"]
     paths = StrataPaths(landing_dir=str(delivered), out_dir=str(tmp_path / "out"))
-    result = dg.materialize(ingestion_assets, instance=instance, resources={"paths": paths},
+    result = dg.materialize(LOADS, instance=instance, resources={"paths": paths},
                             tags={RANGE_START: "2026-09", RANGE_END: "2026-10"}, raise_on_error=False)
 
     assert not result.success
@@ -131,9 +124,8 @@ def test_a_single_partition_run_loads_only_its_month(tmp_path, landing):
     write_csv(landing, "erp", "fx_rates", "2026-09", FX, [["2026-09-30", "EUR", "1.07"]])
     write_csv(landing, "erp", "fx_rates", "2026-10", FX, [["2026-10-31", "EUR", "1.08"]])
     instance = dg.DagsterInstance.ephemeral()
-    register_months(instance, landing)
     paths = StrataPaths(landing_dir=str(landing), out_dir=str(tmp_path / "out"))
-    fx = [a for a in ingestion_assets if a.key == dg.AssetKey(["erp", "fx_rates"])]
+    fx = [a for a in LOADS if a.key == dg.AssetKey(["erp", "fx_rates"])]
     result = dg.materialize(fx, instance=instance, resources={"paths": paths}, partition_key="2026-10")
     assert result.success
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:

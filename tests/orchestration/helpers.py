@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from assets.core.resources import StrataPaths
+from assets.core.settings import DEFAULT_CONFIG_FILE
 from orchestration.dagster_instances import install
 from orchestration.generator.landing import write_batch
 
@@ -17,15 +19,35 @@ PYTHON = sys.executable
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_END = 20, 14, "2026-10"
 
 
-def strata_paths(landing: Path, out: Path) -> StrataPaths:
-    return StrataPaths(landing_dir=str(landing), out_dir=str(out))
+def strata_paths(landing: Path, out: Path, config: Path | None = None, **settings) -> StrataPaths:
+    """A `paths` resource with the given folders, configuration file and runtime `settings`."""
+    if config:
+        settings["config_file"] = str(config)
+    return StrataPaths(landing_dir=str(landing), out_dir=str(out), **settings)
 
 
-def build_defs(landing: Path, out: Path) -> tuple[dg.Definitions, StrataPaths]:
+def build_defs(landing: Path, out: Path, config: Path | None = None, **settings) -> tuple[dg.Definitions, StrataPaths]:
+    """The definitions on a `paths` resource with the given folders, configuration and runtime `settings`."""
     from orchestration.definitions import build_definitions
 
-    paths = strata_paths(landing, out)
+    paths = strata_paths(landing, out, config, **settings)
     return build_definitions(paths), paths
+
+
+def config_from(folder: Path, first_month: str) -> Path:
+    """The default configuration with the month partitions starting at `first_month`."""
+    raw = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
+    raw["partitions"]["first_month"] = first_month
+    path = folder / f"strata-from-{first_month}.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def step_retry_policy(job: dg.JobDefinition, step: str) -> dg.RetryPolicy | None:
+    """The retry policy Dagster applies to a top-level step of `job`: the one set where its op is
+    invoked, else the op's own, else the job's (`op_retry_policy`)."""
+    node = job.graph.node_dict[step]
+    return node.retry_policy or node.definition.retry_policy or job.op_retry_policy
 
 
 def local_instance(home: Path) -> dg.DagsterInstance:
@@ -83,7 +105,7 @@ class WarehouseLock:
 
 def rerun_month_job() -> dg.JobDefinition:
     """`rerun_month` for the folders named by STRATA_LANDING / STRATA_OUT (for `dg.reconstructable`)."""
-    from assets.core.resources import paths_from_env
+    from assets.core.resources import paths_from_env, settings_from_env
     from orchestration.definitions import build_definitions
 
-    return build_definitions(paths_from_env()).resolve_job_def("rerun_month")
+    return build_definitions(paths_from_env(), settings_from_env()).resolve_job_def("rerun_month")

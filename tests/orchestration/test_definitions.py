@@ -12,12 +12,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-from dagster._core.definitions.dependency import NodeHandle
 
 from assets.core.contract import entities
+from assets.core.partitions import month_partitions
+from assets.core.settings import load_settings
 from orchestration.dagster_instances import LOCAL_CONFIG, install
 from orchestration.jobs import ALL_JOBS, TRANSIENT_RETRY, WAREHOUSE_TAG_KEY
-from tests.orchestration.helpers import build_defs, local_instance
+from tests.orchestration.helpers import build_defs, local_instance, step_retry_policy
 
 REPO = Path(__file__).resolve().parents[2]
 JOBS = {"nightly_refresh", "month_end_close", "backfill_history", "rerun_month", "load_landed_batches",
@@ -26,6 +27,7 @@ SCHEDULES = {"nightly_refresh_schedule", "month_end_close_schedule"}
 SENSORS = {"landing_sensor", "run_failure_alert"}
 GROUPS = {"ingestion_erp", "ingestion_crm", "ingestion_psa", "finance", "segments", "quality", "publishing"}
 POOL = "warehouse_writer"
+FIRST_MONTH = load_settings().partitions.first_month
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_every_job_schedule_and_sensor_resolves(defs):
         job = defs.resolve_job_def(name)
         assert job.executor_def.name == "in_process"
         assert job.tags[WAREHOUSE_TAG_KEY] == "write"
-        assert job.partitions_def is not None and job.partitions_def.name == "month"
+        assert job.partitions_def == month_partitions(FIRST_MONTH)
         assert job.description
     for name in JOBS - {"materialize_all"}:
         job = defs.resolve_job_def(name)
@@ -88,8 +90,8 @@ def test_every_warehouse_step_is_in_the_one_writer_pool_and_retried(defs):
         assert node.pool == POOL, name
     # One way to declare the pool: `pool=`, never the legacy concurrency-key tag.
     assert not [n for n in nodes if "dagster/concurrency_key" in nodes[n].tags]
-    for name in nodes:
-        assert job.get_retry_policy_for_handle(NodeHandle(name, None)) == TRANSIENT_RETRY, name
+    for name in job.graph.node_dict:  # every step
+        assert step_retry_policy(job, name) == TRANSIENT_RETRY, name
 
 
 def test_ingestion_backfills_are_single_runs(defs):

@@ -1,8 +1,8 @@
 """The landing sensor: exactly the affected partitions when a batch lands or is re-delivered.
 
 Evaluated the way the daemon does (`build_sensor_context` with a real instance and the cursor of
-the previous tick), over real landing folders; its dynamic-partition requests are applied to the
-instance as the daemon would, so the next tick sees them.
+the previous tick), over real landing folders. The month partitions are time windows: the sensor
+registers nothing, it only asks for runs over existing partition keys.
 """
 
 from __future__ import annotations
@@ -12,29 +12,36 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from assets.core.contract import entities
-from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
-from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks, partition_requests
+from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
+from orchestration.definitions import build_definitions
+from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, month_blocks
 from tests.orchestration.helpers import (
     DEMO_END,
     WarehouseLock,
-    build_defs,
+    config_from,
     local_instance,
+    strata_paths,
     write_empty,
     write_fx,
 )
 
 ALL_INGESTION = {dg.AssetKey([s, e]) for s, e in entities()}
 PUBLISHED = dg.AssetKey("published_marts")
+QUIET_ENV = FROM_ENV["landing_quiet_seconds"]
 
 
 class Tick:
-    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon."""
+    """Evaluates the landing sensor tick after tick, carrying the cursor like the daemon.
 
-    def __init__(self, landing: Path, tmp_path: Path):
-        self.defs, self.paths = build_defs(landing, tmp_path / "out")
+    Its `paths` resource (no quiet period unless given) is handed to every tick, as the daemon does.
+    """
+
+    def __init__(self, landing: Path, tmp_path: Path, paths: StrataPaths | None = None,
+                 config: Path | None = None):
+        self.paths = paths or strata_paths(landing, tmp_path / "out", config, landing_quiet_seconds=0)
+        self.defs = build_definitions(self.paths)
         self.instance = local_instance(tmp_path / "dagster_home")
         self.sensor = self.defs.resolve_sensor_def("landing_sensor")
         self.cursor: str | None = None
@@ -44,19 +51,9 @@ class Tick:
                                      resources={"paths": self.paths}) as context:
             result = self.sensor(context)
         assert isinstance(result, dg.SensorResult)
-        for request in result.dynamic_partitions_requests or []:  # what the daemon does with them
-            if isinstance(request, dg.AddDynamicPartitionsRequest):
-                self.instance.add_dynamic_partitions(request.partitions_def_name,
-                                                     list(request.partition_keys))
-            else:
-                for key in request.partition_keys:
-                    self.instance.delete_dynamic_partition(request.partitions_def_name, key)
+        assert not result.dynamic_partitions_requests  # time-window partitions: nothing to register
         self.cursor = result.cursor
         return result
-
-    @property
-    def months(self) -> list[str]:
-        return list(self.instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
 
 
 def months_of(request: dg.RunRequest) -> tuple[str, str]:
@@ -69,16 +66,9 @@ def ingestion_of(request: dg.RunRequest) -> set[dg.AssetKey]:
     return {k for k in request.asset_selection if k in ALL_INGESTION}
 
 
-@pytest.fixture(autouse=True)
-def no_quiet_period(monkeypatch):
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")
-
-
-def test_first_tick_registers_every_month_and_loads_everything_in_one_run(landing_copy, tmp_path):
+def test_first_tick_loads_every_month_in_one_run(landing_copy, tmp_path):
     tick = Tick(landing_copy, tmp_path)
     result = tick()
-    months = [f"2025-{m:02d}" for m in range(9, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
-    assert tick.months == months  # chronological
     assert len(result.run_requests) == 1
     run = result.run_requests[0]
     assert months_of(run) == ("2025-09", DEMO_END)
@@ -88,7 +78,6 @@ def test_first_tick_registers_every_month_and_loads_everything_in_one_run(landin
 
     again = tick()
     assert again.run_requests == []
-    assert again.dynamic_partitions_requests == []
     assert "no new or re-delivered batch" in again.skip_reason.skip_message
 
 
@@ -97,8 +86,6 @@ def test_new_month_of_one_entity(landing_copy, tmp_path):
     tick()
     write_fx(landing_copy, "2026-11")
     result = tick()
-    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["2026-11"]]
-    assert tick.months[-1] == "2026-11"
     (run,) = result.run_requests
     assert run.partition_key == "2026-11"
     assert ingestion_of(run) == {dg.AssetKey(["erp", "fx_rates"])}
@@ -115,7 +102,6 @@ def test_redelivery_of_one_batch(landing_copy, tmp_path):
     tick()
     write_empty(landing_copy, "crm", "activities", "2026-03")  # replaces the earlier delivery
     result = tick()
-    assert result.dynamic_partitions_requests == []
     (run,) = result.run_requests
     assert months_of(run) == ("2026-03", "2026-03")
     assert ingestion_of(run) == {dg.AssetKey(["crm", "activities"])}
@@ -145,14 +131,11 @@ def test_months_apart_are_separate_runs(landing_copy, tmp_path):
     assert len({r.run_key for r in runs}) == 2
 
 
-def test_late_older_month_keeps_partitions_in_order(landing_copy, tmp_path):
+def test_a_late_older_month_is_loaded_on_its_own(landing_copy, tmp_path):
     tick = Tick(landing_copy, tmp_path)
     tick()
-    write_fx(landing_copy, "2025-08")  # older than every registered month
-    result = tick()
-    assert result.dynamic_partitions_requests == []  # registered directly, in order
-    assert tick.months == sorted(tick.months) and tick.months[0] == "2025-08"
-    (run,) = result.run_requests
+    write_fx(landing_copy, "2025-08")  # older than every month loaded so far: a partition all the same
+    (run,) = tick().run_requests
     assert run.partition_key == "2025-08"
     assert ingestion_of(run) == {dg.AssetKey(["erp", "fx_rates"])}
 
@@ -164,22 +147,35 @@ def test_nothing_when_nothing_changed_and_removed_folders_are_forgotten(landing_
         (landing_copy / "erp" / "items" / "2025-09" / name).read_bytes()
     shutil.rmtree(landing_copy / "erp" / "items" / "2025-09")
     result = tick()
-    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert result.run_requests == []
     assert "erp/items/2025-09" not in result.cursor
 
 
 def test_a_batch_still_being_written_waits_for_the_quiet_period(landing_copy, tmp_path, monkeypatch):
-    tick = Tick(landing_copy, tmp_path)
+    """The code location's resource: STRATA_LANDING_QUIET_SECONDS as a `dg.EnvVar`, resolved every tick."""
+    monkeypatch.setenv(QUIET_ENV, "0")
+    tick = Tick(landing_copy, tmp_path, paths_from_env(landing_dir=str(landing_copy),
+                                                         out_dir=str(tmp_path / "out")))
     tick()
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "3600")
+    monkeypatch.setenv(QUIET_ENV, "3600")
     write_fx(landing_copy, "2026-11")
     result = tick()
-    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert result.run_requests == []
     assert "waiting" in result.skip_reason.skip_message
-    assert "2026-11" not in tick.months
-    monkeypatch.setenv("STRATA_LANDING_QUIET_SECONDS", "0")  # ... an hour later
+    monkeypatch.setenv(QUIET_ENV, "0")  # ... an hour later
     (run,) = tick().run_requests
     assert run.partition_key == "2026-11"
+
+
+def test_the_quiet_period_is_the_resources_not_the_environments(landing_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv(QUIET_ENV, "0")  # never read: the resource holds the setting
+    out = tmp_path / "out"
+    tick = Tick(landing_copy, tmp_path, strata_paths(landing_copy, out, landing_quiet_seconds=3600))
+    waiting = tick()  # the landing folder was copied a moment ago: nothing has been quiet for an hour
+    assert waiting.run_requests == [] and "still being written" in waiting.skip_reason.skip_message
+    tick.paths = strata_paths(landing_copy, out, landing_quiet_seconds=0)
+    (run,) = tick().run_requests
+    assert ingestion_of(run) == ALL_INGESTION
 
 
 def test_batches_already_loaded_are_not_requested_again(tmp_path):
@@ -188,7 +184,6 @@ def test_batches_already_loaded_are_not_requested_again(tmp_path):
     write_fx(landing, "2026-09")
     write_fx(landing, "2026-10")
     tick = Tick(landing, tmp_path)
-    tick.instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, ["2026-09", "2026-10"])
     job = tick.defs.resolve_job_def("rerun_month")
     result = job.execute_in_process(instance=tick.instance, partition_key="2026-10",
                                     asset_selection=[dg.AssetKey(["erp", "fx_rates"])])
@@ -209,20 +204,26 @@ def test_sensor_does_not_touch_the_warehouse(landing_copy, tmp_path):
     assert len(result.run_requests) == 1
 
 
-def test_month_blocks_and_partition_requests():
+def test_month_blocks():
     months = ["2026-01", "2026-02", "2026-03", "2026-04"]
     assert month_blocks(months, ["2026-01", "2026-02", "2026-04"]) == [["2026-01", "2026-02"], ["2026-04"]]
     assert month_blocks(months, []) == []
-    assert partition_requests(months, months) == []
-    (add,) = partition_requests(months, ["2026-05", "2026-06"])
-    assert list(add.partition_keys) == ["2026-05", "2026-06"]
-    assert partition_requests([], ["2026-02", "2026-01"])[0].partition_keys == ["2026-01", "2026-02"]
-    assert partition_requests(months, ["2025-12", "2026-05"]) is None  # late: re-register in order
+    # no landing month between them: one range (the month without a batch loads nothing)
+    assert month_blocks(["2026-01", "2026-03"], ["2026-01", "2026-03"]) == [["2026-01", "2026-03"]]
 
 
-def test_the_daemons_evaluation_accepts_months_added_in_the_same_tick(landing_copy, tmp_path):
+def test_batches_outside_the_month_partitions_are_not_loaded(landing_copy, tmp_path):
+    """Months before the configured first month, or after the open month, are no partition."""
+    write_fx(landing_copy, "2099-01")
+    tick = Tick(landing_copy, tmp_path, config=config_from(tmp_path, "2026-01"))
+    (run,) = tick().run_requests
+    assert months_of(run) == ("2026-01", DEMO_END)
+    assert not any("2099-01" in k or "2025-" in k for k in tick.cursor.split('"'))  # looked at again next tick
+
+
+def test_the_daemons_evaluation_accepts_the_requested_partitions(landing_copy, tmp_path):
     """`evaluate_tick` (what the code server runs for the daemon) resolves the run requests against
-    the partitions the same result adds, new months and late ones alike."""
+    the month partitions: new months and late ones alike, nothing registered first."""
     tick = Tick(landing_copy, tmp_path)
     tick()
     write_fx(landing_copy, "2026-11")
@@ -233,11 +234,4 @@ def test_the_daemons_evaluation_accepts_months_added_in_the_same_tick(landing_co
         data = tick.sensor.evaluate_tick(context)
     assert sorted(r.partition_key for r in data.run_requests) == ["2025-08", "2026-11"]
     assert all(r.job_name in (None, "load_landed_batches") for r in data.run_requests)
-    assert data.dynamic_partitions_requests == []  # the late month re-registered every key in order
-    assert tick.months[0] == "2025-08" and tick.months[-1] == "2026-11" and tick.months == sorted(tick.months)
-    write_fx(landing_copy, "2026-12")  # the common case: appended by the tick's own request
-    with dg.build_sensor_context(instance_ref=ref, cursor=data.cursor, definitions=tick.defs,
-                                 resources={"paths": tick.paths}) as context:
-        data = tick.sensor.evaluate_tick(context)
-    assert [r.partition_key for r in data.run_requests] == ["2026-12"]
-    assert [list(r.partition_keys) for r in data.dynamic_partitions_requests] == [["2026-12"]]
+    assert data.dynamic_partitions_requests == []

@@ -11,14 +11,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
-from dagster._core.definitions.dependency import NodeHandle
 
 from assets.core.engines import environment
-from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
+from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
 from orchestration.alerts import WEBHOOK_ENV, post_alert
 from orchestration.generator.landing import write_batch
 from orchestration.jobs import TRANSIENT_RETRY
-from tests.orchestration.helpers import WarehouseLock, build_defs, local_instance, rerun_month_job, write_fx
+from tests.orchestration.helpers import (
+    WarehouseLock,
+    build_defs,
+    local_instance,
+    rerun_month_job,
+    step_retry_policy,
+    write_fx,
+)
 
 FX = dg.AssetKey(["erp", "fx_rates"])
 NO_RETRIES = {"execution": {"config": {"retries": {"disabled": {}}}}}
@@ -30,7 +36,6 @@ def one_batch_setup(tmp_path, month: str = "2026-10"):
     write_fx(landing, month)
     defs, paths = build_defs(landing, tmp_path / "out")
     instance = local_instance(tmp_path / "dagster_home")
-    instance.add_dynamic_partitions(MONTH_PARTITIONS_NAME, [month])
     paths.out.mkdir(parents=True, exist_ok=True)
     return defs, paths, instance
 
@@ -39,7 +44,7 @@ def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
     defs, paths, instance = one_batch_setup(tmp_path)
     job = defs.resolve_job_def("rerun_month")
     for step in ("erp__fx_rates", "dbt_models", "published_marts"):  # ingestion, dbt, publishing
-        assert job.get_retry_policy_for_handle(NodeHandle(step, None)) == TRANSIENT_RETRY
+        assert step_retry_policy(job, step) == TRANSIENT_RETRY
     with WarehouseLock(paths.warehouse, seconds=4) as lock:
         started = time.monotonic()
         result = job.execute_in_process(instance=instance, partition_key="2026-10", asset_selection=[FX],
@@ -132,13 +137,16 @@ def failed_run(tmp_path_factory):
     return defs, instance, run, record.event_log_entry.dagster_event
 
 
-def evaluate_alert(failed_run, capfd) -> str:
-    """Run the alert sensor on the failed run; returns everything it logged."""
+def evaluate_alert(failed_run, capfd, paths: StrataPaths | None = None, **settings) -> str:
+    """Run the alert sensor on the failed run with the `paths` resource (by default one with the
+    given settings); returns everything it logged."""
     defs, instance, run, event = failed_run
     capfd.readouterr()
     sensor = defs.resolve_sensor_def("run_failure_alert")
+    paths = paths or StrataPaths(landing_dir="landing", out_dir="out", **settings)
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=event, dagster_instance=instance, dagster_run=run,
+        resources={"paths": paths},
     ).for_run_failure()
     sensor(context)
     captured = capfd.readouterr()
@@ -146,13 +154,18 @@ def evaluate_alert(failed_run, capfd) -> str:
 
 
 def test_alert_is_logged_and_posted(failed_run, monkeypatch, caplog, capfd):
+    """As the code location builds the resource: the webhook and the UI address from the environment."""
     _, _, run, _ = failed_run
     with Webhook() as hook:
         monkeypatch.setenv(WEBHOOK_ENV, hook.url)
+        monkeypatch.setenv(FROM_ENV["dagster_url"], "http://dagster.example:3000/")
+        paths = paths_from_env()
+        assert isinstance(paths.alert_webhook_url, dg.EnvVar)  # shown by name in the UI, not by value
         with caplog.at_level(logging.DEBUG):
-            logged = evaluate_alert(failed_run, capfd) + caplog.text
+            logged = evaluate_alert(failed_run, capfd, paths) + caplog.text
     (post,) = hook.received
     alert = post["json"]
+    assert alert["run_url"] == f"http://dagster.example:3000/runs/{run.run_id}"
     assert post["type"] == "application/json"
     assert alert["job"] == "rerun_month" and alert["run_id"] == run.run_id
     assert alert["partition"] == "2026-10" and alert["status"] == "FAILURE"
@@ -176,13 +189,12 @@ def test_a_failing_webhook_never_breaks_the_sensor_nor_leaks_the_url(failed_run,
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         hook, url = None, f"http://127.0.0.1:{port}/hooks/{SECRET}"
-    monkeypatch.setenv(WEBHOOK_ENV, url)
     with caplog.at_level(logging.DEBUG):
         if hook:
             with hook:
-                logged = evaluate_alert(failed_run, capfd)
+                logged = evaluate_alert(failed_run, capfd, alert_webhook_url=url)
         else:
-            logged = evaluate_alert(failed_run, capfd)
+            logged = evaluate_alert(failed_run, capfd, alert_webhook_url=url)
     logged += caplog.text
     assert "FAILED" in logged and "could not be sent to the webhook" in logged
     assert SECRET not in logged and url not in logged
@@ -199,7 +211,8 @@ def test_webhook_timeout(caplog):
 
 
 def test_no_webhook_configured_only_logs(failed_run, monkeypatch, caplog, capfd):
-    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
-    with caplog.at_level(logging.DEBUG):
+    with Webhook() as hook, caplog.at_level(logging.DEBUG):
+        monkeypatch.setenv(WEBHOOK_ENV, hook.url)  # never read: the resource, which has none, decides
         logged = evaluate_alert(failed_run, capfd) + caplog.text
-    assert "FAILED" in logged and "webhook" not in logged
+    assert hook.received == []
+    assert "FAILED" in logged and "webhook" not in logged and "Logs: Dagster UI" in logged

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from orchestration.runner import PREPARED_STAMP, MaterializeError, _run_months, prepare_dbt
+from assets.core.partitions import month_partitions
+from orchestration.runner import PREPARED_STAMP, MaterializeError, _loaded_before, _run_months, prepare_dbt
 
 REGISTERED = ["2025-01", "2025-02", "2025-03", "2025-04"]
 
@@ -25,6 +27,21 @@ def test_exactly_the_wanted_months():
 def test_an_unknown_month_is_refused_by_name():
     with pytest.raises(MaterializeError, match="2025-09"):
         _run_months(REGISTERED, ["2025-09"], Path("landing"))
+
+
+def test_a_month_loaded_before_counts_as_known():
+    """A month whose folder is gone but whose batches a run loaded may be asked for again."""
+    fx = dg.AssetKey(["erp", "fx_rates"])
+
+    @dg.asset(key=fx, partitions_def=month_partitions("2026-01"))
+    def loaded() -> None:
+        return None
+
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize([loaded], instance=instance, partition_key="2026-03").success
+    keys = [dg.AssetKey(["erp", "sales_lines"]), fx]
+    assert _loaded_before(instance, keys, {"2026-02", "2026-03"}) == {"2026-03"}
+    assert _loaded_before(instance, keys, set()) == set()
 
 
 class _FakeProject:

@@ -10,7 +10,8 @@ import dagster as dg
 import pytest
 
 from assets.core.contract import entities
-from assets.ingestion.partitions import MONTH_PARTITIONS_NAME
+from assets.core.resources import TIMEZONE_ENV, paths_from_env
+from orchestration.definitions import build_definitions
 from orchestration.schedules import (
     CLOSE_LAST_DAY,
     CLOSE_MONTH_TAG,
@@ -42,9 +43,6 @@ class Schedules:
             return request
         return dg.SkipReason(data.skip_message)
 
-    def months(self) -> list[str]:
-        return list(self.instance.get_dynamic_partitions(MONTH_PARTITIONS_NAME))
-
 
 def at(day: str, hour: int) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
@@ -63,14 +61,27 @@ def test_cron_and_definitions(demo_landing, tmp_path):
     assert (nightly.cron_schedule, nightly.job_name) == (NIGHTLY_CRON, "nightly_refresh")
     assert (close.cron_schedule, close.job_name) == (MONTH_END_CRON, "month_end_close")
     assert nightly.default_status == close.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert nightly.execution_timezone == close.execution_timezone == "UTC"  # the resource's default
 
 
-def test_nightly_targets_the_newest_month_and_registers_the_months(demo_landing, tmp_path):
+def test_the_time_zone_is_the_resources(tmp_path, monkeypatch):
+    """Fixed when the definitions are built: from the `paths` resource, which the code location fills
+    from STRATA_TIMEZONE; the environment is not read after that."""
+    defs, _ = build_defs(tmp_path / "landing", tmp_path / "out", timezone="Europe/Berlin")
+    assert {s.execution_timezone for s in defs.get_repository_def().schedule_defs} == {"Europe/Berlin"}
+    monkeypatch.setenv(TIMEZONE_ENV, "America/New_York")
+    paths = paths_from_env()
+    assert paths.timezone == "America/New_York"
+    monkeypatch.setenv(TIMEZONE_ENV, "Asia/Tokyo")  # after the definitions are built: no effect
+    schedules = build_definitions(paths).get_repository_def().schedule_defs
+    assert {s.execution_timezone for s in schedules} == {"America/New_York"}
+
+
+def test_nightly_targets_the_newest_month(demo_landing, tmp_path):
     s = Schedules(demo_landing, tmp_path)
     request = s.tick("nightly_refresh_schedule", at("2026-11-15", 2))
     assert isinstance(request, dg.RunRequest)
     assert request.partition_key == DEMO_END
-    assert s.months()[0] == "2025-09" and s.months()[-1] == DEMO_END
 
 
 def test_nightly_follows_a_new_month(landing_copy, tmp_path):
@@ -78,7 +89,12 @@ def test_nightly_follows_a_new_month(landing_copy, tmp_path):
     write_fx(landing_copy, "2026-11")  # the open month's first daily drop
     request = s.tick("nightly_refresh_schedule", at("2026-11-16", 2))
     assert request.partition_key == "2026-11"
-    assert "2026-11" in s.months()
+
+
+def test_nightly_passes_over_a_month_that_is_no_partition(landing_copy, tmp_path):
+    write_fx(landing_copy, "2099-01")  # after the open month: never a partition
+    request = Schedules(landing_copy, tmp_path).tick("nightly_refresh_schedule", at("2026-11-16", 2))
+    assert request.partition_key == DEMO_END
 
 
 def test_nightly_skips_an_empty_landing_folder(tmp_path):
@@ -86,7 +102,6 @@ def test_nightly_skips_an_empty_landing_folder(tmp_path):
     s = Schedules(tmp_path / "landing", tmp_path)
     result = s.tick("nightly_refresh_schedule", at("2026-11-15", 2))
     assert isinstance(result, dg.SkipReason)
-    assert s.months() == []
 
 
 def test_month_end_close_loads_the_closed_month_and_the_one_before(demo_landing, tmp_path):
@@ -96,7 +111,6 @@ def test_month_end_close_loads_the_closed_month_and_the_one_before(demo_landing,
     assert months_of(request) == ("2026-09", "2026-10")
     assert request.tags[CLOSE_MONTH_TAG] == "2026-10"
     assert request.run_key == "month_end_close:2026-10"
-    assert {"2026-09", "2026-10"} <= set(s.months())
 
 
 def test_month_end_close_waits_for_the_closed_month_then_runs_on_the_last_day(landing_copy, tmp_path):

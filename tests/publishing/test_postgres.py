@@ -13,7 +13,7 @@ import pytest
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
-from assets.core.resources import StrataPaths
+from assets.core.resources import StrataPaths, paths_from_env
 from assets.publishing import MART_KEYS, open_published, publish, sql_literal
 from assets.publishing.postgres import (
     ENV_URL,
@@ -435,10 +435,13 @@ def test_the_bi_role_can_read_the_marts_and_nothing_else(pg_database, published)
             conn.execute("DROP TABLE public.payroll")
 
 
-def _run_asset(out: Path) -> dg.ExecuteInProcessResult:
+def _run_asset(out: Path, paths: StrataPaths | None = None) -> dg.ExecuteInProcessResult:
+    """The asset on `paths`, by default the resource as the code location builds it from the
+    environment (the STRATA_POSTGRES_* variables as `dg.EnvVar`s)."""
+    paths = paths or paths_from_env(landing_dir=str(out / "landing"), out_dir=str(out))
     return dg.materialize(
         [postgres_marts],
-        resources={"paths": StrataPaths(landing_dir=str(out / "landing"), out_dir=str(out))},
+        resources={"paths": paths},
         raise_on_error=False,
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -454,7 +457,10 @@ def _with_password(url: str, port: str | None = None) -> str:
 def test_the_asset_publishes_and_never_shows_the_password(pg_database, published, monkeypatch):
     monkeypatch.setenv(ENV_URL, _with_password(pg_database.url))
     monkeypatch.setenv("STRATA_POSTGRES_BI_ROLE", pg_database.bi_role)
-    result = _run_asset(published.version.parent.parent)
+    out = published.version.parent.parent
+    paths = paths_from_env(landing_dir=str(out / "landing"), out_dir=str(out))
+    assert isinstance(paths.postgres_url, dg.EnvVar)  # the UI shows the variable's name, never the URL
+    result = _run_asset(out, paths)
     assert result.success
     [mat] = [e.materialization for e in result.get_asset_materialization_events()]
     assert mat.metadata["rows/segment_kpis"].value == published.tables["segment_kpis"]["rows"]
@@ -474,6 +480,20 @@ def test_a_connection_failure_never_shows_the_password(pg_database, published, m
     with pytest.raises(PostgresPublishError) as unreachable:
         publish_postgres(published, PostgresTarget(conninfo=bad, connect_timeout_s=3))
     assert unreachable.value.transient and PASSWORD not in str(unreachable.value)
+
+
+def test_the_target_is_the_resources_not_the_environments(pg_database, published, monkeypatch):
+    monkeypatch.setenv(ENV_URL, "postgresql://nobody@127.0.0.1:1/never")  # not read: the resource decides
+    out = published.version.parent.parent
+    paths = StrataPaths(landing_dir=str(out / "landing"), out_dir=str(out), postgres_url=pg_database.url,
+                        postgres_bi_role=pg_database.bi_role, postgres_schema="marts_from_resource")
+    result = _run_asset(out, paths)
+    assert result.success
+    [mat] = [e.materialization for e in result.get_asset_materialization_events()]
+    assert mat.metadata["schema"].value == "marts_from_resource"
+    with pg_database.connect() as conn:
+        rows = conn.execute("SELECT count(*) FROM marts_from_resource.segment_kpis").fetchone()[0]
+    assert rows == published.tables["segment_kpis"]["rows"]
 
 
 def test_without_the_url_the_asset_materialises_nothing(published, monkeypatch):

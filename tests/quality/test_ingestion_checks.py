@@ -257,9 +257,11 @@ def run_coverage(wh, system, name, first=None, last=None):
     return coverage_body(cov, suites.coverage_suite(cov))(wh.env(first, last))
 
 
-def test_sales_lines_customer_coverage_uses_the_newest_snapshot(wh):
+def test_sales_lines_customer_coverage_reads_the_customer_model(wh):
+    # int_customers as dbt builds it: the newest snapshot's customers. C2 was in an older snapshot:
+    # the raw layer still has it, and the check must not find it there.
     wh.raw("erp", "customers", "2026-01", [customer("C1"), customer("C2")])
-    wh.raw("erp", "customers", "2026-02", [customer("C1")])  # C2 is gone from the newest snapshot
+    wh.sql("CREATE TABLE intermediate.int_customers AS SELECT 'C1' AS customer_no")
     wh.raw("erp", "sales_lines", "2026-02", [sales_line(f"D{i}", 1, dt.date(2026, 2, 3)) for i in range(99)])
     assert run_coverage(wh, "erp", "sales_lines", "2026-02").passed
     wh.raw(
@@ -404,9 +406,13 @@ def test_ingestion_checks_cover_every_entity_once_per_name():
     }
     blocking = {(d.asset_key.to_user_string(), d.name) for d in defs if d.blocking}
     assert blocking == {(f"{s}/{e}", "quarantine_share") for s, e in [tuple(k.split("/")) for k, _ in names]}
-    coverage = next(
-        d for d in defs if d.name == "customer_coverage" and d.asset_key.path == ["psa", "time_entries"]
-    )
-    # the crosswalk is the dbt model's (methodology §2): the check waits for it
-    assert coverage.additional_deps == (dg.AssetKey(["intermediate", "int_psa_company_customers"]),)
+    # who the customer is is the dbt models' (methodology §2): each coverage check waits for its model
+    models = {
+        "erp/sales_lines": "int_customers",
+        "psa/time_entries": "int_psa_company_customers",
+        "crm/activities": "int_crm_account_customers",
+    }
+    for d in defs:
+        if d.name == "customer_coverage":
+            assert d.additional_deps == (dg.AssetKey(["intermediate", models[d.asset_key.to_user_string()]]),)
     assert gx_runner.TABLE_MISSING == "table missing"

@@ -17,14 +17,17 @@ import json
 import os
 from decimal import Decimal
 
+import dagster as dg
 import duckdb
 import pytest
 
+from assets.core.resources import StrataPaths
 from assets.core.settings import load_settings
 from assets.publishing.postgres import PostgresPublishError
 from assets.scenarios.postgres import SCHEMA, drop_scenario_postgres, publish_scenario_postgres
 from assets.scenarios.publish import list_scenarios, remove_scenario_folder
 from assets.scenarios.run import compare
+from orchestration.scenario_jobs import SCENARIO_JOBS
 from tests.publishing.conftest import pg_database  # noqa: F401 - the session's PostgreSQL database
 
 JAN = dt.date(2026, 1, 31)
@@ -280,15 +283,21 @@ def test_postgres_holds_every_scenario_side_by_side(compared, tmp_path, pg_datab
         conn.execute(f'SET ROLE "{pg_database.bi_role}"')
         assert conn.execute("SELECT count(*) FROM scenarios.scenario_segments").fetchone()[0] == 8
         conn.rollback()
-    assert drop_scenario_postgres("demo", target=target)
+    assert json.loads((folder / "_scenario.json").read_text())["tables"]["scenario_customers"]["rows"] == 3
+    # `scenario_drop` takes the target from its `paths` resource (as the UI and `strata scenario` run it)
+    paths = StrataPaths(landing_dir="", out_dir=str(out), postgres_url=pg_database.url,
+                        postgres_bi_role=pg_database.bi_role)
+    job = dg.Definitions(jobs=SCENARIO_JOBS, resources={"paths": paths}).resolve_job_def("scenario_drop")
+    result = job.execute_in_process(run_config={"ops": {"drop": {"config": {"name": "demo"}}}},
+                                    instance=dg.DagsterInstance.ephemeral())
+    assert "PostgreSQL rows" in result.output_for_node("drop")
     with pg_database.connect() as conn:
         left = conn.execute("SELECT DISTINCT scenario FROM scenarios.scenario_migrations").fetchall()
         assert left == [("other",)]
-    assert json.loads((folder / "_scenario.json").read_text())["tables"]["scenario_customers"]["rows"] == 3
+    assert drop_scenario_postgres("other", target=target)
 
 
-def test_without_postgres_nothing_is_published(compared, tmp_path, monkeypatch):
-    monkeypatch.delenv("STRATA_POSTGRES_URL", raising=False)
+def test_without_postgres_nothing_is_published(compared, tmp_path):
     folder, _ = _publish(compared, tmp_path / "out")
     assert publish_scenario_postgres(folder, "demo") is None
     assert drop_scenario_postgres("demo") is False
