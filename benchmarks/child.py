@@ -15,6 +15,8 @@ T0 = time.time()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 
@@ -62,7 +64,11 @@ def main() -> None:
         "nothing_changed": report.nothing_changed,
     }
     args.markers.write_text(json.dumps(marks, indent=1))
-    raise SystemExit(0 if report.success else 1)
+    # Leave as `strata` does (orchestration/cli.py: main), without the interpreter's teardown: its
+    # final garbage collection over Dagster's and dbt's objects took seconds the command never pays.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0 if report.success else 1)
 
 
 if __name__ == "__main__":

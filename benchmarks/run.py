@@ -75,7 +75,7 @@ TARGETS = {
     "update_share_m": ("M", "<=", 0.10, "adding one month ≤ 10 % of a full run at M"),
     "corrected_share": ("L", "<=", 0.15, "a corrected batch 6 months back ≤ 15 % of a full run"),
     "noop_seconds": ("L", "<=", 15, "a no-op rerun ≤ 15 s"),
-    "fixed_overhead_seconds": ("S", "<=", 20, "fixed overhead ≤ 20 s on S"),
+    "fixed_overhead_seconds": ("S", "<=", 10, "fixed overhead ≤ 10 s on S"),
 }
 
 PUBLISHING_STEPS = {"published_marts", "finance_export", "postgres_marts", "segment_report"}

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from assets.clv.asset import clv_fits
+from assets.core import dbt_executable
 from assets.core.dbt import dbt_project
 from assets.core.partitions import month_partitions
 from assets.core.resources import StrataPaths, paths_from_env, settings_from_env
@@ -48,7 +49,11 @@ def build_definitions(paths: StrataPaths, settings: Settings | None = None) -> d
         jobs=[*ALL_JOBS, *SCENARIO_JOBS],  # scenario_run / scenario_drop: docs/scenarios.md
         schedules=build_schedules(paths.timezone),
         sensors=[*ALL_SENSORS, *ALL_ALERT_SENSORS],
-        resources={"paths": paths, "dbt": DbtCliResource(project_dir=dbt_project())},
+        resources={
+            "paths": paths,
+            # strata-dbt: dbt itself, answering dagster-dbt's `dbt --version` without importing dbt
+            "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable.path()),
+        },
         # Every step opens the one DuckDB warehouse: runs (UI materialisations and asset
         # backfills too) execute their steps one after the other in one process.
         executor=dg.in_process_executor,

@@ -20,6 +20,7 @@ from assets.core.build_plan import FULL_REFRESH_TAG
 from assets.core.resources import paths_from_env
 from assets.core.settings import DEFAULT_CONFIG_FILE, load_settings
 from orchestration.dagster_instances import dagster_home, open_instance
+from orchestration.dagster_instances.wal import kept_open
 from orchestration.preflight import MaterializeError, check_landing, check_months, contiguous_blocks
 from orchestration.prepare import PREPARED_STAMP, prepare_dbt
 from quality.summary import FailedChecks, failed_checks
@@ -114,7 +115,8 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
         progress = RunProgress(run_id=rid, months=block, phases=plan(job, phases_by_step, loads_only),
                                step_phase=phases_by_step,
                                label=f"run {i + 1} of {len(blocks)}" if len(blocks) > 1 else "")
-        with follow_run(lambda: open_instance(out), progress, on_progress or (lambda _: None)):
+        with (kept_open(dagster_home(out), rid),
+              follow_run(lambda: open_instance(out), progress, on_progress or (lambda _: None))):
             result = job.execute_in_process(
                 instance=instance,
                 run_id=rid,

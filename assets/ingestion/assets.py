@@ -93,6 +93,7 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
             context.log.warning(f"landing folder: {r.message}")
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     results: list[BatchResult] = []
+    loaded_messages: list[str] = []
     # DuckDB threads, memory limit and spill folder: the configuration's `warehouse:` section.
     con = duckdb.connect(str(paths.warehouse), config=paths.settings().warehouse.duckdb_config())
     try:
@@ -104,10 +105,16 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
         for ref in refs:
             result = (skip_unchanged(con, paths.landing, ref, loaded)
                       or load_batch(con, paths.landing, ref.system, ref.entity, ref.batch))
-            (context.log.error if result.refused else context.log.info)(result.message)
+            if result.refused:
+                context.log.error(result.message)
+            else:
+                loaded_messages.append(f"{result.batch}: {result.message}")
             results.append(result)
     finally:
         con.close()
+        # One log entry for all the batches: each entry is a write to the run's event log.
+        if loaded_messages:
+            context.log.info("\n".join(loaded_messages))
     metadata = _metadata(results, months)
     refused = [r.message for r in results if r.refused] + [r.message for r in own]
     if refused:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 import dagster as dg
@@ -89,6 +90,18 @@ def test_materialising_a_range_loads_the_good_batches_and_fails_on_the_refused(t
     assert accounts["months_without_batch"].value == ["2026-09"]
     assert dg.AssetKey(["psa", "tickets"]) in materialized  # nothing delivered: an empty success
     assert materialized[dg.AssetKey(["psa", "tickets"])]["batches_loaded"].value == 0
+
+    # A step logs its loaded batches in one entry (each entry is a write to the run's event log),
+    # a refused batch on its own as an error.
+    logs = [r.event_log_entry for r in instance.get_records_for_run(result.run_id).records
+            if r.event_log_entry.dagster_event is None]
+    fx_logs = [e for e in logs if e.step_key == "erp__fx_rates"]
+    loaded = [e.user_message.splitlines() for e in fx_logs if e.level == logging.INFO]
+    assert loaded == [["2026-09: loaded 1 of 1 rows from 1 file(s); no manifest",
+                       "2026-10: loaded 1 of 2 rows from 1 file(s); 1 row(s) quarantined (see audit.quarantined_rows); "
+                       "no manifest"]]
+    sales_errors = [e.user_message for e in logs if e.step_key == "erp__sales_lines" and e.level == logging.ERROR]
+    assert len(sales_errors) == 1 and "is not UTF-8" in sales_errors[0]
 
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         assert con.execute("SELECT _batch, currency, rate_to_lcy FROM raw.erp__fx_rates ORDER BY ALL").fetchall() == [

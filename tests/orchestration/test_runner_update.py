@@ -56,25 +56,20 @@ class _FakeProject:
 
 
 def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
-    import dagster_dbt
-
     import assets.core.dbt
+    import orchestration.prepare
 
     project = _FakeProject(tmp_path / "dbt")
     parses = []
 
-    class FakePreparer:
-        def __init__(self, prepare_project_cli_args):
-            self.args = prepare_project_cli_args
-
-        def prepare(self, proj):
-            parses.append(self.args)
-            proj.manifest_path.parent.mkdir(exist_ok=True)
-            proj.manifest_path.write_text("{}")
-            (proj.manifest_path.parent / "partial_parse.msgpack").write_bytes(b"")
+    def fake_parse(project_dir, args, target):
+        assert (project_dir, target) == (project.project_dir, project.manifest_path.parent)
+        parses.append(args)
+        project.manifest_path.write_text("{}")
+        (target / "partial_parse.msgpack").write_bytes(b"")
 
     monkeypatch.setattr(assets.core.dbt, "dbt_project", lambda: project)
-    monkeypatch.setattr(dagster_dbt, "DagsterDbtProjectPreparer", FakePreparer)
+    monkeypatch.setattr(orchestration.prepare, "_parse", fake_parse)
     warehouse = tmp_path / "out" / "warehouse.duckdb"
 
     assert prepare_dbt(warehouse=warehouse) is True
