@@ -54,6 +54,15 @@ def sample_run(sample_landing, tmp_path_factory):
     return sample_landing, once_per_run(tmp_path_factory, "sample_run", run)
 
 
+@pytest.fixture(scope="session")
+def out_of_order(sample_landing, tmp_path_factory):
+    """`sample_landing`'s months loaded out of order: `strata materialize --months` over the newest
+    half but a gap, then the rest (tests/support/out_of_order.py). Read-only, as `sample_run`."""
+    from tests.support.out_of_order import build
+
+    return once_per_run(tmp_path_factory, "out_of_order", lambda root: build(sample_landing.landing_root, root))
+
+
 # Under xdist (pyproject: `--dist loadscope --no-loadscope-reorder`) each module goes whole to one
 # worker, in collection order. The modules that take minutes go first, longest first, so that the
 # run never ends with one worker finishing a long module alone (the Spark run alone takes minutes).
