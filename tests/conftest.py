@@ -68,11 +68,14 @@ def out_of_order(sample_landing, tmp_path_factory):
 # run never ends with one worker finishing a long module alone (the Spark run alone takes minutes).
 LONGEST_FIRST = (
     "engines/test_spark_target.py",  # a whole run on Spark
-    "reliability/test_faults.py",  # seven real runs, killed and faulted
-    "scenarios/test_scenarios.py",  # a real run and a dbt build per scenario
+    "reliability/test_faults.py",  # six real runs on copies of sample_run, killed and faulted
+    "reliability/test_determinism.py",  # the out_of_order chain: three runs (two through the CLI)
+    "orchestration/test_dagster_services.py",  # daemon and webserver, a backfill run, two queued runs
     "quality/test_end_to_end_quality.py",  # three real runs
-    "publishing/test_postgres_end_to_end.py",  # two real runs
-    "reliability/test_determinism.py",  # two real runs
+    "finance/test_finance_end_to_end.py",  # a real run of the finance fixture
+    "publishing/test_postgres_end_to_end.py",  # a rerun with nothing changed, one after a re-delivery
+    "incremental/test_replay_property.py",  # two dbt builds per delivery step
+    "scenarios/test_scenarios.py",  # a real run and a dbt build per scenario
     "finance/test_finance_config.py",  # three dbt builds
 )
 
