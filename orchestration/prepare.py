@@ -20,59 +20,70 @@ def prepare_dbt(
     A changed dbt project is never run from a stale manifest: the parse reruns when any file of
     dbt_project/ (models, macros, tests, seeds, dbt_project.yml, profiles.yml), dbt's version, the
     vars or a STRATA_*/DBT_* environment variable changed since the last one (the fingerprint in
-    target/strata_prepared.json), or when `force` (`strata prepare`). Otherwise the ~10-30 s of a
-    `dbt parse` are saved.
+    the target folder's strata_prepared.json), or when `force` (`strata prepare`). Otherwise the
+    ~10-30 s of a `dbt parse` are saved.
 
-    `warehouse` (a run's warehouse file) and `settings_file` make the parse see the same profile
-    and vars as the run's `dbt build`: dbt reuses the saved parse (partial parsing) only when
-    both are unchanged, and re-parses the whole project inside the run otherwise.
+    The project's `target/` holds the manifest the Dagster definitions load. `warehouse` (a run's
+    warehouse file) adds the run's own parse, with the profile and vars of its `dbt build`, in its
+    output folder's dbt target folder (`engines.dbt_target_dir`), where the run's dbt calls find it:
+    dbt reuses a saved parse only when the profile (the warehouse path) and vars are unchanged, so
+    reruns into one output folder parse once, and runs into other folders at the same time (test
+    workers) never overwrite it.
     """
+    from assets.core.engines import dbt_env, dbt_target_dir, environment, resolve_target
+
+    settings = load_settings(settings_file)
+    target = resolve_target()
+    parsed = _prepare(target, settings, None, force)
+    if warehouse is not None:
+        # The parse sees the profile's environment of the run's `dbt build` (the warehouse's path).
+        with environment(dbt_env(target, warehouse, warehouse.parent, settings.warehouse)):
+            parsed = _prepare(target, settings, dbt_target_dir(warehouse.parent), force) or parsed
+    return parsed
+
+
+def _prepare(target: str, settings, into: Path | None, force: bool) -> bool:
+    """`dbt parse` into `into` (None: the project's target folder) unless its stamp is current."""
     import hashlib
     import json
     import os
     from importlib.metadata import version
 
     from assets.core.dbt import dbt_project, vars_arg
-    from assets.core.engines import dbt_env, environment, resolve_target
 
-    settings = load_settings(settings_file)
-    target = resolve_target()
-    # The parse sees the profile's environment of the run's `dbt build` (the warehouse's path).
-    env = dbt_env(target, warehouse, warehouse.parent, settings.warehouse) if warehouse is not None else {}
-    with environment(env):
-        args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
-        project = dbt_project()
-        project_dir = Path(project.project_dir)
-        digest = hashlib.sha256(json.dumps({
-            "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
-            "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
-        }, sort_keys=True).encode())
-        for path in sorted(project_dir.rglob("*")):
-            rel = path.relative_to(project_dir)
-            if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-                digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
-        fingerprint = digest.hexdigest()
-        target = Path(project.manifest_path).parent
-        stamp = target / PREPARED_STAMP
+    args = ["parse", "--quiet", *vars_arg(settings), "--target", target]
+    project = dbt_project()
+    project_dir = Path(project.project_dir)
+    digest = hashlib.sha256(json.dumps({
+        "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
+        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
+    }, sort_keys=True).encode())
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    fingerprint = digest.hexdigest()
+    folder = into or Path(project.manifest_path).parent
+    stamp = folder / PREPARED_STAMP
 
-        def prepared() -> bool:
-            return (stamp.exists() and project.manifest_path.exists()
-                    and (target / "partial_parse.msgpack").exists()
-                    and json.loads(stamp.read_text()).get("fingerprint") == fingerprint)
+    def prepared() -> bool:
+        return (stamp.exists() and (folder / "manifest.json").exists()
+                and (folder / "partial_parse.msgpack").exists()
+                and json.loads(stamp.read_text()).get("fingerprint") == fingerprint)
 
-        if not force and prepared():
+    if not force and prepared():
+        return False
+    with _one_at_a_time(folder):
+        if not force and prepared():  # another process parsed exactly this while we waited
             return False
-        with _one_at_a_time(target):
-            if not force and prepared():  # another process parsed exactly this while we waited
-                return False
-            _parse(project_dir, args, target)
-            stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-        return True
+        _parse(project_dir, args, folder)
+        stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+    return True
 
 
 @contextlib.contextmanager
 def _one_at_a_time(target: Path) -> Iterator[None]:
-    """One parse at a time into `target` (test workers and deployments share the folder)."""
+    """One parse at a time into `target` (test workers and deployments share the project's folder)."""
     import fcntl
 
     target.mkdir(parents=True, exist_ok=True)

@@ -54,16 +54,28 @@ def sample_run(sample_landing, tmp_path_factory):
     return sample_landing, once_per_run(tmp_path_factory, "sample_run", run)
 
 
+@pytest.fixture(scope="session")
+def out_of_order(sample_landing, tmp_path_factory):
+    """`sample_landing`'s months loaded out of order: `strata materialize --months` over the newest
+    half but a gap, then the rest (tests/support/out_of_order.py). Read-only, as `sample_run`."""
+    from tests.support.out_of_order import build
+
+    return once_per_run(tmp_path_factory, "out_of_order", lambda root: build(sample_landing.landing_root, root))
+
+
 # Under xdist (pyproject: `--dist loadscope --no-loadscope-reorder`) each module goes whole to one
 # worker, in collection order. The modules that take minutes go first, longest first, so that the
 # run never ends with one worker finishing a long module alone (the Spark run alone takes minutes).
 LONGEST_FIRST = (
     "engines/test_spark_target.py",  # a whole run on Spark
-    "reliability/test_faults.py",  # seven real runs, killed and faulted
-    "scenarios/test_scenarios.py",  # a real run and a dbt build per scenario
+    "reliability/test_faults.py",  # six real runs on copies of sample_run, killed and faulted
+    "reliability/test_determinism.py",  # the out_of_order chain: three runs (two through the CLI)
+    "orchestration/test_dagster_services.py",  # daemon and webserver, a backfill run, two queued runs
     "quality/test_end_to_end_quality.py",  # three real runs
-    "publishing/test_postgres_end_to_end.py",  # two real runs
-    "reliability/test_determinism.py",  # two real runs
+    "finance/test_finance_end_to_end.py",  # a real run of the finance fixture
+    "publishing/test_postgres_end_to_end.py",  # a rerun with nothing changed, one after a re-delivery
+    "incremental/test_replay_property.py",  # two dbt builds per delivery step
+    "scenarios/test_scenarios.py",  # a real run and a dbt build per scenario
     "finance/test_finance_config.py",  # three dbt builds
 )
 

@@ -1,7 +1,8 @@
 """The whole pipeline on generated extracts, through `strata materialize` and the Dagster graph.
 
 Reruns of the same run (nothing changed, a re-delivered batch) are in
-tests/publishing/test_postgres_end_to_end.py, which also follows them into PostgreSQL."""
+tests/publishing/test_postgres_end_to_end.py, which also follows them into PostgreSQL; a rerun
+whose batch is refused is here (it keeps the published copy, the report and the finance files)."""
 
 import json
 import shutil
@@ -71,19 +72,31 @@ def test_every_mart_is_published_as_parquet(sample_run):
         assert n > 0 and n == distinct, table
 
 
-def test_cli_exits_nonzero_naming_a_refused_batch(sample_run, tmp_path):
-    summary, _ = sample_run
-    landing = tmp_path / "landing"
+def test_a_refused_batch_exits_nonzero_naming_it_and_keeps_the_published_copy_report_and_finance_files(
+    sample_run, tmp_path
+):
+    # A rerun on a copy of the sample's run after one batch was re-delivered broken (it loads only
+    # that batch): the command fails naming it, and what readers see stays the last good run's.
+    summary, report = sample_run
+    landing, out = tmp_path / "landing", tmp_path / "out"
     shutil.copytree(summary.landing_root, landing)
+    shutil.copytree(report.warehouse.parent, out, symlinks=True)
+    before = open_published(out)
+    report_page = (out / "report" / "index.html").read_bytes()
+    finance = (out / "finance" / "margin_reconciliation.csv").read_bytes()
     part = landing / "crm" / "activities" / summary.months[0] / "part-0001.csv"
     part.write_bytes(part.read_bytes().replace(b",", b";"))  # a European export
     result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "materialize", "--landing", str(landing), "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "orchestration.cli", "materialize", "--landing", str(landing), "--out", str(out)],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 1
     assert "crm/activities" in result.stderr and "part-0001.csv" in result.stderr
-    assert not (tmp_path / "out" / "published").exists()  # nothing half-built was published
+    after = open_published(out)  # nothing half-built was published
+    assert after.version == before.version and after.run_id == report.run_id
+    assert (out / "report" / "index.html").read_bytes() == report_page
+    assert (out / "finance" / "margin_reconciliation.csv").read_bytes() == finance
+
     # A folder of a system the contract does not know is refused before any work (exit 2, nothing
     # written); tests/orchestration/test_cli.py has the messages.
     stray = landing / "hr" / "employees" / summary.months[0]

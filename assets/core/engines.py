@@ -34,6 +34,7 @@ DEFAULT_TARGET = "duckdb"
 
 RAW_PARQUET = "raw_parquet"
 SPARK_WAREHOUSE = "spark_warehouse"
+DBT_TARGET = "dbt_target"
 PARQUET_FILE = "data.parquet"
 EXPORT_MANIFEST = "_export.json"
 # The schemas dbt writes (staging is views only: nothing to read back on Spark).
@@ -74,6 +75,16 @@ def spark_warehouse_dir(out: Path) -> Path:
     return Path(out) / SPARK_WAREHOUSE
 
 
+def dbt_target_dir(out: Path) -> Path:
+    """The dbt target folder of the runs into `out`: their saved parse, compiled SQL and logs.
+
+    One per output folder, not the project's `target/`: dbt re-parses the whole project when the
+    profile changes (the warehouse path is part of it), so runs into different output folders at
+    once would overwrite each other's saved parse and each pay for a full parse.
+    """
+    return Path(out) / DBT_TARGET
+
+
 def spark_table_dir(out: Path, schema: str, table: str) -> Path:
     """Where Spark keeps a managed table of the strata catalog (spark.sql.warehouse.dir layout)."""
     return spark_warehouse_dir(out) / f"{schema}.db" / table
@@ -86,9 +97,10 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
     user gave it (a later run in the same process must not inherit this run's target).
     `duckdb_settings` (the configuration's `warehouse:` section, assets/core/settings.py) gives
     DuckDB's threads, memory limit and spill folder (STRATA_DUCKDB_*): always all three, so the
-    profile's fallbacks only serve a dbt run by hand.
+    profile's fallbacks only serve a dbt run by hand. DBT_TARGET_PATH is the output folder's own dbt
+    target folder (`dbt_target_dir`), where dagster-dbt also looks for the saved parse to reuse.
     """
-    env = {"STRATA_WAREHOUSE": str(warehouse)}
+    env = {"STRATA_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(dbt_target_dir(out))}
     if target == "duckdb" and duckdb_settings is not None:
         env["STRATA_DUCKDB_THREADS"] = str(duckdb_settings.threads or os.cpu_count() or 1)
         env["STRATA_DUCKDB_MEMORY_LIMIT"] = duckdb_settings.memory_limit or "80%"  # DuckDB's default

@@ -45,7 +45,13 @@ def test_dbt_env_never_carries_the_target(tmp_path):
     assert "STRATA_DBT_TARGET" not in env
     assert env["STRATA_RAW_PARQUET"] == str(tmp_path / "raw_parquet")
     assert env["STRATA_SPARK_WAREHOUSE"] == str(tmp_path / "spark_warehouse")
-    assert set(dbt_env("duckdb", tmp_path / "w", tmp_path)) == {"STRATA_WAREHOUSE"}
+    assert set(dbt_env("duckdb", tmp_path / "w", tmp_path)) == {"STRATA_WAREHOUSE", "DBT_TARGET_PATH"}
+
+
+def test_every_output_folder_has_its_own_dbt_target_folder(tmp_path):
+    # dbt's saved parse holds the profile (the warehouse path): one per output folder
+    assert dbt_env("duckdb", tmp_path / "a" / "w", tmp_path / "a")["DBT_TARGET_PATH"] == str(tmp_path / "a" / "dbt_target")
+    assert dbt_env("spark", tmp_path / "b" / "w", tmp_path / "b")["DBT_TARGET_PATH"] == str(tmp_path / "b" / "dbt_target")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import textwrap
 from importlib.metadata import version
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.preflight import MaterializeError, check_landing, contiguous_blocks, parse_months
@@ -130,28 +129,27 @@ def test_the_log_catches_descriptors_and_echoes_them_with_verbose(tmp_path):
 
 
 @pytest.mark.slow
-def test_months_materialises_exactly_those_months_with_a_short_output_and_the_full_log(demo_landing, tmp_path):
-    # The demo landing folder holds 2025-09 .. 2026-10; 2025-10 is left out on purpose.
-    out = tmp_path / "out"
-    done = strata("materialize", "--landing", str(demo_landing), "--out", str(out),
-                  "--months", "2025-09,2025-11..2025-12")
-    assert done.returncode == 0, done.stdout + done.stderr
-    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
-        loaded = con.execute("SELECT DISTINCT batch FROM audit.load_batches WHERE status = 'LOADED' "
-                             "ORDER BY batch").fetchall()
-        raw = con.execute("SELECT DISTINCT _batch FROM raw.erp__sales_lines ORDER BY 1").fetchall()
-    assert [b for (b,) in loaded] == [b for (b,) in raw] == ["2025-09", "2025-11", "2025-12"]
+def test_months_materialises_exactly_those_months_with_a_short_output_and_the_full_log(out_of_order):
+    # The session's out-of-order chain (tests/support/out_of_order.py) began with
+    # `strata materialize --months <first>,<third>..<last>` over the newest half of the sample's
+    # months, its second month (`gap`) left out on purpose: two stretches, so two runs.
+    chain = out_of_order
+    assert chain.cli_returncode == 0, chain.cli_stdout + chain.cli_stderr
+    assert chain.gap not in chain.cli_months
+    assert chain.cli_loaded == chain.cli_months  # audit and raw layer: exactly those months
 
     # Piped, the output is a handful of lines: where the log is, a line per phase and run, the summary.
-    lines = (done.stdout + done.stderr).splitlines()
+    lines = (chain.cli_stdout + chain.cli_stderr).splitlines()
     assert len(lines) <= 20, "\n".join(lines)
-    assert "done in" in done.stdout and "3 months (2025-09 .. 2025-12)" in done.stdout
-    assert "of 2" in done.stdout  # two runs: 2025-09 alone, then 2025-11 .. 2025-12 with dbt
-    assert "Running with dbt=" not in done.stdout + done.stderr
+    first, last = chain.cli_months[0], chain.cli_months[-1]
+    assert "done in" in chain.cli_stdout and f"{len(chain.cli_months)} months ({first} .. {last})" in chain.cli_stdout
+    assert "of 2" in chain.cli_stdout  # two runs: the first month alone, then the rest with dbt
+    assert "Running with dbt=" not in chain.cli_stdout + chain.cli_stderr
 
-    # The full log holds dbt's output and Dagster's, under the run id the summary names.
-    [log] = (out / "logs").glob("*.log")
-    assert log.stem in done.stdout
+    # The full log holds dbt's output and Dagster's, under the run id the summary names. The later
+    # run of the chain (a Python call, not the CLI) writes no log of its own.
+    [log] = (chain.out / "logs").glob("*.log")
+    assert log.stem in chain.cli_stdout
     text = log.read_text(encoding="utf-8")
     assert "Running with dbt=" in text and "Completed successfully" in text
     assert " - dagster - INFO - materialize_all - " in text

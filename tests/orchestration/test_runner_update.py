@@ -60,30 +60,42 @@ def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
     import orchestration.prepare
 
     project = _FakeProject(tmp_path / "dbt")
+    shared = project.manifest_path.parent
     parses = []
 
-    def fake_parse(project_dir, args, target):
-        assert (project_dir, target) == (project.project_dir, project.manifest_path.parent)
-        parses.append(args)
-        project.manifest_path.write_text("{}")
-        (target / "partial_parse.msgpack").write_bytes(b"")
+    def fake_parse(project_dir, args, folder):
+        assert project_dir == project.project_dir
+        parses.append((args, folder))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "manifest.json").write_text("{}")
+        (folder / "partial_parse.msgpack").write_bytes(b"")
 
     monkeypatch.setattr(assets.core.dbt, "dbt_project", lambda: project)
     monkeypatch.setattr(orchestration.prepare, "_parse", fake_parse)
-    warehouse = tmp_path / "out" / "warehouse.duckdb"
+    warehouse, other = tmp_path / "out" / "warehouse.duckdb", tmp_path / "other" / "warehouse.duckdb"
 
-    assert prepare_dbt(warehouse=warehouse) is True
-    assert parses[0][0] == "parse" and "--vars" in parses[0]
-    assert json.loads((project.manifest_path.parent / PREPARED_STAMP).read_text())["fingerprint"]
-    assert prepare_dbt(warehouse=warehouse) is False  # nothing changed: no parse
-    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is True  # the profile's path
-    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is False
+    def parsed(*args, **kwargs):
+        before = len(parses)
+        assert prepare_dbt(*args, **kwargs) is (len(parses) > before)
+        return [folder for _, folder in parses[before:]]
+
+    # the shared manifest (the definitions'), then the run's own parse in its output folder
+    assert parsed(warehouse=warehouse) == [shared, tmp_path / "out" / "dbt_target"]
+    assert parses[0][0][0] == "parse" and "--vars" in parses[0][0]
+    assert json.loads((shared / PREPARED_STAMP).read_text())["fingerprint"]
+    assert json.loads((tmp_path / "out" / "dbt_target" / PREPARED_STAMP).read_text())["fingerprint"]
+    assert parsed(warehouse=warehouse) == []  # nothing changed: no parse
+    # another output folder (the profile's path): its own parse; the shared manifest stays
+    assert parsed(warehouse=other) == [tmp_path / "other" / "dbt_target"]
+    assert parsed(warehouse=other) == []
+    assert parsed(warehouse=warehouse) == []  # the first folder's parse was not overwritten
     (project.project_dir / "models" / "m.sql").write_text("select 2 as x")  # a model changed
-    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is True
+    assert parsed(warehouse=other) == [shared, tmp_path / "other" / "dbt_target"]
     monkeypatch.setenv("STRATA_SOMETHING_NEW", "1")  # the environment the profile may read
-    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb") is True
-    assert prepare_dbt(warehouse=tmp_path / "other" / "warehouse.duckdb", force=True) is True
-    assert len(parses) == 5
+    assert parsed(warehouse=other) == [shared, tmp_path / "other" / "dbt_target"]
+    assert parsed() == []  # `strata prepare` without a run: the shared manifest only, current
+    assert parsed(force=True) == [shared]
+    assert parsed(warehouse=other, force=True) == [shared, tmp_path / "other" / "dbt_target"]
 
 
 def test_ingestion_only_loads_every_batch_and_builds_nothing_else(demo_landing, tmp_path):

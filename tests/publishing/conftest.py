@@ -111,26 +111,14 @@ def analyst(pg_database):
 
 
 # --------------------------------------------------------------------------------------------------
-# A whole real run (generator → Dagster → marts → publishing), shared with the other suites when the
-# root conftest offers one (`sample_run`), else built here on a small generated landing folder.
+# A whole real run (generator → Dagster → marts → publishing): the session's `sample_run`.
 
 
 @pytest.fixture(scope="session")
-def e2e_run(request, tmp_path_factory):
+def e2e_run(sample_run):
     """(landing root, RunReport) of one successful `orchestration.runner.materialize`. Do not modify."""
-    try:
-        summary, report = request.getfixturevalue("sample_run")
-        return Path(summary.landing_root), report
-    except pytest.FixtureLookupError:
-        pass
-    from orchestration.generator import generate
-    from orchestration.runner import materialize
-
-    root = tmp_path_factory.mktemp("publishing-e2e")
-    generate(root / "landing", customers=40, months=14, seed=5)
-    report = materialize(root / "landing", root / "out")
-    assert report.success, "the end-to-end run failed:\n" + "\n".join(report.failures)
-    return root / "landing", report
+    summary, report = sample_run
+    return Path(summary.landing_root), report
 
 
 # --------------------------------------------------------------------------------------------------

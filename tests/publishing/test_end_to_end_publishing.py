@@ -1,9 +1,9 @@
 """Publishing in a whole real run: generated extracts → `orchestration.runner.materialize` → every
-publishing asset; then PostgreSQL from the real published copy; and a failed rerun keeps the copy."""
+publishing asset; then PostgreSQL from the real published copy. (A failed rerun keeps the copy, the
+report and the finance files: tests/test_end_to_end.py, through the `strata` command.)"""
 
 import csv
 import re
-import shutil
 from decimal import Decimal
 
 import duckdb
@@ -13,7 +13,6 @@ from psycopg import sql
 
 from assets.publishing import MART_KEYS, PUBLISHED_DUCKDB, open_published, sql_ident, sql_literal
 from assets.publishing.postgres import publish_postgres
-from orchestration.runner import materialize
 from tests.publishing.browser import Visit
 from tests.publishing.fixture import MART_COLUMNS
 
@@ -105,27 +104,6 @@ def test_the_real_marts_load_into_postgresql_with_their_keys(e2e_run, pg_databas
             f"FROM read_parquet({sql_literal(copy.parquet('fct_customer_profit_monthly'))})"
         ).fetchone()[0]
     assert total == expected  # exact decimals
-
-
-def test_a_failed_rerun_leaves_the_published_copy_report_and_finance_files(e2e_run, tmp_path):
-    landing_root, report = e2e_run
-    landing, out = tmp_path / "landing", tmp_path / "out"
-    shutil.copytree(landing_root, landing)
-    shutil.copytree(report.warehouse.parent, out, symlinks=True)
-    before = open_published(out)
-    report_page = (out / "report" / "index.html").read_bytes()
-    finance = (out / "finance" / "margin_reconciliation.csv").read_bytes()
-
-    first_month = sorted(p.name for p in (landing / "crm" / "activities").iterdir())[0]
-    part = landing / "crm" / "activities" / first_month / "part-0001.csv"
-    part.write_bytes(part.read_bytes().replace(b",", b";"))  # a European export: the batch is refused
-    failed = materialize(landing, out)
-    assert not failed.success
-    assert "published_marts" not in failed.materialized
-    after = open_published(out)
-    assert after.version == before.version and after.run_id == report.run_id
-    assert (out / "report" / "index.html").read_bytes() == report_page
-    assert (out / "finance" / "margin_reconciliation.csv").read_bytes() == finance
 
 
 def test_the_real_runs_report_opens_offline_and_a_page_matches_the_marts(e2e_run, browser):

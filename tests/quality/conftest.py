@@ -167,17 +167,3 @@ def failed_rules(result) -> list[str]:
         if "failed_expectations" in result.metadata
         else []
     )
-
-
-@pytest.fixture(scope="session")
-def quality_sample_run(request, tmp_path_factory):
-    """The session's shared generated run (`sample_run` of tests/conftest.py) when there is one."""
-    try:
-        return request.getfixturevalue("sample_run")
-    except pytest.FixtureLookupError:
-        from orchestration.generator import generate
-        from orchestration.runner import materialize
-
-        root = tmp_path_factory.mktemp("quality_sample")
-        summary = generate(root / "landing", customers=40, months=26, end_month="2026-10", seed=11)
-        return summary, materialize(root / "landing", root / "out")

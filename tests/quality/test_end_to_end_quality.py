@@ -130,11 +130,11 @@ def test_a_few_quarantined_rows_warn_and_the_marts_equal_those_without_them(smal
         pd.testing.assert_frame_equal(dirty_marts[table], frame, obj=table)
 
 
-def test_a_warning_lets_the_sample_run_publish(quality_sample_run):
+def test_a_warning_lets_the_sample_run_publish(sample_run):
     from orchestration.runner import open_instance
     from quality.summary import failed_checks
 
-    summary, report = quality_sample_run
+    summary, report = sample_run
     assert report.success
     assert "published_marts" in report.materialized
     checks = failed_checks(open_instance(report.warehouse.parent), report.run_id)

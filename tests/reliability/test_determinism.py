@@ -1,33 +1,27 @@
 """Determinism: the same landing folder and configuration give the same published rows on every
 run, whatever order the batches arrived in.
 
-The clean run loaded every month at once. Here the same landing folder is loaded into a fresh
-output folder in two runs, the newest half of the months first and the oldest half last (late
-deliveries, out of order), with `materialize(..., months=[...])`; the published tables must equal
-the clean run's, row for row, in a defined order.
+The clean run (`sample_run`) loaded every month at once. The session's `out_of_order` chain
+(tests/support/out_of_order.py) loads the same landing folder into a fresh output folder in runs:
+the newest half of the months but one first, then the oldest half and the skipped month, late and
+out of order; the published tables must equal the clean run's, row for row, in a defined order.
+The same chain's first run is the `--months` test of tests/orchestration/test_cli.py.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from orchestration.runner import materialize
-from tests.reliability.harness import assert_same_rows, copy_tree, make_writable, published_rows
+from tests.reliability.harness import assert_same_rows, published_rows
 
 pytestmark = pytest.mark.slow
 
 
-def test_months_loaded_in_reverse_order_give_the_clean_run_rows(clean, tmp_path):
-    landing = copy_tree(clean.landing, tmp_path / "landing")
-    out = tmp_path / "out"
-    months = sorted({p.name for p in landing.glob("*/*/*") if p.is_dir()})
-    half = len(months) // 2
-    try:
-        newest = materialize(landing, out, months=months[half:])
-        assert newest.months == months[half:]
-        oldest = materialize(landing, out, months=months[:half])
-        assert oldest.success, "\n".join(oldest.failures)
-        assert oldest.months == months[:half]
-        assert_same_rows(published_rows(out), clean.rows)
-    finally:
-        make_writable(tmp_path)
+def test_months_loaded_out_of_order_give_the_clean_run_rows(out_of_order, clean):
+    chain = out_of_order
+    assert chain.cli_returncode == 0, chain.cli_stdout + chain.cli_stderr
+    assert chain.cli_loaded == chain.cli_months
+    assert chain.late_success, "\n".join(chain.late_failures)
+    assert chain.late_run_months == chain.late_months
+    assert chain.late_months[-1] == chain.gap and chain.gap > chain.cli_months[0]  # older data arrived last
+    assert_same_rows(published_rows(chain.out), clean.rows)

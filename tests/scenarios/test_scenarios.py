@@ -84,8 +84,8 @@ def fingerprint(out: Path) -> dict:
     finally:
         con.close()
     # What the manifest says about each node: its code and production's relation (a scenario's
-    # parse would put its own schemas there), not when it was parsed: under xdist other workers'
-    # runs re-parse the same project into it while these tests run (docs/architecture.md, Tests).
+    # parse would put its own schemas there), not when it was parsed: a run with another
+    # configuration, or another session, may re-parse the project into it while these tests run.
     nodes = json.loads((DBT_PROJECT / "target" / "manifest.json").read_text(encoding="utf-8"))["nodes"]
     manifest = sorted((uid, n["checksum"]["checksum"], n.get("relation_name")) for uid, n in nodes.items())
     return {"link": str(published), "files": files, "tables": tables, "manifest": manifest}
