@@ -227,10 +227,16 @@ def _iso(ts: str) -> float:
     return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
 
 
-def dbt_nodes(run_id: str, code: Path) -> tuple[list[dict], float | None]:
+def dbt_nodes(run_id: str, out: Path, code: Path) -> tuple[list[dict], float | None]:
     """Every node dbt ran in this Dagster run (both dbt steps, before and after the predicted-value
-    fit): kind, category (finance, segments, test), interval; and dbt's own elapsed seconds."""
-    dirs = sorted((code / "dbt_project" / "target").glob(f"dbt_models*-{run_id[:7]}-*"))
+    fit): kind, category (finance, segments, test), interval; and dbt's own elapsed seconds.
+
+    dagster-dbt writes each dbt call's results into a folder of the output folder's dbt target
+    (`<out>/dbt_target`); a checkout from before that (`--code`) wrote them into the project's."""
+    from assets.core.engines import dbt_target_dir
+
+    dirs = sorted(d for target in (dbt_target_dir(out), code / "dbt_project" / "target")
+                  for d in target.glob(f"dbt_models*-{run_id[:7]}-*"))
     runs = [json.loads((d / "run_results.json").read_text())
             for d in dirs if (d / "run_results.json").exists()]
     if not runs:
@@ -341,7 +347,7 @@ def summarize_run(m: Measured, marks: dict, out: Path, rows: dict[str, int], cod
     ]
     instance.dispose()
     ingestion_keys = {f"{e.system}__{e.name}" for e in entities().values()}
-    nodes, dbt_elapsed = dbt_nodes(run_id, code)
+    nodes, dbt_elapsed = dbt_nodes(run_id, out, code)
     total_rows = sum(rows.values())
     sales_lines = rows.get("erp/sales_lines", 0)
 
