@@ -27,6 +27,13 @@ def _hidden(path: Path) -> bool:
     return path.name.startswith((".", "_"))  # metadata (the generator's _generator.json, .DS_Store)
 
 
+def _batch_folders(landing: Path) -> list[Path]:
+    """The batch folders `<system>/<entity>/<YYYY-MM>/` of `landing`, sorted."""
+    return sorted(b for s in landing.iterdir() if s.is_dir() and not _hidden(s)
+                  for e in s.iterdir() if e.is_dir() and not _hidden(e)
+                  for b in e.iterdir() if b.is_dir() and MONTH_RE.fullmatch(b.name))
+
+
 def _did_you_mean(name: str, choices) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     if not close and name.lower() in choices:
@@ -82,8 +89,7 @@ def check_landing(landing: Path) -> None:
                 f"landing folder {system} holds {names}, which {what} of {system.name}: rename to one of "
                 f"{', '.join(own)} or move out of {landing}"
             )
-    if not any(MONTH_RE.fullmatch(b.name) for s in systems for e in s.iterdir() if e.is_dir()
-               for b in e.iterdir()):
+    if not _batch_folders(landing):
         raise MaterializeError(f"no batches found in {landing}: expected {LAYOUT}")
 
 
@@ -97,9 +103,7 @@ def check_months(landing: Path, first_month: str, config_file: Path | str,
     """Refuse batch folders whose month is no month partition: before the configured first month
     (`partitions.first_month`) or after the open month. Dagster could not run them."""
     landing, last = Path(landing), open_month(now)
-    folders = sorted(b for s in landing.iterdir() if s.is_dir() and not _hidden(s)
-                     for e in s.iterdir() if e.is_dir() and not _hidden(e)
-                     for b in e.iterdir() if b.is_dir() and MONTH_RE.fullmatch(b.name))
+    folders = _batch_folders(landing)
 
     def named(batches: list[Path]) -> str:
         more = ", ..." if len(batches) > 3 else ""

@@ -30,20 +30,23 @@ def prepare_dbt(
     reruns into one output folder parse once, and runs into other folders at the same time (test
     workers) never overwrite it.
     """
+    from assets.core.dbt import dbt_project
     from assets.core.engines import dbt_env, dbt_target_dir, environment, resolve_target
 
     settings = load_settings(settings_file)
     target = resolve_target()
-    parsed = _prepare(target, settings, None, force)
+    files = _project_files(Path(dbt_project().project_dir))
+    parsed = _prepare(target, settings, files, None, force)
     if warehouse is not None:
         # The parse sees the profile's environment of the run's `dbt build` (the warehouse's path).
         with environment(dbt_env(target, warehouse, warehouse.parent, settings.warehouse)):
-            parsed = _prepare(target, settings, dbt_target_dir(warehouse.parent), force) or parsed
+            parsed = _prepare(target, settings, files, dbt_target_dir(warehouse.parent), force) or parsed
     return parsed
 
 
-def _prepare(target: str, settings, into: Path | None, force: bool) -> bool:
-    """`dbt parse` into `into` (None: the project's target folder) unless its stamp is current."""
+def _prepare(target: str, settings, files: bytes, into: Path | None, force: bool) -> bool:
+    """`dbt parse` into `into` (None: the project's target folder) unless its stamp is current;
+    `files` is the digest of the project's files (`_project_files`)."""
     import hashlib
     import json
     import os
@@ -58,10 +61,7 @@ def _prepare(target: str, settings, into: Path | None, force: bool) -> bool:
         "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
         "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(("STRATA_", "DBT_"))),
     }, sort_keys=True).encode())
-    for path in sorted(project_dir.rglob("*")):
-        rel = path.relative_to(project_dir)
-        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(files)
     fingerprint = digest.hexdigest()
     folder = into or Path(project.manifest_path).parent
     stamp = folder / PREPARED_STAMP
@@ -79,6 +79,19 @@ def _prepare(target: str, settings, into: Path | None, force: bool) -> bool:
         _parse(project_dir, args, folder)
         stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
     return True
+
+
+def _project_files(project_dir: Path) -> bytes:
+    """A digest of every file of the dbt project (not dbt's own output folders), read once per
+    `prepare_dbt`: the project's manifest and the run's own parse are both checked against it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
 
 
 @contextlib.contextmanager
