@@ -29,6 +29,7 @@ from assets.core.dbt import (
     require_manifest,
     target_args,
 )
+from assets.core.dbt_parse import ensure_run_parsed
 from assets.core.engines import EngineError, dbt_env, environment, export_raw_parquet, require_adapter
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
@@ -62,6 +63,10 @@ def dbt_models() -> dg.AssetsDefinition:
             context.log.info(f"raw layer exported for Spark: {len(rows)} tables, {sum(rows.values())} rows "
                              f"-> {paths.raw_parquet}")
         plan = this_runs_plan(context, paths) if target == "duckdb" else None
+        # The output folder's saved parse, which every dbt call of the run reuses: made here once
+        # per folder (or waited for, when `strata materialize` started it beside the loads).
+        if ensure_run_parsed(target, paths.warehouse, paths.out, settings):
+            context.log.info(f"dbt project parsed for {paths.out} (once per output folder)")
         # dbt's process reads the profile's settings and the plan's months from the environment
         env = {**dbt_env(target, paths.warehouse, paths.out, settings.warehouse), **INDIRECT_SELECTION,
                **plan_env(plan)}

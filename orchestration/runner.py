@@ -22,7 +22,7 @@ from assets.core.settings import DEFAULT_CONFIG_FILE, load_settings
 from orchestration.dagster_instances import dagster_home, open_instance
 from orchestration.dagster_instances.wal import kept_open
 from orchestration.preflight import MaterializeError, check_landing, check_months, contiguous_blocks
-from orchestration.prepare import PREPARED_STAMP, prepare_dbt
+from orchestration.prepare import PREPARED_STAMP, prepare_dbt, start_run_parse
 from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -83,7 +83,9 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     from assets.core.engines import require_adapter
 
     require_adapter(paths.target)
-    prepare_dbt(warehouse=paths.warehouse, settings_file=settings_file)
+    prepare_dbt(settings_file=settings_file)
+    # The output folder's own dbt parse runs beside the batches' load; the first dbt step waits for it.
+    run_parse = start_run_parse(paths.target, paths.warehouse, settings)
     from assets.ingestion.assets import INGESTION_KEYS  # heavy imports only when running
     from assets.ingestion.landing_scan import scan_landing
     from orchestration.definitions import build_definitions
@@ -137,6 +139,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                 report.materialized.append(event.asset_key.to_user_string())
         if not result.success:
             break  # a later stretch of months would build on a failed load
+    run_parse.join()  # a run that built nothing (loads only) leaves no dbt parse half-done
     return report
 
 

@@ -57,13 +57,13 @@ class _FakeProject:
 
 def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
     import assets.core.dbt
-    import orchestration.prepare
+    import assets.core.dbt_parse
 
     project = _FakeProject(tmp_path / "dbt")
     shared = project.manifest_path.parent
     parses = []
 
-    def fake_parse(project_dir, args, folder):
+    def fake_parse(project_dir, args, folder, env):
         assert project_dir == project.project_dir
         parses.append((args, folder))
         folder.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
         (folder / "partial_parse.msgpack").write_bytes(b"")
 
     monkeypatch.setattr(assets.core.dbt, "dbt_project", lambda: project)
-    monkeypatch.setattr(orchestration.prepare, "_parse", fake_parse)
+    monkeypatch.setattr(assets.core.dbt_parse, "_parse", fake_parse)
     warehouse, other = tmp_path / "out" / "warehouse.duckdb", tmp_path / "other" / "warehouse.duckdb"
 
     def parsed(*args, **kwargs):
