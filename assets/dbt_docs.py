@@ -280,7 +280,7 @@ def dbt_docs(
             return _result(page, "reused", key, None)
     if entry.exists():
         _remove(entry)  # damaged: replaced by the one made below
-    built = cache.parent / f"docs-{context.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+    built = cache.parent / f"docs-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
     built.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(manifest, built / "manifest.json")
     try:

@@ -15,7 +15,7 @@ from dagster_dbt import DbtCliResource
 
 import assets.dbt_docs
 from assets.core import dbt_executable
-from assets.core.dbt import dbt_project, require_manifest
+from assets.core.dbt import dbt_project, require_manifest, vars_arg
 from assets.core.resources import StrataPaths
 from assets.dbt_docs import (
     DOCS_PAGE,
@@ -266,6 +266,14 @@ def _materialize_docs(out: Path) -> tuple[dict, str]:
     return {k: v.value for k, v in mat.metadata.items()}, logs
 
 
+def _forget(out: Path, manifest: Path) -> None:
+    """Delete the cache entry a run into `out` with `manifest` would use: the cache outlives a test
+    session, and the schema and manifest these tests make are made again by the next session."""
+    paths = StrataPaths(landing_dir=str(out / "landing"), out_dir=str(out))
+    parts = key_parts(manifest, paths.target, vars_arg(paths.settings()), paths.warehouse)
+    shutil.rmtree(docs_cache_dir() / cache_key(parts), ignore_errors=True)
+
+
 def _copy_run(e2e_run, out: Path) -> Path:
     _, report = e2e_run
     out.mkdir(parents=True)
@@ -277,12 +285,13 @@ def _copy_run(e2e_run, out: Path) -> Path:
 def docs_runs(e2e_run, tmp_path_factory):
     """The docs asset materialised, in order: into two copies of the sample run (the second reuses);
     into a third after a column was added to a mart (a new schema), again after its cache entry was
-    damaged, and once more (reused); into the first with a changed manifest."""
+    damaged, and once more (reused); into a fourth with a changed manifest."""
     root = tmp_path_factory.mktemp("docs_cache")
-    a, b, c = (_copy_run(e2e_run, root / n) for n in ("a", "b", "c"))
+    a, b, c, d = (_copy_run(e2e_run, root / n) for n in ("a", "b", "c", "d"))
     runs = {"a": _materialize_docs(a), "b": _materialize_docs(b)}
     with duckdb.connect(str(c / "warehouse.duckdb")) as con:
         con.execute(f"ALTER TABLE marts.segment_kpis ADD COLUMN {PROBE} INTEGER")
+    _forget(c, require_manifest())
     runs["schema"] = _materialize_docs(c)
     entry = docs_cache_dir() / runs["schema"][0]["cache_key"]
     page = (entry / STATIC_PAGE).read_bytes()
@@ -296,10 +305,11 @@ def docs_runs(e2e_run, tmp_path_factory):
     kpis["description"] = "A description only this test writes."
     changed = root / "manifest.json"
     changed.write_text(json.dumps(manifest), encoding="utf-8")
+    _forget(d, changed)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(assets.dbt_docs, "require_manifest", lambda: changed)
-        runs["manifest"] = _materialize_docs(a)
-    return {"a": a, "b": b, "c": c, **runs}
+        runs["manifest"] = _materialize_docs(d)
+    return {**runs, "out_a": a, "out_b": b, "out_c": c, "out_d": d}
 
 
 @pytest.mark.slow
@@ -309,9 +319,8 @@ def test_a_second_run_with_the_same_manifest_and_schema_reuses_the_site(docs_run
     assert "reused from the cache" in logs and "no dbt run" in logs
     assert metadata["cache_key"] == docs_runs["a"][0]["cache_key"]
     for name in (DOCS_PAGE, "manifest.json", "catalog.json"):  # byte for byte the first run's site
-        assert (docs_runs["b"] / "docs" / name).read_bytes() == (
-            docs_runs["a"] / "docs" / name
-        ).read_bytes(), name
+        first, second = (docs_runs[out] / "docs" / name for out in ("out_a", "out_b"))
+        assert second.read_bytes() == first.read_bytes(), name
 
 
 @pytest.mark.slow
@@ -319,7 +328,7 @@ def test_a_schema_change_regenerates_the_site(docs_runs):
     metadata, logs = docs_runs["schema"]
     assert metadata["site"] == "generated" and metadata["cache_key"] != docs_runs["a"][0]["cache_key"]
     assert "the warehouse schema" in metadata["regenerated_because"] and "generated (" in logs
-    catalog = json.loads((docs_runs["c"] / "docs" / "catalog.json").read_text(encoding="utf-8"))
+    catalog = json.loads((docs_runs["out_c"] / "docs" / "catalog.json").read_text(encoding="utf-8"))
     [kpis] = [n for n in catalog["nodes"].values() if n["metadata"]["name"] == "segment_kpis"]
     assert PROBE in kpis["columns"]
 
@@ -329,17 +338,17 @@ def test_a_damaged_cache_entry_is_made_again_and_then_reused(docs_runs):
     metadata, _ = docs_runs["damaged"]
     assert metadata["site"] == "generated"
     assert metadata["regenerated_because"] == "the cached static_index.html differs from what was stored"
-    page = (docs_runs["c"] / "docs" / DOCS_PAGE).read_bytes()
+    page = (docs_runs["out_c"] / "docs" / DOCS_PAGE).read_bytes()
     assert page.rstrip().endswith(b"</html>") and PROBE.encode() in page  # whole, not half
     again, _ = docs_runs["again"]
     assert again["site"] == "reused" and again["cache_key"] == metadata["cache_key"]
-    assert (docs_runs["c"] / "docs" / DOCS_PAGE).read_bytes() == page
+    assert (docs_runs["out_c"] / "docs" / DOCS_PAGE).read_bytes() == page
 
 
 @pytest.mark.slow
 def test_a_different_manifest_regenerates_the_site(docs_runs):
     metadata, _ = docs_runs["manifest"]
     assert metadata["site"] == "generated" and "the dbt manifest" in metadata["regenerated_because"]
-    assert "A description only this test writes." in (docs_runs["a"] / "docs" / DOCS_PAGE).read_text(
+    assert "A description only this test writes." in (docs_runs["out_d"] / "docs" / DOCS_PAGE).read_text(
         encoding="utf-8"
     )
