@@ -17,17 +17,14 @@ import assets.dbt_docs
 from assets.core import dbt_executable
 from assets.core.dbt import dbt_project, require_manifest, vars_arg
 from assets.core.resources import StrataPaths
-from assets.dbt_docs import (
-    DOCS_PAGE,
+from assets.dbt_docs import DOCS_PAGE, dbt_docs, docs_args, install_site
+from assets.docs_cache import (
     ENTRY,
     STATIC_PAGE,
     _entries,
     cache_key,
-    dbt_docs,
-    docs_args,
     docs_cache_dir,
     entry_problem,
-    install_site,
     key_parts,
     prune,
     schema_digest,
