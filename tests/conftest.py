@@ -56,8 +56,9 @@ def sample_run(sample_landing, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def out_of_order(sample_landing, tmp_path_factory):
-    """`sample_landing`'s months loaded out of order: `strata materialize --months` over the newest
-    half but a gap, then the rest (tests/support/out_of_order.py). Read-only, as `sample_run`."""
+    """`sample_landing`'s months loaded out of order: `strata materialize --months` over every month
+    but one in the middle (the gap), then the gap (tests/support/out_of_order.py). Read-only, as
+    `sample_run`."""
     from tests.support.out_of_order import build
 
     return once_per_run(tmp_path_factory, "out_of_order", lambda root: build(sample_landing.landing_root, root))
@@ -71,7 +72,7 @@ LONGEST_FIRST = (
     "reliability/test_faults.py",  # six real runs on copies of sample_run, killed and faulted
     "reliability/test_determinism.py",  # the out_of_order chain: three runs (two through the CLI)
     "orchestration/test_dagster_services.py",  # daemon and webserver, a backfill run, two queued runs
-    "quality/test_end_to_end_quality.py",  # three real runs
+    "quality/test_end_to_end_quality.py",  # two real runs (one stops before dbt)
     "finance/test_finance_end_to_end.py",  # a real run of the finance fixture
     "publishing/test_postgres_end_to_end.py",  # a rerun with nothing changed, one after a re-delivery
     "incremental/test_replay_property.py",  # two dbt builds per delivery step

@@ -131,8 +131,8 @@ def test_the_log_catches_descriptors_and_echoes_them_with_verbose(tmp_path):
 @pytest.mark.slow
 def test_months_materialises_exactly_those_months_with_a_short_output_and_the_full_log(out_of_order):
     # The session's out-of-order chain (tests/support/out_of_order.py) began with
-    # `strata materialize --months <first>,<third>..<last>` over the newest half of the sample's
-    # months, its second month (`gap`) left out on purpose: two stretches, so two runs.
+    # `strata materialize --months <first>..<before gap>,<after gap>..<last>` over the sample's
+    # months, one month in the middle (`gap`) left out on purpose: two stretches, so two runs.
     chain = out_of_order
     assert chain.cli_returncode == 0, chain.cli_stdout + chain.cli_stderr
     assert chain.gap not in chain.cli_months
@@ -143,7 +143,7 @@ def test_months_materialises_exactly_those_months_with_a_short_output_and_the_fu
     assert len(lines) <= 20, "\n".join(lines)
     first, last = chain.cli_months[0], chain.cli_months[-1]
     assert "done in" in chain.cli_stdout and f"{len(chain.cli_months)} months ({first} .. {last})" in chain.cli_stdout
-    assert "of 2" in chain.cli_stdout  # two runs: the first month alone, then the rest with dbt
+    assert "of 2" in chain.cli_stdout  # two runs: the first stretch's batches alone, then the rest with dbt
     assert "Running with dbt=" not in chain.cli_stdout + chain.cli_stderr
 
     # The full log holds dbt's output and Dagster's, under the run id the summary names. The later

@@ -5,6 +5,9 @@ lines carrying an order channel outside the contract's enum, which the loader qu
 quarantine share above the block share stops the dbt build and publishing. A few unparseable dates
 (a share above the warning share) are a warning: the run publishes. The other warning is the
 generator's own planted ledger difference.
+
+Two real runs of their own (the blocked one stops before dbt); the sample's run
+(`sample_run`, shared by the session) is the warning test's reference and the third test's run.
 """
 
 from __future__ import annotations
@@ -18,15 +21,6 @@ import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def small_landing(tmp_path_factory):
-    """10 customers × 3 months, generated once for this module; tests copy it before planting."""
-    from orchestration.generator import generate
-
-    root = tmp_path_factory.mktemp("quality_small") / "landing"
-    return root, generate(root, customers=10, months=3, end_month="2026-10", seed=3)
 
 
 def _copy(landing: Path, to: Path) -> Path:
@@ -73,12 +67,14 @@ def _plant_bad_channels(landing: Path, month: str, share: float = 0.25) -> int:
     return bad
 
 
-def test_a_mostly_quarantined_batch_blocks_the_build_and_publishing(small_landing, tmp_path):
+def test_a_mostly_quarantined_batch_blocks_the_build_and_publishing(tmp_path):
+    from orchestration.generator import generate
     from orchestration.runner import materialize, open_instance
     from quality.summary import failed_checks
 
-    landing = _copy(small_landing[0], tmp_path / "landing")
-    month = small_landing[1].last_month
+    # A small folder of its own (10 customers × 3 months): the blocked run stops before dbt.
+    landing = tmp_path / "landing"
+    month = generate(landing, customers=10, months=3, end_month="2026-10", seed=3).last_month
     bad = _plant_bad_channels(landing, month)
     assert bad > 0
     report = materialize(landing, tmp_path / "out")
@@ -92,26 +88,29 @@ def test_a_mostly_quarantined_batch_blocks_the_build_and_publishing(small_landin
     assert len(blocking) == 1 and f"batch {month}: {bad:,} of " in blocking[0]
 
 
-def test_a_few_quarantined_rows_warn_and_the_marts_equal_those_without_them(small_landing, tmp_path):
+def test_a_few_quarantined_rows_warn_and_the_marts_equal_those_without_them(sample_run, tmp_path):
     """Above the 1 % warning share, below the 10 % block share: the run succeeds, prints the warning
     in the group that says it did not stop anything, and publishes exactly the marts of the same folder
-    from which the bad rows were removed (the contract: quarantined rows are set aside, the rest loads)."""
+    from which the bad rows were removed (the contract: quarantined rows are set aside, the rest loads).
+
+    The bad rows are added to a copy of the sample's landing folder, so the folder without them is
+    the sample's own and its marts are the session's `sample_run`'s: one real run, not two."""
     from click.testing import CliRunner
 
     from orchestration.cli import cli
-    from orchestration.runner import materialize
 
-    month = small_landing[1].last_month
-    rows = _sales_lines(small_landing[0], month)
-    bad = max(2, len(rows) * 5 // 100)  # 5 % of the month's lines
-    assert 0.01 < bad / len(rows) < 0.10
-    dirty = _copy(small_landing[0], tmp_path / "dirty")
-    planted = [dict(r) for r in rows]
-    for row, date in zip(planted[:bad], ["2025-02-30", "14/05/2025", "2025-5-7"] * bad, strict=False):
+    summary, clean_report = sample_run
+    month = summary.last_month
+    rows = _sales_lines(summary.landing_root, month)
+    bad = max(2, len(rows) * 5 // 100)
+    total = len(rows) + bad  # the bad rows are about 5 % of the dirty batch
+    assert 0.01 < bad / total < 0.10
+    dirty = _copy(summary.landing_root, tmp_path / "dirty")
+    planted = [dict(r) for r in rows[:bad]]
+    for i, (row, date) in enumerate(zip(planted, ["2025-02-30", "14/05/2025", "2025-5-7"] * bad, strict=False)):
+        row["document_no"] = f"QUARANTINED-{i}"  # a key of its own: a duplicate key would quarantine the original too
         row["posting_date"] = date  # unparseable: the loader quarantines the row
-    _rewrite_sales_lines(dirty, month, planted)
-    clean = _copy(small_landing[0], tmp_path / "clean")
-    _rewrite_sales_lines(clean, month, rows[bad:])
+    _rewrite_sales_lines(dirty, month, rows + planted)  # appended: the sample's rows keep their lines
 
     result = CliRunner().invoke(cli, ["materialize", "--landing", str(dirty), "--out", str(tmp_path / "dirty_out")])
     printed = result.stdout + result.stderr
@@ -120,11 +119,11 @@ def test_a_few_quarantined_rows_warn_and_the_marts_equal_those_without_them(smal
     assert "blocking (stopped the run)" not in printed
     assert (
         f"WARN erp/sales_lines:quarantine_share — erp/sales_lines quarantined rows, batch {month}: "
-        f"{bad} of {len(rows)} rows" in " ".join(printed.split())
+        f"{bad:,} of {total:,} rows" in " ".join(printed.split())
     )
-    report = materialize(clean, tmp_path / "clean_out")
-    assert report.success
-    dirty_marts, clean_marts = _published_marts(tmp_path / "dirty_out"), _published_marts(tmp_path / "clean_out")
+    assert clean_report.success
+    dirty_marts = _published_marts(tmp_path / "dirty_out")
+    clean_marts = _published_marts(clean_report.warehouse.parent)
     assert sorted(dirty_marts) == sorted(clean_marts) and "fct_customer_profit_monthly" in dirty_marts
     for table, frame in clean_marts.items():
         pd.testing.assert_frame_equal(dirty_marts[table], frame, obj=table)

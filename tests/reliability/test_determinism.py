@@ -3,8 +3,9 @@ run, whatever order the batches arrived in.
 
 The clean run (`sample_run`) loaded every month at once. The session's `out_of_order` chain
 (tests/support/out_of_order.py) loads the same landing folder into a fresh output folder in runs:
-the newest half of the months but one first, then the oldest half and the skipped month, late and
-out of order; the published tables must equal the clean run's, row for row, in a defined order.
+every month but one in the middle first, then the skipped month, late and out of order (older than
+months already built); the published tables must equal the clean run's, row for row, in a defined
+order.
 The same chain's first run is the `--months` test of tests/orchestration/test_cli.py.
 """
 
