@@ -23,6 +23,7 @@ from assets.core.dbt import failed_build, require_manifest, vars_arg
 from assets.core.engines import dbt_env, environment
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 from assets.docs_cache import (
     ARTIFACTS,
     STATIC_PAGE,
@@ -82,6 +83,7 @@ def install_site(built: Path, docs: Path) -> Path:
     # same pool as the writers.
     pool=WAREHOUSE_WRITER_POOL,
 )
+@transient_retries
 def dbt_docs(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths
 ) -> dg.MaterializeResult:
@@ -112,7 +114,7 @@ def dbt_docs(
             with environment(dbt_env(target, paths.warehouse, paths.out, settings.warehouse)):
                 dbt.cli(docs_args(target, vars_), raise_on_error=True, target_path=built).wait()
         except DagsterDbtCliRuntimeError as err:
-            raise failed_build(err) from err  # retried only when another process holds the warehouse
+            raise failed_build(err) from err  # retried when transient (a locked warehouse)
         page = install_site(built, docs)
         try:
             store_site(built, cache, key, parts)

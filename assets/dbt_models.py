@@ -33,6 +33,7 @@ from assets.core.dbt_parse import ensure_run_parsed
 from assets.core.engines import EngineError, dbt_env, environment, export_raw_parquet, require_adapter
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 
 
 @cache
@@ -48,6 +49,7 @@ def dbt_models() -> dg.AssetsDefinition:
         ),
         pool=WAREHOUSE_WRITER_POOL,
     )
+    @transient_retries
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: StrataPaths):
         # The dbt profile reads the warehouse path (and on Spark the Parquet folders) from the
         # environment (dbt_project/profiles.yml); this step is the only writer of the warehouse while
@@ -56,7 +58,7 @@ def dbt_models() -> dg.AssetsDefinition:
         try:
             require_adapter(target)
         except EngineError as err:  # an install to fix, not a transient failure
-            raise dg.Failure(description=str(err), allow_retries=False) from err
+            raise dg.Failure(description=str(err)) from err
         if target == "spark":
             rows = export_raw_parquet(paths.warehouse, paths.raw_parquet)
             ensure_clv_parquet(paths.raw_parquet)

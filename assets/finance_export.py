@@ -35,6 +35,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_range
 
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 from assets.publishing import MART_KEYS, PublishedCopy, open_published, sql_ident, sql_literal
 
 FINANCE_DIR = "finance"
@@ -318,6 +319,7 @@ def _write_table(book, formats: _Formats, title: str, con, sql: str, columns: li
     owners=["team:data-engineering"],
     kinds={"xlsx", "csv"},
 )
+@transient_retries
 def finance_export(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
     copy = open_published(paths.out)
     settings = paths.settings()

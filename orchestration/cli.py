@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import uuid
@@ -22,6 +23,8 @@ console = Console() if sys.stdout.isatty() else Console(width=150)
 err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=150)
 
 DEMO_DIR = Path("demo")
+# The exit code of a run ended by SIGINT or SIGTERM (the shell's 128 + SIGINT).
+INTERRUPTED_EXIT = 130
 
 
 @click.group(help="strata: customer profitability and stratification for IT distributors.")
@@ -142,6 +145,9 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
         err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         sys.exit(2)
     run_id = str(uuid.uuid4())
+    # SIGTERM as SIGINT, as Dagster does while a step runs: also before and between the runs, a
+    # `kill` ends the command through the same path (KeyboardInterrupt) and the message below.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     log = log_path(out.resolve(), run_id)
     console.print(f"materialising [bold]{landing}[/] into [bold]{out}[/] (full log: {log})", soft_wrap=True)
     started = time.monotonic()
@@ -164,6 +170,8 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
                                  on_progress=on_progress, full_refresh=full_refresh)
         except (ConfigError, MaterializeError, EngineError) as exc:
             error = exc
+        except KeyboardInterrupt:  # outside Dagster's steps: nothing was running that needs its word
+            report = None
         finally:
             if view is not None:
                 for progress in followed.values():
@@ -173,6 +181,8 @@ def _materialize(landing: Path, out: Path, config: Path | None, verbose: bool,
         err_console.print(f"[red]error:[/] {error}", soft_wrap=True)
         err_console.print(f"full log: {log}", soft_wrap=True)
         sys.exit(2)
+    if report is None or report.interrupted:
+        _print_interrupted(report, time.monotonic() - started, log)
     if report.nothing_changed:
         console.print(f"[green]nothing changed[/] since the last build: nothing loaded, no model recomputed, "
                       f"the published copy stays ({report.published}); run {report.run_id}", soft_wrap=True)
@@ -201,6 +211,20 @@ def _print_failed_checks(checks: FailedChecks, log: Path, published: bool) -> No
         for check, lines in sorted(by_check.items()):
             more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
             err_console.print(f"  - {check} ×{len(lines)}: {lines[0]}{more}", soft_wrap=True, highlight=False)
+
+
+def _print_interrupted(report, seconds: float, log: Path) -> None:
+    """SIGINT or SIGTERM ended the command: say so, say what was published, exit non-zero."""
+    minutes, secs = divmod(int(seconds), 60)
+    run = f" (run {report.run_id}, marked failed in Dagster)" if report else ""
+    err_console.print(f"[red]the run was interrupted[/] (SIGINT or SIGTERM) after {minutes}:{secs:02d}{run}; "
+                      "the running step (dbt included) was stopped, no later step runs.", soft_wrap=True)
+    if report and "published_marts" in report.materialized:
+        err_console.print(f"The marts were published before the interrupt ({report.published}).")
+    else:
+        err_console.print("Nothing was published: the last good published copy (if any) is unchanged.")
+    err_console.print(f"full log: {log}", soft_wrap=True)
+    sys.exit(INTERRUPTED_EXIT)
 
 
 def _print_run_summary(report, followed: dict, seconds: float, log: Path) -> None:

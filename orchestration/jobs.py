@@ -16,8 +16,11 @@ the configured first month to the open month, keys YYYY-MM):
 Shared by all of them (docs/operations.md):
 - the in-process executor: every step opens the one DuckDB warehouse, so steps never run side by
   side anyway, and one process per run saves a Python start per step;
-- `TRANSIENT_RETRY`: a failing step is retried with exponential backoff (a warehouse locked by a
-  process outside Dagster, an interrupted read of the landing share);
+- no step retry policy: a step retries only what is known to be transient (a warehouse locked by a
+  process outside Dagster, a full disk, a stale or timed-out network share, PostgreSQL unreachable),
+  10 s, 30 s and 70 s after each failure (`assets/core/retries.py`). A policy would also turn an
+  interrupt (SIGINT, SIGTERM, a termination from the UI) into a retry, so the run would go on;
+  without one, an interrupt ends the run;
 - run tags: `strata/warehouse=write` (the instance's run queue starts one such run at a time),
   `dagster/max_runtime` (run monitoring ends a run that overruns), `dagster/max_retries` (a run
   whose worker crashed is retried once from the failure), `strata/purpose`.
@@ -33,11 +36,6 @@ WAREHOUSE_TAG = {WAREHOUSE_TAG_KEY: "write"}
 PURPOSE_TAG = "strata/purpose"
 MAX_RUNTIME_TAG = "dagster/max_runtime"
 MAX_RETRIES_TAG = "dagster/max_retries"
-
-# A failing step is retried 3 times, 10 s, 30 s and 70 s after each failure (Backoff.EXPONENTIAL:
-# (2^n - 1) x delay), so a lock held by another process for up to ~2 minutes is waited out. No
-# jitter: the warehouse pool lets one step run at a time, so retries cannot stampede.
-TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
 
 HOUR = 3600
 
@@ -58,14 +56,13 @@ def strata_job(
     max_runtime_seconds: int | None = 2 * HOUR,
     run_retries: int | None = 1,
 ) -> dg.UnresolvedAssetJobDefinition:
-    """A job over the whole graph with the shared executor, retry policy and tags."""
+    """A job over the whole graph with the shared executor and tags (and no step retry policy)."""
     return dg.define_asset_job(
         name,
         selection=dg.AssetSelection.all(),
         description=description,
         tags=_tags(name, max_runtime_seconds, run_retries),
         executor_def=dg.in_process_executor,
-        op_retry_policy=TRANSIENT_RETRY,
     )
 
 

@@ -27,6 +27,9 @@ from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+# How Dagster records an interrupted step or run (SIGINT, or SIGTERM, which it treats alike): the
+# error's class. The step is not retried (the jobs have no retry policy: assets/core/retries.py).
+INTERRUPTS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 
 __all__ = ["PREPARED_STAMP", "MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
 
@@ -45,6 +48,7 @@ class RunReport:
     materialized: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)  # every run, in order (several for months with gaps)
     nothing_changed: bool = False  # a no-op: nothing loaded, no model recomputed, no run started
+    interrupted: bool = False  # SIGINT or SIGTERM ended the run (Dagster marks it failed)
 
 
 def materialize(landing: Path, out: Path, config_file: Path | None = None, verbose: bool = False,
@@ -129,6 +133,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                 asset_selection=INGESTION_KEYS if loads_only else None,
             )
         report.success = report.success and result.success
+        report.interrupted = report.interrupted or was_interrupted(result)
         report.check_failures += failed_checks(result)
         for event in result.all_events:
             if event.is_step_failure:
@@ -141,6 +146,23 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
             break  # a later stretch of months would build on a failed load
     run_parse.join()  # a run that built nothing (loads only) leaves no dbt parse half-done
     return report
+
+
+def was_interrupted(result) -> bool:
+    """Whether an interrupt ended the run: a step or the run failed with Dagster's interrupt error.
+    (execute_in_process does not raise it: it records the step's failure and the run's, and returns.)"""
+    import dagster as dg
+
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+        elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            error = getattr(event.event_specific_data, "error", None)
+        else:
+            continue
+        if error is not None and error.cls_name in INTERRUPTS:
+            return True
+    return False
 
 
 def unchanged_landing(con, landing_root: Path, config_version: str) -> bool:

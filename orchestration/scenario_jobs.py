@@ -46,7 +46,7 @@ class ScenarioDropConfig(dg.Config):
 
 def _refuse(exc: Exception) -> dg.Failure:
     # A refused name, file or month fails the same way on every try: no retry.
-    return dg.Failure(description=str(exc), allow_retries=False)
+    return dg.Failure(description=str(exc))
 
 
 @dg.op(name="scenario", pool=WAREHOUSE_WRITER_POOL)

@@ -20,6 +20,7 @@ import duckdb
 from assets.core.engines import open_layers
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 from assets.core.settings import Settings, load_settings
 from quality import check_results
 from quality.ranges import ERROR
@@ -151,6 +152,7 @@ def build(check: CheckDef, known_keys: set[dg.AssetKey]) -> dg.AssetChecksDefini
         pool=WAREHOUSE_WRITER_POOL,
         metadata={"blocking": check.blocking, "defined_in": "quality/"},
     )
+    @transient_retries
     def _check(context: dg.AssetCheckExecutionContext, paths: StrataPaths) -> dg.AssetCheckResult:
         scope = BatchScope.from_tags(context.run.tags)
         return check.run(Env.from_paths(paths, scope))
@@ -179,6 +181,7 @@ def build_group(name: str, checks: list[CheckDef], known_keys: set[dg.AssetKey])
     ]
 
     @dg.multi_asset_check(name=name, specs=specs, can_subset=True, pool=WAREHOUSE_WRITER_POOL)
+    @transient_retries
     def _checks(context: dg.AssetCheckExecutionContext, paths: StrataPaths):
         env = Env.from_paths(paths, BatchScope.from_tags(context.run.tags))
         selected = context.selected_asset_check_keys

@@ -69,7 +69,7 @@ def out_of_order(sample_landing, tmp_path_factory):
 # run never ends with one worker finishing a long module alone (the Spark run alone takes minutes).
 LONGEST_FIRST = (
     "engines/test_spark_target.py",  # a whole run on Spark
-    "reliability/test_faults.py",  # six real runs on copies of sample_run, killed and faulted
+    "reliability/test_faults.py",  # one chain of six real runs on a copy of sample_run: killed, SIGTERMed, faulted
     "reliability/test_determinism.py",  # the out_of_order chain: three runs (two through the CLI)
     "orchestration/test_dagster_services.py",  # daemon and webserver, a backfill run, two queued runs
     "quality/test_end_to_end_quality.py",  # two real runs (one stops before dbt)

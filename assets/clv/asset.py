@@ -22,6 +22,7 @@ from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
 from assets.core.engines import open_layers
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 from assets.core.sql import sql_literal
 
 INPUTS_KEY = dg.AssetKey(["intermediate", "int_clv_inputs"])
@@ -120,6 +121,7 @@ def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
     ],
     pool=WAREHOUSE_WRITER_POOL,
 )
+@transient_retries
 def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
     started = time.monotonic()
     predictions, fits = fit_warehouse(paths)

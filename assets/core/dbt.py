@@ -20,6 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.core.build_plan import LAYERS, BuildPlan
+from assets.core.retries import Transient, names_transient
 from assets.core.settings import Settings, load_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -124,22 +125,18 @@ def require_manifest() -> Path:
 # of the second step before it is built. dagster-dbt reads this variable when it selects a subset.
 INDIRECT_SELECTION = {"DBT_INDIRECT_SELECTION": "buildable"}
 
-# What DuckDB says when another process holds the warehouse: the only dbt failure worth retrying.
-WAREHOUSE_LOCKED = "Could not set lock on file"
-
-
 def target_args(target: str) -> list[str]:
     """The profile output dbt runs with (dbt_project/profiles.yml: duckdb or spark)."""
     return ["--target", target]
 
 
 def failed_build(err: DagsterDbtCliRuntimeError) -> Exception:
-    """A failed `dbt build` as the retry policy should see it.
+    """A failed `dbt build` as the step should raise it.
 
-    A locked warehouse is transient (the jobs' TRANSIENT_RETRY waits it out); anything else (a model
-    error, a failing blocking test, a missing FX rate, memory) fails the same way on every try, so
-    it fails the step at once instead of three retries and two minutes later.
+    A locked warehouse (or a full disk) is transient: the step's `transient_retries`
+    (assets/core/retries.py) waits it out. Anything else (a model error, a failing blocking test, a
+    missing FX rate, memory) fails the same way on every try, so it fails the step.
     """
-    if WAREHOUSE_LOCKED in str(err):
-        return err
-    return dg.Failure(description=str(err), allow_retries=False)
+    if names_transient(str(err)):
+        return Transient(str(err))
+    return dg.Failure(description=str(err))

@@ -26,6 +26,7 @@ from assets.core.build_plan import FULL_REFRESH_TAG
 from assets.core.contract import Entity, entities
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 
 from . import audit
 from .landing_scan import FolderRefusal, scan_landing
@@ -123,8 +124,6 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
             description=(f"{ent.system}/{ent.name}: {len(refused)} refusal(s); {loaded} batch(es) "
                          "loaded.\n" + "\n".join(f"- {m}" for m in refused)),
             metadata=metadata,
-            # A refused batch is bad input, not a transient fault: retrying cannot fix it.
-            allow_retries=False,
         )
     return dg.MaterializeResult(metadata=metadata)
 
@@ -147,6 +146,7 @@ def _build(ent: Entity, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
         pool=WAREHOUSE_WRITER_POOL,
         metadata={"dagster/table_name": f"raw.{ent.table}", "dagster/column_schema": _column_schema(ent)},
     )
+    @transient_retries  # a refused batch is bad input: it fails at once
     def _asset(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
         return ingest(context, paths, ent)
 

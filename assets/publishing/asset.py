@@ -8,7 +8,8 @@ import dagster as dg
 from assets.core.checks import stops_the_run
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
-from assets.publishing.copy import MART_KEYS, PUBLISHED_DUCKDB, PublishError, WarehouseBusy, publish_version
+from assets.core.retries import is_transient, transient_retries
+from assets.publishing.copy import MART_KEYS, PUBLISHED_DUCKDB, PublishError, publish_version
 
 
 @dataclass
@@ -68,13 +69,13 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
         # It reads the warehouse file, which a writer holds exclusively: same pool as the writers.
         pool=WAREHOUSE_WRITER_POOL,
     )
+    @transient_retries  # a warehouse busy with a writer, a full disk
     def published_marts(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
         outcome = run_outcome(context.instance, context.run.run_id)
         if outcome.problems:
             raise dg.Failure(
                 "not publishing: this run is not fully successful; the last good copy stays",
                 metadata={"problems": dg.MetadataValue.json(outcome.problems)},
-                allow_retries=False,  # the jobs retry failing steps; this one would only fail again
             )
         try:
             pub = publish_version(
@@ -82,9 +83,10 @@ def build_published_marts(dbt_models: dg.AssetsDefinition | Sequence[dg.AssetKey
                 dbt_target=paths.target,
             )
         except PublishError as exc:
-            # A missing mart or a non-link in place of <out>/published: retrying cannot help; a
-            # warehouse locked by another process may be free on the next try.
-            raise dg.Failure(str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from exc
+            if is_transient(exc):  # a warehouse locked by another process may be free on the next try
+                raise
+            # A missing mart or a non-link in place of <out>/published: retrying cannot help.
+            raise dg.Failure(str(exc)) from exc
         context.log.info(f"published {len(pub.rows)} tables to {paths.published} -> {pub.version.name} "
                          f"({pub.manifest['plan']})")
         if pub.outside_plan:  # the copy is right; the build plan missed a change (docs/incremental.md)

@@ -43,6 +43,7 @@ from typing import Any
 import duckdb
 
 from assets.core.engines import attach_layers
+from assets.core.retries import Transient
 from assets.core.sql import sql_ident, sql_literal
 from assets.descriptions import TableDescription, load_table_descriptions
 from assets.publishing.months import (
@@ -89,7 +90,7 @@ class PublishError(RuntimeError):
     """The warehouse cannot be published as it is; the message says why. The last good copy stays."""
 
 
-class WarehouseBusy(PublishError):
+class WarehouseBusy(PublishError, Transient):
     """The warehouse cannot be opened read-only (another process writes it); worth retrying."""
 
 

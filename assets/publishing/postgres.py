@@ -46,6 +46,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
 from assets.core.resources import FROM_ENV, StrataPaths
+from assets.core.retries import retry_later
 from assets.core.sql import sql_ident, sql_literal
 from assets.publishing.months import MONTH_COLUMN
 from assets.publishing.reader import PublishedCopy, open_published
@@ -711,8 +712,10 @@ def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
     try:
         result = publish_postgres(copy, target, log=lambda m: context.log.info(target.scrub(m)))
     except PostgresPublishError as exc:
-        # The jobs retry failing steps: only where another try can succeed.
-        raise dg.Failure(target.scrub(str(exc)), allow_retries=exc.transient) from None
+        # Retried only where another try can succeed; from None: the cause may hold the URL.
+        if exc.transient:
+            raise retry_later(context, target.scrub(str(exc))) from None
+        raise dg.Failure(target.scrub(str(exc))) from None
     yield dg.MaterializeResult(
         metadata={
             "target": target.display,

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.core.resources import StrataPaths
+from assets.core.retries import transient_retries
 from assets.publishing import open_published
 from assets.report import clv as clv_section
 from assets.report.build import REPORT_DIR, build_report
@@ -20,6 +21,7 @@ from assets.report.reconciliation import reconciliation_markdown
     owners=["team:data-engineering"],
     kinds={"html", "python"},
 )
+@transient_retries
 def segment_report(context: dg.AssetExecutionContext, paths: StrataPaths) -> dg.MaterializeResult:
     settings = paths.settings()
     copy = open_published(paths.out)

@@ -17,7 +17,7 @@ from assets.core.contract import entities
 from assets.core.partitions import month_partitions
 from assets.core.settings import load_settings
 from orchestration.dagster_instances import LOCAL_CONFIG, install
-from orchestration.jobs import ALL_JOBS, TRANSIENT_RETRY, WAREHOUSE_TAG_KEY
+from orchestration.jobs import ALL_JOBS, WAREHOUSE_TAG_KEY
 from tests.orchestration.helpers import build_defs, local_instance, step_retry_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +80,9 @@ def test_every_job_schedule_and_sensor_resolves(defs):
 
 def test_every_warehouse_step_is_in_the_one_writer_pool_and_retried(defs):
     """Ingestion, dbt, the publisher and the docs site (dbt's catalog) open warehouse.duckdb; the other
-    publishing assets read the published copy."""
+    publishing assets read the published copy. Retried: a step retries its transient failures itself
+    (assets/core/retries.py, tests/orchestration/test_retries_and_alerts.py); no step has a retry
+    policy, which would turn an interrupt into a retry."""
     job = defs.resolve_job_def("nightly_refresh")
     warehouse_steps = {f"{s}__{e}" for s, e in entities()} | {"dbt_models", "published_marts", "dbt_docs"}
     nodes = {node.name: node for node in job.graph.node_defs}
@@ -91,7 +93,7 @@ def test_every_warehouse_step_is_in_the_one_writer_pool_and_retried(defs):
     # One way to declare the pool: `pool=`, never the legacy concurrency-key tag.
     assert not [n for n in nodes if "dagster/concurrency_key" in nodes[n].tags]
     for name in job.graph.node_dict:  # every step
-        assert step_retry_policy(job, name) == TRANSIENT_RETRY, name
+        assert step_retry_policy(job, name) is None, name
 
 
 def test_ingestion_backfills_are_single_runs(defs):

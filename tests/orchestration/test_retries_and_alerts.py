@@ -1,22 +1,31 @@
-"""Transient failures are retried with backoff; failed runs raise a clear alert (log and webhook)."""
+"""Transient failures are retried with backoff, an interrupt ends the run; failed runs raise a clear
+alert (log and webhook)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
+import signal
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
+import duckdb
 import pytest
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from assets.core.dbt import failed_build
 from assets.core.engines import environment
 from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
+from assets.core.retries import FIRST_DELAY_SECONDS, MAX_RETRIES, is_transient, retry_delay
 from orchestration.alerts import WEBHOOK_ENV, post_alert
 from orchestration.generator.landing import write_batch
-from orchestration.jobs import TRANSIENT_RETRY
+from orchestration.jobs import strata_job
+from orchestration.runner import was_interrupted
 from tests.orchestration.helpers import (
     WarehouseLock,
     build_defs,
@@ -44,7 +53,8 @@ def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
     defs, paths, instance = one_batch_setup(tmp_path)
     job = defs.resolve_job_def("rerun_month")
     for step in ("erp__fx_rates", "dbt_models", "published_marts"):  # ingestion, dbt, publishing
-        assert step_retry_policy(job, step) == TRANSIENT_RETRY
+        # no policy: the step asks for its retry itself (assets/core/retries.py), an interrupt is no retry
+        assert step_retry_policy(job, step) is None
     with WarehouseLock(paths.warehouse, seconds=4) as lock:
         started = time.monotonic()
         result = job.execute_in_process(instance=instance, partition_key="2026-10", asset_selection=[FX],
@@ -57,8 +67,61 @@ def test_a_locked_warehouse_is_retried_with_backoff_then_succeeds(tmp_path):
     assert kinds[-1] == dg.DagsterEventType.STEP_SUCCESS
     retry = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY)
     assert "Could not set lock" in str(retry.event_specific_data.error.to_string())
-    assert elapsed >= TRANSIENT_RETRY.delay  # waited (backoff) before trying again
+    assert elapsed >= FIRST_DELAY_SECONDS  # waited (backoff) before trying again
+    retries = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert [e.event_specific_data.seconds_to_wait for e in retries] == [10]  # the first of 10, 30, 70 s
     assert instance.get_latest_materialization_event(FX) is not None
+
+
+def test_the_retry_schedule_and_what_is_transient(tmp_path):
+    """One rule for every step: 3 retries, 10 s, 30 s and 70 s after each failure; transient is a
+    locked warehouse (in a DuckDB error, or in dbt's), a full disk; a data error is not."""
+    assert (MAX_RETRIES, [retry_delay(n) for n in range(MAX_RETRIES)]) == (3, [10, 30, 70])
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    with WarehouseLock(warehouse, seconds=60), pytest.raises(duckdb.IOException) as locked:
+        duckdb.connect(str(warehouse))
+    assert is_transient(locked.value)
+    assert is_transient(RuntimeError("publishing failed")) is False
+    assert is_transient(OSError(errno.ENOSPC, "No space left on device"))
+    full = duckdb.IOException('Could not write file "/x/part-0.parquet": No space left on device')
+    assert is_transient(full)
+    try:  # the cause of a wrapped error counts
+        try:
+            raise full
+        except duckdb.IOException as exc:
+            raise ValueError("publication failed") from exc
+    except ValueError as wrapped:
+        assert is_transient(wrapped)
+    assert is_transient(dg.Failure("Could not set lock on file")) is False  # a decision already made
+    dbt_locked = DagsterDbtCliRuntimeError(f"dbt build failed: IO Error: {locked.value}")
+    assert is_transient(failed_build(dbt_locked))  # retried by the step
+    dbt_failed = failed_build(DagsterDbtCliRuntimeError("dbt build failed: int_fx_missing_rates"))
+    assert isinstance(dbt_failed, dg.Failure)  # fails the step at once
+
+
+def test_an_interrupt_ends_the_run_instead_of_being_retried():
+    """Dagster turns an interrupt into a retry when a step has a retry policy: SIGINT (or SIGTERM,
+    which Dagster treats alike) would then be waited out and the run would go on. A strata job's
+    step fails at once, the run fails, and the runner sees why."""
+    attempts = []
+
+    @dg.asset
+    def long_step(context):
+        attempts.append(context.retry_number)
+        os.kill(os.getpid(), signal.SIGINT)  # as `kill -INT <pid>` from outside
+        time.sleep(30)  # interrupted here
+
+    job = dg.Definitions(assets=[long_step], jobs=[strata_job("interrupted", "a test job")]).resolve_job_def(
+        "interrupted")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    assert attempts == [0]
+    kinds = [e.event_type for e in result.all_events if e.step_key == "long_step"]
+    assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in kinds
+    assert kinds[-1] == dg.DagsterEventType.STEP_FAILURE
+    assert was_interrupted(result)
+    assert result.dagster_run.status == dg.DagsterRunStatus.FAILURE
 
 
 def test_a_failing_dbt_build_fails_at_once_without_retries(tmp_path):
