@@ -66,13 +66,19 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def retries_left(context) -> bool:
+    """Whether this step may still be tried again."""
+    return context.retry_number < MAX_RETRIES
+
+
 def retry_later(context, reason: BaseException | str) -> dg.RetryRequested:
     """The retry request for a transient failure of this step, on the schedule above; `reason` is
-    logged (pass a scrubbed text where the error may hold a secret). Raise it `from` the cause, so
-    the step's event shows what failed (after the last retry Dagster fails the step with it)."""
+    logged (pass a scrubbed text where the error may hold a secret). Raise it `from` the cause.
+    Only while `retries_left`: after the last retry the step must fail with its cause, or Dagster's
+    failure would say only "Exceeded max_retries"."""
     n = context.retry_number
-    then = f"retry {n + 1} of {MAX_RETRIES} in {retry_delay(n)} s" if n < MAX_RETRIES else "no retry left"
-    context.log.warning(f"transient failure, {then}: {str(reason).strip()[:500]}")
+    context.log.warning(f"transient failure, retry {n + 1} of {MAX_RETRIES} in {retry_delay(n)} s: "
+                        f"{str(reason).strip()[:500]}")
     return dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=retry_delay(n))
 
 
@@ -104,6 +110,6 @@ def _retrying(context) -> Iterator[None]:
     except dg.RetryRequested:
         raise
     except Exception as exc:
-        if is_transient(exc):
+        if is_transient(exc) and retries_left(context):
             raise retry_later(context, exc) from exc
-        raise
+        raise  # not transient, or no retry left: the step fails with its cause

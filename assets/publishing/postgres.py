@@ -46,7 +46,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
 from assets.core.resources import FROM_ENV, StrataPaths
-from assets.core.retries import retry_later
+from assets.core.retries import retries_left, retry_later
 from assets.core.sql import sql_ident, sql_literal
 from assets.publishing.months import MONTH_COLUMN
 from assets.publishing.reader import PublishedCopy, open_published
@@ -713,7 +713,7 @@ def postgres_marts(context: dg.AssetExecutionContext, paths: StrataPaths):
         result = publish_postgres(copy, target, log=lambda m: context.log.info(target.scrub(m)))
     except PostgresPublishError as exc:
         # Retried only where another try can succeed; from None: the cause may hold the URL.
-        if exc.transient:
+        if exc.transient and retries_left(context):
             raise retry_later(context, target.scrub(str(exc))) from None
         raise dg.Failure(target.scrub(str(exc))) from None
     yield dg.MaterializeResult(

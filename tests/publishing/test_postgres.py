@@ -13,6 +13,7 @@ import pytest
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
+import assets.core.retries
 from assets.core.resources import StrataPaths, paths_from_env
 from assets.publishing import MART_KEYS, open_published, publish, sql_literal
 from assets.publishing.postgres import (
@@ -472,6 +473,9 @@ def test_the_asset_publishes_and_never_shows_the_password(pg_database, published
 def test_a_connection_failure_never_shows_the_password(pg_database, published, monkeypatch):
     bad = _with_password(pg_database.url, port="1")  # nothing listens on port 1
     monkeypatch.setenv(ENV_URL, bad)
+    # No retry (an unreachable server is retried 10, 30 and 70 s later: tests/orchestration/
+    # test_retries_and_alerts.py): the failure itself, as the last try leaves it, is what is checked.
+    monkeypatch.setattr(assets.core.retries, "MAX_RETRIES", 0)
     result = _run_asset(published.version.parent.parent)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
