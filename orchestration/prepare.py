@@ -25,16 +25,14 @@ def prepare_dbt(
     (`ensure_run_parsed`).
     """
     from assets.core.dbt import dbt_project
-    from assets.core.engines import dbt_env, dbt_target_dir, resolve_target
+    from assets.core.engines import resolve_target
 
     settings = load_settings(settings_file)
     target = resolve_target()
     files = project_files(Path(dbt_project().project_dir))
     parsed = ensure_parsed(target, settings, force=force, files=files)
     if warehouse is not None:
-        env = dbt_env(target, warehouse, warehouse.parent, settings.warehouse)
-        run_folder = dbt_target_dir(warehouse.parent)
-        parsed = ensure_parsed(target, settings, run_folder, env, force, files) or parsed
+        parsed = ensure_run_parsed(target, warehouse, warehouse.parent, settings, force, files) or parsed
     return parsed
 
 

@@ -65,13 +65,14 @@ def ensure_parsed(target: str, settings, into: Path | None = None, env: Mapping[
     return True
 
 
-def ensure_run_parsed(target: str, warehouse: Path, out: Path, settings, files: bytes | None = None) -> bool:
+def ensure_run_parsed(target: str, warehouse: Path, out: Path, settings, force: bool = False,
+                      files: bytes | None = None) -> bool:
     """The saved parse of the dbt calls into `out` (its dbt target folder), made with the profile
     environment of its `dbt build`; True if it parsed."""
     from assets.core.engines import dbt_env, dbt_target_dir
 
     return ensure_parsed(target, settings, dbt_target_dir(out),
-                         dbt_env(target, warehouse, out, settings.warehouse), files=files)
+                         dbt_env(target, warehouse, out, settings.warehouse), force, files)
 
 
 def project_files(project_dir: Path) -> bytes:
