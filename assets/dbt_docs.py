@@ -19,7 +19,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from assets.core.dbt import failed_build, require_manifest, vars_arg
+from assets.core.dbt import failed_build, require_manifest, stopped_on_exit, vars_arg
 from assets.core.engines import dbt_env, environment
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
@@ -111,8 +111,10 @@ def dbt_docs(
     shutil.copyfile(manifest, built / "manifest.json")
     try:
         try:
-            with environment(dbt_env(target, paths.warehouse, paths.out, settings.warehouse)):
-                dbt.cli(docs_args(target, vars_), raise_on_error=True, target_path=built).wait()
+            with (environment(dbt_env(target, paths.warehouse, paths.out, settings.warehouse)),
+                  stopped_on_exit(dbt.cli(docs_args(target, vars_), raise_on_error=True,
+                                          target_path=built)) as invocation):
+                invocation.wait()
         except DagsterDbtCliRuntimeError as err:
             raise failed_build(err) from err  # retried when transient (a locked warehouse)
         page = install_site(built, docs)

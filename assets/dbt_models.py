@@ -27,6 +27,7 @@ from assets.core.dbt import (
     failed_build,
     plan_env,
     require_manifest,
+    stopped_on_exit,
     target_args,
 )
 from assets.core.dbt_parse import ensure_run_parsed
@@ -75,7 +76,8 @@ def dbt_models() -> dg.AssetsDefinition:
         with environment(env):
             try:
                 args = [*build_args(settings, plan), *target_args(target)]
-                yield from dbt.cli(args, context=context).stream()
+                with stopped_on_exit(dbt.cli(args, context=context)) as invocation:
+                    yield from invocation.stream()
             except DagsterDbtCliRuntimeError as err:
                 raise failed_build(err) from err
         if plan is not None:

@@ -133,7 +133,12 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                 asset_selection=INGESTION_KEYS if loads_only else None,
             )
         report.success = report.success and result.success
-        report.interrupted = report.interrupted or was_interrupted(result)
+        if was_interrupted(result):
+            report.interrupted = True
+            # a step interrupted outside dbt's output reader never stops its dbt (assets/core/dbt.py)
+            from assets.core.dbt import stop_running_dbt
+
+            stop_running_dbt()
         report.check_failures += failed_checks(result)
         for event in result.all_events:
             if event.is_step_failure:

@@ -6,17 +6,21 @@ by parsing at import. The CLI arguments are small pure functions so tests can ch
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.core.build_plan import LAYERS, BuildPlan
@@ -140,3 +144,49 @@ def failed_build(err: DagsterDbtCliRuntimeError) -> Exception:
     if names_transient(str(err)):
         return Transient(str(err))
     return dg.Failure(description=str(err))
+
+
+# The dbt processes of this process's steps that may still run (each removed once it has ended).
+_RUNNING: set[subprocess.Popen] = set()
+
+
+@contextmanager
+def stopped_on_exit(invocation: DbtCliInvocation) -> Iterator[DbtCliInvocation]:
+    """Run the body with `invocation`'s dbt process registered, and make sure it has ended after.
+
+    dagster-dbt stops dbt (SIGINT, then waits) only when Dagster's interrupt is raised inside its
+    stdout reader. Dagster raises it wherever the step happens to be: often while it stores an event
+    the step yielded, outside that reader. Then the step's generator is never resumed and dbt, a
+    child process, would go on writing the warehouse after the run has failed, even after this
+    process has exited. Ending the body, `stop_running_dbt` or this process's exit stops it instead.
+    """
+    atexit.unregister(stop_running_dbt)  # registered once: a run worker (daemon, UI) exits after
+    atexit.register(stop_running_dbt)  # its interrupted run without resuming the step
+    _RUNNING.add(invocation.process)
+    try:
+        yield invocation
+    finally:
+        _stop(invocation.process, invocation.termination_timeout_seconds)
+
+
+def stop_running_dbt(timeout_seconds: float = 25.0) -> list[int]:
+    """Stop every dbt process a step of this process started and that still runs (after an
+    interrupted run, whose step generators may never be closed); the pids that had to be stopped."""
+    stopped = [p.pid for p in list(_RUNNING) if p.poll() is None]
+    for process in list(_RUNNING):
+        _stop(process, timeout_seconds)
+    return stopped
+
+
+def _stop(process: subprocess.Popen, timeout_seconds: float) -> None:
+    """SIGINT (dbt cancels its queries and exits), then SIGKILL if it has not ended in time."""
+    try:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=timeout_seconds)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    finally:
+        _RUNNING.discard(process)

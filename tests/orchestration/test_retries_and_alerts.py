@@ -9,16 +9,19 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
 import pytest
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from assets.core.dbt import failed_build
+from assets.core.dbt import failed_build, stop_running_dbt, stopped_on_exit
 from assets.core.engines import environment
 from assets.core.resources import FROM_ENV, StrataPaths, paths_from_env
 from assets.core.retries import FIRST_DELAY_SECONDS, MAX_RETRIES, is_transient, retry_delay
@@ -122,6 +125,47 @@ def test_an_interrupt_ends_the_run_instead_of_being_retried():
     assert kinds[-1] == dg.DagsterEventType.STEP_FAILURE
     assert was_interrupted(result)
     assert result.dagster_run.status == dg.DagsterRunStatus.FAILURE
+
+
+def _dbt_like_step(started: list):
+    """A dbt step as dbt_models streams it: a child process that runs until it is told to stop, its
+    output yielded event by event (here: one event, then waiting for more)."""
+    # SIGINT ends it with a message, as dbt cancels its queries and exits
+    child = subprocess.Popen([sys.executable, "-c", "import time\ntry:\n time.sleep(60)\n"
+                              "except KeyboardInterrupt:\n raise SystemExit(130)"])
+    started.append(child)
+    with stopped_on_exit(SimpleNamespace(process=child, termination_timeout_seconds=10)):
+        yield "an event"
+        child.wait()
+
+
+def test_dbt_is_stopped_when_its_step_is_abandoned_mid_stream():
+    """Dagster may raise its interrupt while it stores an event the step yielded, outside dagster-dbt's
+    reader: the step's generator is then never resumed nor closed. The runner's stop_running_dbt
+    (and this process's exit) must still end dbt."""
+    started = []
+    step = _dbt_like_step(started)
+    assert next(step) == "an event"  # suspended mid-stream, as Dagster leaves it
+    child = started[0]
+    time.sleep(0.5)  # its interpreter is up and sleeping
+    assert child.poll() is None
+    assert stop_running_dbt() == [child.pid]
+    assert child.returncode == 130  # asked to stop (SIGINT), not killed
+    assert stop_running_dbt() == []  # nothing left to stop
+
+
+def test_dbt_is_stopped_when_its_step_is_closed_and_left_alone_when_it_ended():
+    started = []
+    step = _dbt_like_step(started)
+    next(step)
+    time.sleep(0.5)
+    step.close()  # a step whose generator is closed (GeneratorExit at its yield)
+    assert started[0].returncode == 130
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    with stopped_on_exit(SimpleNamespace(process=finished, termination_timeout_seconds=10)):
+        pass
+    assert finished.returncode == 0 and stop_running_dbt() == []
 
 
 def test_a_failing_dbt_build_fails_at_once_without_retries(tmp_path):
