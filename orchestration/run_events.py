@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 PHASES = ("ingestion", "checks", "dbt", "publishing")
+
+# How Dagster records an interrupted step or run (SIGINT, or SIGTERM, which it treats alike): the
+# error's class. The step is not retried (the jobs have no retry policy: assets/core/retries.py).
+INTERRUPTS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 POLL_SECONDS = 0.3
 RECORDS_PER_READ = 1000
 DONE = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_SKIPPED}
@@ -72,7 +76,10 @@ class RunProgress:
             if event.event_type == dg.DagsterEventType.STEP_FAILURE:
                 phase.failed += 1
                 error = event.step_failure_data.error
-                message = (error.message.strip().splitlines() or ["failed"])[0] if error else "failed"
+                if error is not None and error.cls_name in INTERRUPTS:
+                    message = "interrupted"
+                else:
+                    message = (error.message.strip().splitlines() or ["failed"])[0] if error else "failed"
                 self.failures.append(f"{entry.step_key}: {message}")
             if phase.complete:
                 phase.finished_at = time.monotonic()

@@ -27,9 +27,6 @@ from quality.summary import FailedChecks, failed_checks
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
-# How Dagster records an interrupted step or run (SIGINT, or SIGTERM, which it treats alike): the
-# error's class. The step is not retried (the jobs have no retry policy: assets/core/retries.py).
-INTERRUPTS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 
 __all__ = ["PREPARED_STAMP", "MaterializeError", "RunReport", "materialize", "open_instance", "prepare_dbt"]
 
@@ -157,6 +154,8 @@ def was_interrupted(result) -> bool:
     """Whether an interrupt ended the run: a step or the run failed with Dagster's interrupt error.
     (execute_in_process does not raise it: it records the step's failure and the run's, and returns.)"""
     import dagster as dg
+
+    from orchestration.run_events import INTERRUPTS
 
     for event in result.all_events:
         if event.is_step_failure:

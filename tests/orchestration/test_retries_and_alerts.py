@@ -28,6 +28,7 @@ from assets.core.retries import FIRST_DELAY_SECONDS, MAX_RETRIES, is_transient, 
 from orchestration.alerts import WEBHOOK_ENV, post_alert
 from orchestration.generator.landing import write_batch
 from orchestration.jobs import strata_job
+from orchestration.run_events import Phase, RunProgress
 from orchestration.runner import was_interrupted
 from tests.orchestration.helpers import (
     WarehouseLock,
@@ -117,7 +118,8 @@ def test_an_interrupt_ends_the_run_instead_of_being_retried():
 
     job = dg.Definitions(assets=[long_step], jobs=[strata_job("interrupted", "a test job")]).resolve_job_def(
         "interrupted")
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
     assert attempts == [0]
     kinds = [e.event_type for e in result.all_events if e.step_key == "long_step"]
@@ -125,6 +127,12 @@ def test_an_interrupt_ends_the_run_instead_of_being_retried():
     assert kinds[-1] == dg.DagsterEventType.STEP_FAILURE
     assert was_interrupted(result)
     assert result.dagster_run.status == dg.DagsterRunStatus.FAILURE
+    # the progress view names it for what it is, not by Dagster's error class
+    progress = RunProgress(run_id=result.run_id, months=[], phases={"checks": Phase("checks", None)},
+                           step_phase={})
+    for entry in instance.all_logs(result.run_id):
+        progress.apply(entry)
+    assert progress.failures == ["long_step: interrupted"]
 
 
 def _dbt_like_step(started: list):
