@@ -81,13 +81,6 @@ LONGEST_FIRST = (
 )
 
 
-def pytest_xdist_auto_num_workers(config) -> int:
-    """`-n auto` (pyproject) starts one worker more than this process may use cores: the long modules
-    spend much of their time waiting (retry back-offs, a killed run's successor, the Dagster
-    daemon's ticks, a browser), and the extra worker runs other modules in those waits."""
-    return len(os.sched_getaffinity(0)) + 1
-
-
 def pytest_collection_modifyitems(config, items) -> None:
     tests = Path(__file__).resolve().parent
     rank = {tests / name: i for i, name in enumerate(LONGEST_FIRST)}
