@@ -141,11 +141,6 @@ def scenario_vars(plan: ScenarioPlan, dbt_vars: Mapping[str, Any]) -> dict[str, 
     return {**dbt_vars, "strata_schema_prefix": plan.prefix}
 
 
-def state_parse_args(production_vars: Mapping[str, Any], state_dir: str) -> list[str]:
-    """`dbt parse` of production's project and vars: the manifest the scenario defers to."""
-    return ["parse", "--quiet", "--vars", _json(production_vars), "--target-path", state_dir]
-
-
 def build_args(plan: ScenarioPlan, dbt_vars: Mapping[str, Any], state_dir: str, target_dir: str) -> list[str]:
     """The scenario's `dbt build`: the roots and their descendants, every other ref from production.
 

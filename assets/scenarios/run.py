@@ -17,7 +17,6 @@ the `warehouse_writer` pool, so a scenario waits for production runs and they wa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -26,13 +25,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from assets.core.dbt import DBT_PROJECT_DIR
+from assets.core.dbt_parse import ensure_parsed
 from assets.core.engines import dbt_env, resolve_target
 from assets.core.settings import Segmentation, Settings, load_settings
 from assets.scenarios.plan import (
@@ -42,7 +41,6 @@ from assets.scenarios.plan import (
     check_name,
     plan_scenario,
     scenario_schemas,
-    state_parse_args,
 )
 
 if TYPE_CHECKING:  # psycopg is imported only when a scenario is published to PostgreSQL
@@ -53,7 +51,6 @@ WORK_DIR = ".work"
 VERSIONS_DIR = ".versions"
 SCENARIO_MANIFEST = "_scenario.json"
 SCENARIO_CONFIG = "scenario.yml"
-STATE_STAMP = "strata_state_fingerprint"
 TABLES = ("scenario_customers", "scenario_migrations", "scenario_segments")
 TABLE_KEYS = {
     "scenario_customers": ("scenario", "month", "customer_no"),
@@ -180,33 +177,18 @@ def _dbt(
 def production_manifest(warehouse: Path, production: Settings, state_dir: Path) -> dict[str, Any]:
     """Parse the dbt project with production's vars and warehouse: the relations to defer to.
 
-    The parse (~15 s, most of it dbt starting) is skipped while its inputs are unchanged: the
-    project's files, dbt's version, production's vars and the warehouse path (STATE_STAMP).
+    The parse (~15 s, most of it dbt starting) is made again only when its inputs changed: the
+    project's files, dbt's version, production's vars or the warehouse (assets/core/dbt_parse.py).
     """
-    args = state_parse_args(production.dbt_vars(), str(state_dir))
-    fingerprint = _state_fingerprint(args, warehouse)
-    stamp, manifest_file = state_dir / STATE_STAMP, state_dir / "manifest.json"
-    if not (manifest_file.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == fingerprint):
-        state_dir.mkdir(parents=True, exist_ok=True)
-        result = _dbt(args, warehouse, production, state_dir / "logs")
-        if result.returncode != 0:
-            raise ScenarioError(
-                f"dbt could not parse the project with production's configuration:\n"
-                f"{(result.stdout + result.stderr)[-4000:]}"
-            )
-        stamp.write_text(fingerprint, encoding="utf-8")
-    return json.loads(manifest_file.read_text(encoding="utf-8"))
+    from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-
-def _state_fingerprint(args: list[str], warehouse: Path) -> str:
-    digest = hashlib.sha256(
-        json.dumps([args, str(warehouse), version("dbt-core"), version("dbt-duckdb")]).encode()
-    )
-    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
-        rel = path.relative_to(DBT_PROJECT_DIR)
-        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    try:
+        ensure_parsed("duckdb", production, into=state_dir,
+                      env=dbt_env("duckdb", warehouse, warehouse.parent, production.warehouse))
+    except DagsterDbtCliRuntimeError as err:
+        raise ScenarioError(
+            f"dbt could not parse the project with production's configuration:\n{err}") from err
+    return json.loads((state_dir / "manifest.json").read_text(encoding="utf-8"))
 
 
 def descendants(manifest: dict[str, Any], roots: list[str]) -> list[str]:
