@@ -146,8 +146,9 @@ def failed_build(err: DagsterDbtCliRuntimeError) -> Exception:
     return dg.Failure(description=str(err))
 
 
-# The dbt processes of this process's steps that may still run (each removed once it has ended).
-_RUNNING: set[subprocess.Popen] = set()
+# The dbt processes of this process's steps that may still run, each with the time it is given to
+# stop after SIGINT (its invocation's); removed once it has ended.
+_RUNNING: dict[subprocess.Popen, float] = {}
 
 
 @contextmanager
@@ -162,31 +163,31 @@ def stopped_on_exit(invocation: DbtCliInvocation) -> Iterator[DbtCliInvocation]:
     """
     atexit.unregister(stop_running_dbt)  # registered once: a run worker (daemon, UI) exits after
     atexit.register(stop_running_dbt)  # its interrupted run without resuming the step
-    _RUNNING.add(invocation.process)
+    _RUNNING[invocation.process] = invocation.termination_timeout_seconds
     try:
         yield invocation
     finally:
-        _stop(invocation.process, invocation.termination_timeout_seconds)
+        _stop(invocation.process)
 
 
-def stop_running_dbt(timeout_seconds: float = 25.0) -> list[int]:
+def stop_running_dbt() -> list[int]:
     """Stop every dbt process a step of this process started and that still runs (after an
     interrupted run, whose step generators may never be closed); the pids that had to be stopped."""
-    stopped = [p.pid for p in list(_RUNNING) if p.poll() is None]
+    stopped = [p.pid for p in _RUNNING if p.poll() is None]
     for process in list(_RUNNING):
-        _stop(process, timeout_seconds)
+        _stop(process)
     return stopped
 
 
-def _stop(process: subprocess.Popen, timeout_seconds: float) -> None:
+def _stop(process: subprocess.Popen) -> None:
     """SIGINT (dbt cancels its queries and exits), then SIGKILL if it has not ended in time."""
     try:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=timeout_seconds)
+                process.wait(timeout=_RUNNING.get(process, 0))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
     finally:
-        _RUNNING.discard(process)
+        _RUNNING.pop(process, None)

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from assets.core import dbt_executable
 from assets.core.dbt import DBT_PROJECT_DIR
 from assets.core.dbt_parse import ensure_parsed
 from assets.core.engines import dbt_env, resolve_target
@@ -153,14 +153,13 @@ def baseline_month(con: duckdb.DuckDBPyConnection, month: str | None, production
 def _dbt(
     args: list[str], warehouse: Path, production: Settings, log_dir: Path
 ) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).with_name("dbt")
     env = {
         **os.environ,
         **dbt_env("duckdb", warehouse, warehouse.parent, production.warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     cmd = [
-        str(dbt if dbt.exists() else "dbt"),
+        dbt_executable.path(),
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
