@@ -135,12 +135,26 @@ def test_an_interrupt_ends_the_run_instead_of_being_retried():
     assert progress.failures == ["long_step: interrupted"]
 
 
+_WAITS_FOR_SIGINT = """
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+print("ready", flush=True)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
 def _dbt_like_step(started: list):
     """A dbt step as dbt_models streams it: a child process that runs until it is told to stop, its
     output yielded event by event (here: one event, then waiting for more)."""
-    # SIGINT ends it with a message, as dbt cancels its queries and exits
-    child = subprocess.Popen([sys.executable, "-c", "import time\ntry:\n time.sleep(60)\n"
-                              "except KeyboardInterrupt:\n raise SystemExit(130)"])
+    # SIGINT ends it with a message, as dbt cancels its queries and exits. The child takes SIGINT
+    # whatever this worker process left it to inherit (an ignored or blocked SIGINT survives exec),
+    # and says when it is ready: what is tested is the stopping, not the start-up under load.
+    child = subprocess.Popen([sys.executable, "-c", _WAITS_FOR_SIGINT], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "ready\n"
     started.append(child)
     with stopped_on_exit(SimpleNamespace(process=child, termination_timeout_seconds=10)):
         yield "an event"
@@ -155,7 +169,6 @@ def test_dbt_is_stopped_when_its_step_is_abandoned_mid_stream():
     step = _dbt_like_step(started)
     assert next(step) == "an event"  # suspended mid-stream, as Dagster leaves it
     child = started[0]
-    time.sleep(0.5)  # its interpreter is up and sleeping
     assert child.poll() is None
     assert stop_running_dbt() == [child.pid]
     assert child.returncode == 130  # asked to stop (SIGINT), not killed
@@ -166,7 +179,6 @@ def test_dbt_is_stopped_when_its_step_is_closed_and_left_alone_when_it_ended():
     started = []
     step = _dbt_like_step(started)
     next(step)
-    time.sleep(0.5)
     step.close()  # a step whose generator is closed (GeneratorExit at its yield)
     assert started[0].returncode == 130
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
