@@ -21,6 +21,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.core.dbt import failed_build, require_manifest, stopped_on_exit, vars_arg
 from assets.core.engines import dbt_env, environment
+from assets.core.folder_cache import remove_entry
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
 from assets.core.retries import transient_retries
@@ -33,7 +34,6 @@ from assets.docs_cache import (
     key_parts,
     miss_reason,
     prune,
-    remove_entry,
     store_site,
 )
 

@@ -4,11 +4,16 @@ Two folders hold one:
 - the dbt project's `target/`: the manifest the Dagster definitions load (`strata prepare`, and the
   start of `strata materialize`);
 - each output folder's dbt target folder (`engines.dbt_target_dir`): the saved parse of that
-  folder's own dbt calls. dbt reuses a saved parse only when the profile (the warehouse's path) and
-  the vars are unchanged, so it is made once per output folder, with the environment of the
-  folder's `dbt build`, and reruns into that folder reuse it. The first dbt step of a run makes
-  sure of it (`ensure_run_parsed`); `strata materialize` starts it while the batches load, and the
-  step then only waits for what is left of it.
+  folder's own dbt calls, made with the environment of the folder's `dbt build`, which reruns into
+  that folder reuse. The first dbt step of a run makes sure of it (`ensure_run_parsed`);
+  `strata materialize` starts it while the batches load, and the step then only waits for what is
+  left of it.
+
+dbt reuses a saved parse only while the profile and the vars are unchanged. The profile names the
+warehouse by its file name, relative to the folder dbt runs in (`engines.dbt_env`,
+`dbt_executable`), so it is the same for every output folder, and so is the parse: each one made
+for an output folder is kept in `<project target>/parse_cache/<fingerprint>/`, and a new output
+folder with the same fingerprint copies it (milliseconds) instead of a full parse (about 10 CPU-s).
 
 A parse reruns when any file of dbt_project/ (models, macros, tests, seeds, dbt_project.yml,
 profiles.yml), dbt's version, the vars, the target or a STRATA_*/DBT_* variable of the environment
@@ -23,11 +28,22 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
 
+from assets.core import folder_cache
+from assets.core.dbt_executable import WORKDIR_ENV
+
 PREPARED_STAMP = "strata_prepared.json"
+# Where a parse is written and where dbt runs: not part of the profile, so not of the parse either.
+FOLDER_ENV = ("DBT_TARGET_PATH", "DBT_LOG_PATH", WORKDIR_ENV)
+# The output folders' parses, one per fingerprint, beside the prepared manifest: a new output folder
+# copies the one its fingerprint names instead of a full parse.
+PARSE_CACHE = "parse_cache"
+PARSE_CACHE_KEEP = 4  # entries kept; each is a few MB
+PARSE_FILES = ("manifest.json", "partial_parse.msgpack", "semantic_manifest.json")
 
 
 def ensure_parsed(target: str, settings, into: Path | None = None, env: Mapping[str, str] | None = None,
@@ -43,7 +59,8 @@ def ensure_parsed(target: str, settings, into: Path | None = None, env: Mapping[
     env = {**os.environ, **(env or {})}
     digest = hashlib.sha256(json.dumps({
         "args": args, "dbt": version("dbt-core"), "dbt-duckdb": version("dbt-duckdb"),
-        "env": sorted((k, v) for k, v in env.items() if k.startswith(("STRATA_", "DBT_"))),
+        "env": sorted((k, v) for k, v in env.items()
+                      if k.startswith(("STRATA_", "DBT_")) and k not in FOLDER_ENV),
     }, sort_keys=True).encode())
     digest.update(project_files(project_dir) if files is None else files)
     fingerprint = digest.hexdigest()
@@ -57,11 +74,35 @@ def ensure_parsed(target: str, settings, into: Path | None = None, env: Mapping[
 
     if not force and prepared():
         return False
+    shared = Path(project.manifest_path).parent / PARSE_CACHE if into is not None else None
     with _one_at_a_time(folder):
         if not force and prepared():  # another process or thread parsed exactly this while we waited
             return False
+        if shared is not None and not force and _copy_shared(shared / fingerprint, folder):
+            stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+            return False
         _parse(project_dir, args, folder, env)
         stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+    if shared is not None:
+        folder_cache.store(folder, shared, fingerprint, {"fingerprint": fingerprint}, PARSE_FILES)
+        folder_cache.prune(shared, PARSE_CACHE_KEEP)
+    return True
+
+
+def _copy_shared(entry: Path, folder: Path) -> bool:
+    """Copy the shared parse `entry` into `folder`; False when there is none (or it is damaged, or
+    another worker pruned it meanwhile): then the folder is parsed."""
+    if not entry.is_dir():
+        return False
+    if folder_cache.entry_problem(entry, required=PARSE_FILES[:2]) is not None:
+        folder_cache.remove_entry(entry)  # replaced by the parse made now
+        return False
+    try:
+        for name in PARSE_FILES:
+            if (entry / name).is_file():
+                shutil.copyfile(entry / name, folder / name)
+    except OSError:
+        return False
     return True
 
 

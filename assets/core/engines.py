@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.core.dbt_executable import WORKDIR_ENV as DBT_WORKDIR
 from assets.core.sql import sql_ident, sql_literal
 
 ENV_TARGET = "STRATA_DBT_TARGET"
@@ -100,11 +101,13 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
     profile's fallbacks only serve a dbt run by hand. DBT_TARGET_PATH is the output folder's own dbt
     target folder (`dbt_target_dir`), where dagster-dbt also looks for the saved parse to reuse.
     """
-    env = {"STRATA_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(dbt_target_dir(out))}
+    warehouse = Path(warehouse).absolute()
+    env = {"STRATA_WAREHOUSE": warehouse.name, DBT_WORKDIR: str(warehouse.parent),
+           "DBT_TARGET_PATH": str(dbt_target_dir(out))}
     if target == "duckdb" and duckdb_settings is not None:
         env["STRATA_DUCKDB_THREADS"] = str(duckdb_settings.threads or os.cpu_count() or 1)
         env["STRATA_DUCKDB_MEMORY_LIMIT"] = duckdb_settings.memory_limit or "80%"  # DuckDB's default
-        env["STRATA_DUCKDB_TEMP_DIRECTORY"] = duckdb_settings.temp_directory or f"{warehouse}.tmp"
+        env["STRATA_DUCKDB_TEMP_DIRECTORY"] = duckdb_settings.temp_directory or f"{warehouse.name}.tmp"
     if target == "spark":
         env["STRATA_RAW_PARQUET"] = str(raw_parquet_dir(out))
         env["STRATA_SPARK_WAREHOUSE"] = str(spark_warehouse_dir(out))

@@ -12,6 +12,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from assets.core import dbt_executable
 from assets.core.engines import (
     EngineError,
     attach_layers,
@@ -45,7 +46,10 @@ def test_dbt_env_never_carries_the_target(tmp_path):
     assert "STRATA_DBT_TARGET" not in env
     assert env["STRATA_RAW_PARQUET"] == str(tmp_path / "raw_parquet")
     assert env["STRATA_SPARK_WAREHOUSE"] == str(tmp_path / "spark_warehouse")
-    assert set(dbt_env("duckdb", tmp_path / "w", tmp_path)) == {"STRATA_WAREHOUSE", "DBT_TARGET_PATH"}
+    env = dbt_env("duckdb", tmp_path / "w.duckdb", tmp_path)
+    assert set(env) == {"STRATA_WAREHOUSE", "STRATA_DBT_WORKDIR", "DBT_TARGET_PATH"}
+    # the profile names the file only, dbt runs in its folder: one profile for every output folder
+    assert (env["STRATA_WAREHOUSE"], env["STRATA_DBT_WORKDIR"]) == ("w.duckdb", str(tmp_path))
 
 
 def test_every_output_folder_has_its_own_dbt_target_folder(tmp_path):
@@ -141,7 +145,6 @@ def test_dbt_opens_duckdb_with_the_warehouse_settings(tmp_path):
     # ("Cannot switch temporary directory after the current one has been used", a full run at L).
     import os
     import subprocess
-    import sys
 
     import yaml
 
@@ -151,18 +154,22 @@ def test_dbt_opens_duckdb_with_the_warehouse_settings(tmp_path):
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["strata"]["outputs"]["duckdb"]
     assert "settings" not in profile and "config_options" in profile
     warehouse = tmp_path / "warehouse.duckdb"
-    duckdb.connect(str(warehouse)).close()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE TABLE marker AS SELECT 42 AS x")
     tuned = Warehouse(threads=1, memory_limit="256MB", temp_directory=str(tmp_path / "spill"))
     env = {**os.environ, **dbt_env("duckdb", warehouse, tmp_path, tuned)}
     sql = ("select current_setting('threads') as t, current_setting('memory_limit') as m, "
-           "current_setting('temp_directory') as d, current_setting('preserve_insertion_order') as o")
-    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+           "current_setting('temp_directory') as d, current_setting('preserve_insertion_order') as o, "
+           "(select x from marker) as w")
     result = subprocess.run(
-        [dbt, "show", "--inline", sql, "--output", "json", "--target", "duckdb", "--project-dir",
+        [dbt_executable.path(), "show", "--inline", sql, "--output", "json", "--target", "duckdb", "--project-dir",
          str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
          str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--vars",
          json.dumps({"strata": {}}), "--quiet"],
         env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     shown = json.loads(result.stdout[result.stdout.index("{"):])["show"][0]
-    assert shown == {"t": 1, "m": "244.1 MiB", "d": str(tmp_path / "spill"), "o": False}
+    # w: dbt opened this folder's warehouse (strata-dbt runs dbt in the warehouse's folder), and
+    # left no file in the project's folder, where dagster-dbt starts it
+    assert shown == {"t": 1, "m": "244.1 MiB", "d": str(tmp_path / "spill"), "o": False, "w": 42}
+    assert not list(DBT_PROJECT_DIR.glob("*.duckdb*"))

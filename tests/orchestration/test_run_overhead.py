@@ -1,6 +1,7 @@
 """What keeps a run's fixed cost down: the run's SQLite storage held open while it writes
-(orchestration/dagster_instances/wal.py) and `strata-dbt` answering dagster-dbt's version question
-(assets/core/dbt_executable.py)."""
+(orchestration/dagster_instances/wal.py), `strata-dbt` answering dagster-dbt's version question
+(assets/core/dbt_executable.py) and one dbt parse shared by every output folder
+(assets/core/dbt_parse.py)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,25 @@ def test_strata_dbt_is_dbt_for_every_other_command():
 def test_the_dbt_resource_runs_strata_dbt(tmp_path):
     defs, _ = build_defs(tmp_path / "landing", tmp_path / "out")
     assert defs.resources["dbt"].dbt_executable == dbt_executable.path()
+
+
+def test_a_new_output_folder_reuses_the_shared_parse_and_dbt_does_not_parse_again(tmp_path):
+    # The profile is the same for every output folder (the warehouse by its file name, dbt run in
+    # its folder), so a parse made for one folder is valid in another: dbt finds nothing to parse.
+    import os
+
+    from assets.core.dbt import DBT_PROJECT_DIR, vars_arg
+    from assets.core.dbt_parse import ensure_run_parsed
+    from assets.core.engines import dbt_env
+    from assets.core.settings import load_settings
+
+    settings = load_settings()
+    first, second = tmp_path / "a", tmp_path / "b"
+    ensure_run_parsed("duckdb", first / "warehouse.duckdb", first, settings)  # parses, or copies one
+    assert ensure_run_parsed("duckdb", second / "warehouse.duckdb", second, settings) is False  # copied
+    env = {**os.environ, **dbt_env("duckdb", second / "warehouse.duckdb", second, settings.warehouse),
+           "DBT_LOG_PATH": str(tmp_path / "logs")}
+    run = subprocess.run([dbt_executable.path(), "parse", *vars_arg(settings), "--target", "duckdb"],
+                         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "Unable to do partial parsing" not in run.stdout, run.stdout[-3000:]

@@ -85,12 +85,20 @@ def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
     assert json.loads((shared / PREPARED_STAMP).read_text())["fingerprint"]
     assert json.loads((tmp_path / "out" / "dbt_target" / PREPARED_STAMP).read_text())["fingerprint"]
     assert parsed(warehouse=warehouse) == []  # nothing changed: no parse
-    # another output folder (the profile's path): its own parse; the shared manifest stays
-    assert parsed(warehouse=other) == [tmp_path / "other" / "dbt_target"]
+    # another output folder: the same profile (the warehouse's file name, dbt run in its folder),
+    # so it copies the first folder's parse from the shared cache instead of parsing
     assert parsed(warehouse=other) == []
+    first, second = tmp_path / "out" / "dbt_target", tmp_path / "other" / "dbt_target"
+    for name in ("manifest.json", "partial_parse.msgpack", PREPARED_STAMP):
+        assert (second / name).read_bytes() == (first / name).read_bytes()
     assert parsed(warehouse=warehouse) == []  # the first folder's parse was not overwritten
     (project.project_dir / "models" / "m.sql").write_text("select 2 as x")  # a model changed
-    assert parsed(warehouse=other) == [shared, tmp_path / "other" / "dbt_target"]
+    assert parsed(warehouse=other) == [shared, second]
+    # a damaged cache entry is never copied: the folder is parsed
+    entry = shared / "parse_cache" / json.loads((second / PREPARED_STAMP).read_text())["fingerprint"]
+    (entry / "manifest.json").write_text('{"half": ')
+    assert parsed(warehouse=warehouse) == [first]
+    assert (entry / "manifest.json").read_bytes() == (first / "manifest.json").read_bytes()  # replaced
     monkeypatch.setenv("STRATA_SOMETHING_NEW", "1")  # the environment the profile may read
     assert parsed(warehouse=other) == [shared, tmp_path / "other" / "dbt_target"]
     assert parsed() == []  # `strata prepare` without a run: the shared manifest only, current

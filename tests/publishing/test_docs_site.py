@@ -16,12 +16,11 @@ from dagster_dbt import DbtCliResource
 import assets.dbt_docs
 from assets.core import dbt_executable
 from assets.core.dbt import dbt_project, require_manifest, vars_arg
+from assets.core.folder_cache import ENTRY, entries
 from assets.core.resources import StrataPaths
 from assets.dbt_docs import DOCS_PAGE, dbt_docs, docs_args, install_site
 from assets.docs_cache import (
-    ENTRY,
     STATIC_PAGE,
-    _entries,
     cache_key,
     docs_cache_dir,
     entry_problem,
@@ -212,7 +211,7 @@ def test_a_half_written_or_damaged_entry_is_never_used(tmp_path):
     half = cache / f".tmp-{key[:16]}-deadbeef"
     half.mkdir()
     (half / STATIC_PAGE).write_text("<html>sit", encoding="utf-8")
-    assert _entries(cache) == [cache / key]
+    assert entries(cache) == [cache / key]
     # A file changed or missing after it was stored: the entry is not used.
     (cache / key / STATIC_PAGE).write_text("<html>sit", encoding="utf-8")
     assert "static_index.html differs" in entry_problem(cache / key)
