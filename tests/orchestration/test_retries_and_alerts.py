@@ -151,8 +151,10 @@ def _dbt_like_step(started: list):
     """A dbt step as dbt_models streams it: a child process that runs until it is told to stop, its
     output yielded event by event (here: one event, then waiting for more)."""
     # SIGINT ends it with a message, as dbt cancels its queries and exits. The child takes SIGINT
-    # whatever this worker process left it to inherit (an ignored or blocked SIGINT survives exec),
-    # and says when it is ready: what is tested is the stopping, not the start-up under load.
+    # even when the test process ignores it (pytest started in the background of a non-interactive
+    # shell: an ignored SIGINT survives exec). dbt started by a step inherits no such thing, since
+    # Dagster's own SIGINT handler is installed while steps run. It says when it is ready: what is
+    # tested is the stopping, not the start-up under load.
     child = subprocess.Popen([sys.executable, "-c", _WAITS_FOR_SIGINT], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline() == "ready\n"
     started.append(child)
