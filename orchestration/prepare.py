@@ -25,15 +25,12 @@ def prepare_dbt(
     (`ensure_run_parsed`).
     """
     from assets.core.dbt import dbt_project
-    from assets.core.engines import WAREHOUSE_FILE, dbt_env, resolve_target
+    from assets.core.engines import resolve_target
 
     settings = load_settings(settings_file)
     target = resolve_target()
     files = project_files(Path(dbt_project().project_dir))
-    # The project's manifest is parsed with the profile of a run's dbt calls (the warehouse by its
-    # file name): the parse is then the one every output folder copies, not one more of its own.
-    env = dbt_env(target, Path(WAREHOUSE_FILE), Path("."), settings.warehouse) if target == "duckdb" else None
-    parsed = ensure_parsed(target, settings, env=env, force=force, files=files)
+    parsed = ensure_parsed(target, settings, force=force, files=files)
     if warehouse is not None:
         parsed = ensure_run_parsed(target, warehouse, warehouse.parent, settings, force, files) or parsed
     return parsed

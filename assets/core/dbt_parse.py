@@ -11,11 +11,9 @@ Two folders hold one:
 
 dbt reuses a saved parse only while the profile and the vars are unchanged. The profile names the
 warehouse by its file name, relative to the folder dbt runs in (`engines.dbt_env`,
-`dbt_executable`), so it is the same for every output folder, and so is the parse. `strata
-prepare` parses the project's manifest with that profile too (orchestration/prepare.py). Every
-parse is kept in
-`<project target>/parse_cache/<fingerprint>/`, and a folder whose fingerprint has an entry copies
-it (milliseconds) instead of a full parse (about 10 CPU-s).
+`dbt_executable`), so it is the same for every output folder, and so is the parse: each one made
+for an output folder is kept in `<project target>/parse_cache/<fingerprint>/`, and a new output
+folder with the same fingerprint copies it (milliseconds) instead of a full parse (about 10 CPU-s).
 
 A parse reruns when any file of dbt_project/ (models, macros, tests, seeds, dbt_project.yml,
 profiles.yml), dbt's version, the vars, the target or a STRATA_*/DBT_* variable of the environment
@@ -76,17 +74,18 @@ def ensure_parsed(target: str, settings, into: Path | None = None, env: Mapping[
 
     if not force and prepared():
         return False
-    shared = Path(project.manifest_path).parent / PARSE_CACHE
+    shared = Path(project.manifest_path).parent / PARSE_CACHE if into is not None else None
     with _one_at_a_time(folder):
         if not force and prepared():  # another process or thread parsed exactly this while we waited
             return False
-        if not force and _copy_shared(shared / fingerprint, folder):
+        if shared is not None and not force and _copy_shared(shared / fingerprint, folder):
             stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
             return False
         _parse(project_dir, args, folder, env)
         stamp.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-    folder_cache.store(folder, shared, fingerprint, {"fingerprint": fingerprint}, PARSE_FILES)
-    folder_cache.prune(shared, PARSE_CACHE_KEEP)
+    if shared is not None:
+        folder_cache.store(folder, shared, fingerprint, {"fingerprint": fingerprint}, PARSE_FILES)
+        folder_cache.prune(shared, PARSE_CACHE_KEEP)
     return True
 
 

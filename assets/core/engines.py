@@ -36,7 +36,6 @@ DEFAULT_TARGET = "duckdb"
 RAW_PARQUET = "raw_parquet"
 SPARK_WAREHOUSE = "spark_warehouse"
 DBT_TARGET = "dbt_target"
-WAREHOUSE_FILE = "warehouse.duckdb"  # in the output folder
 PARQUET_FILE = "data.parquet"
 EXPORT_MANIFEST = "_export.json"
 # The schemas dbt writes (staging is views only: nothing to read back on Spark).

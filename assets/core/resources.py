@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.core.engines import WAREHOUSE_FILE, raw_parquet_dir, resolve_target, spark_warehouse_dir
+from assets.core.engines import raw_parquet_dir, resolve_target, spark_warehouse_dir
 from assets.core.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
 
@@ -55,7 +55,7 @@ class StrataPaths(dg.ConfigurableResource):
 
     @property
     def warehouse(self) -> Path:
-        return self.out / WAREHOUSE_FILE
+        return self.out / "warehouse.duckdb"
 
     @property
     def published(self) -> Path:

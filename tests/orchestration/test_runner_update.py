@@ -79,26 +79,28 @@ def test_prepare_parses_only_when_something_changed(tmp_path, monkeypatch):
         assert prepare_dbt(*args, **kwargs) is (len(parses) > before)
         return [folder for _, folder in parses[before:]]
 
-    # the shared manifest (the definitions'), parsed with a run's profile: the run's own folder
-    # copies that parse instead of parsing (the profile names the warehouse by its file name)
-    first, second = tmp_path / "out" / "dbt_target", tmp_path / "other" / "dbt_target"
-    assert parsed(warehouse=warehouse) == [shared]
+    # the shared manifest (the definitions'), then the run's own parse in its output folder
+    assert parsed(warehouse=warehouse) == [shared, tmp_path / "out" / "dbt_target"]
     assert parses[0][0][0] == "parse" and "--vars" in parses[0][0]
     assert json.loads((shared / PREPARED_STAMP).read_text())["fingerprint"]
-    assert (first / PREPARED_STAMP).read_bytes() == (shared / PREPARED_STAMP).read_bytes()
+    assert json.loads((tmp_path / "out" / "dbt_target" / PREPARED_STAMP).read_text())["fingerprint"]
     assert parsed(warehouse=warehouse) == []  # nothing changed: no parse
-    assert parsed(warehouse=other) == []  # another output folder copies it too
+    # another output folder: the same profile (the warehouse's file name, dbt run in its folder),
+    # so it copies the first folder's parse from the shared cache instead of parsing
+    assert parsed(warehouse=other) == []
+    first, second = tmp_path / "out" / "dbt_target", tmp_path / "other" / "dbt_target"
     for name in ("manifest.json", "partial_parse.msgpack", PREPARED_STAMP):
         assert (second / name).read_bytes() == (first / name).read_bytes()
+    assert parsed(warehouse=warehouse) == []  # the first folder's parse was not overwritten
     (project.project_dir / "models" / "m.sql").write_text("select 2 as x")  # a model changed
-    assert parsed(warehouse=other) == [shared]
-    # a damaged cache entry is never copied: the folder is parsed, and the entry made again
+    assert parsed(warehouse=other) == [shared, second]
+    # a damaged cache entry is never copied: the folder is parsed
     entry = shared / "parse_cache" / json.loads((second / PREPARED_STAMP).read_text())["fingerprint"]
     (entry / "manifest.json").write_text('{"half": ')
     assert parsed(warehouse=warehouse) == [first]
-    assert (entry / "manifest.json").read_bytes() == (first / "manifest.json").read_bytes()
+    assert (entry / "manifest.json").read_bytes() == (first / "manifest.json").read_bytes()  # replaced
     monkeypatch.setenv("STRATA_SOMETHING_NEW", "1")  # the environment the profile may read
-    assert parsed(warehouse=other) == [shared]
+    assert parsed(warehouse=other) == [shared, tmp_path / "other" / "dbt_target"]
     assert parsed() == []  # `strata prepare` without a run: the shared manifest only, current
     assert parsed(force=True) == [shared]
     assert parsed(warehouse=other, force=True) == [shared, tmp_path / "other" / "dbt_target"]
