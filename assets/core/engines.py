@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.core.dbt_executable import WORKDIR_ENV as DBT_WORKDIR
+from assets.core.dbt_executable import WORKDIR_ENV
 from assets.core.sql import sql_ident, sql_literal
 
 ENV_TARGET = "STRATA_DBT_TARGET"
@@ -102,7 +102,7 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
     target folder (`dbt_target_dir`), where dagster-dbt also looks for the saved parse to reuse.
     """
     warehouse = Path(warehouse).absolute()
-    env = {"STRATA_WAREHOUSE": warehouse.name, DBT_WORKDIR: str(warehouse.parent),
+    env = {"STRATA_WAREHOUSE": warehouse.name, WORKDIR_ENV: str(warehouse.parent),
            "DBT_TARGET_PATH": str(dbt_target_dir(out))}
     if target == "duckdb" and duckdb_settings is not None:
         env["STRATA_DUCKDB_THREADS"] = str(duckdb_settings.threads or os.cpu_count() or 1)

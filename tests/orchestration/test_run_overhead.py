@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -15,6 +16,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.core import dbt_executable
+from assets.core.dbt import DBT_PROJECT_DIR, vars_arg
+from assets.core.dbt_parse import ensure_run_parsed
+from assets.core.engines import dbt_env
+from assets.core.settings import load_settings
 from orchestration.dagster_instances import dagster_home, open_instance
 from orchestration.dagster_instances.wal import in_wal_mode, kept_open, storage_files
 from tests.orchestration.helpers import build_defs
@@ -91,13 +96,6 @@ def test_the_dbt_resource_runs_strata_dbt(tmp_path):
 def test_a_new_output_folder_reuses_the_shared_parse_and_dbt_does_not_parse_again(tmp_path):
     # The profile is the same for every output folder (the warehouse by its file name, dbt run in
     # its folder), so a parse made for one folder is valid in another: dbt finds nothing to parse.
-    import os
-
-    from assets.core.dbt import DBT_PROJECT_DIR, vars_arg
-    from assets.core.dbt_parse import ensure_run_parsed
-    from assets.core.engines import dbt_env
-    from assets.core.settings import load_settings
-
     settings = load_settings()
     first, second = tmp_path / "a", tmp_path / "b"
     ensure_run_parsed("duckdb", first / "warehouse.duckdb", first, settings)  # parses, or copies one
