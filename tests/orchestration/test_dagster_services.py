@@ -85,7 +85,16 @@ class Services:
     out: Path
     port: int
     logs: Path
+    code: Path
+    env: dict[str, str]
     procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, name: str, cmd: list[str]) -> None:
+        """Start a service in its own process group, its output in `<logs>/<name>.log`."""
+        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        self.procs.append(subprocess.Popen(
+            cmd, cwd=self.code, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True))
 
     def gql(self, query: str, variables: dict | None = None, timeout: float = 120) -> dict:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
@@ -165,18 +174,13 @@ def services(demo_landing, tmp_path_factory):
     # the month partitions start at the demo's first month (through the open month)
     env.update(DAGSTER_HOME=str(home), STRATA_LANDING=str(demo_landing), STRATA_OUT=str(out),
                STRATA_CONFIG=str(config_from(root, DEMO_FIRST)), DAGSTER_TELEMETRY_DISABLED="1")
-    services = Services(home=home, landing=demo_landing, out=out, port=free_port(), logs=logs)
-    commands = {
-        "daemon": [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        "webserver": [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
-                      "-p", str(services.port)],
-    }
+    services = Services(home=home, landing=demo_landing, out=out, port=free_port(), logs=logs,
+                        code=code, env=env)
     try:
-        for name, cmd in commands.items():
-            log = open(logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-            services.procs.append(subprocess.Popen(
-                cmd, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True))
+        # The daemon starts with the backfill (below): its backfill loop ticks every 30 s, the first
+        # tick when it starts, so a backfill that is already there is picked up at once.
+        services.start("webserver", [str(BIN / "dagster-webserver"), "-w", "workspace.yaml",
+                                     "-h", "127.0.0.1", "-p", str(services.port)])
         wait_until_loaded(services)
         yield services
     finally:
@@ -193,6 +197,7 @@ def backfill(services) -> dict:
                                "allPartitions": True, "title": "all history"}})
     launched = data["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    services.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"])
     backfill_id = launched["backfillId"]
     by_backfill = {"tags": [{"key": "dagster/backfill", "value": backfill_id}]}
     runs = services.wait_for_runs(by_backfill, 1, timeout=1200)

@@ -59,6 +59,11 @@ def is_ingestion(step: str) -> bool:
     return step.startswith(INGESTION) and "__" in step and not step.endswith(("_band", "_coverage"))
 
 
+def is_dbt(step: str) -> bool:
+    """A `dbt build` step (the run has two: `dbt_models_2` first, `dbt_models` after the CLV fits)."""
+    return step.startswith("dbt_models")
+
+
 # --------------------------------------------------------------------------------------------------
 # The chain: kills, a SIGTERM, bad input, then one run through a locked warehouse and a full disk.
 
@@ -117,13 +122,13 @@ def _chain(landing: Path, out: Path, work: Path, good: dict, postgres_target) ->
     record["after"]["ingestion"] = (step, snapshot(out))
 
     # 2. kill -9 during dbt: the next run gets through ingestion (the killed run's pool slot is given
-    #    back), dbt starts its subprocess and is building models
+    #    back), dbt starts its subprocess (the run's first dbt step) and is building models
     run = start_materialize(landing, out, extra_args=FULL_REFRESH)
-    run.wait_for_step("dbt_models", timeout=1200)
+    step = run.wait_for_step(is_dbt, timeout=1200)
     record["ingestion_rerun_steps"] = [k for t, k in run.events() if t == "STEP_SUCCESS" and is_ingestion(k)]
     dbt_procs = _dbt_started(run)
     run.kill()
-    record["after"]["dbt"] = ("dbt_models", snapshot(out))
+    record["after"]["dbt"] = (step, snapshot(out))
     # dbt was a child of the killed process: it must not go on writing the warehouse
     deadline = time.monotonic() + 120
     while any(alive(p) for p in dbt_procs) and time.monotonic() < deadline:
@@ -135,7 +140,7 @@ def _chain(landing: Path, out: Path, work: Path, good: dict, postgres_target) ->
     # 3. SIGTERM to the strata process alone while dbt runs (as `kill <pid>`, or a service manager):
     #    the run must end, dbt with it, not be retried (docs/operations.md)
     run = start_materialize(landing, out, extra_args=FULL_REFRESH)
-    run.wait_for_step(lambda k: k.startswith("dbt_models"), timeout=1200)
+    run.wait_for_step(is_dbt, timeout=1200)
     dbt_procs = _dbt_started(run)
     os.kill(run.proc.pid, signal.SIGTERM)
     try:
