@@ -13,19 +13,22 @@
       where {{ strata_plan_months('m.month', 'fact') }}
 
   Its rows of the plan's months are deleted and recomputed in one transaction (the pre-hook and the
-  insert of dbt's `append` strategy); the other months stay. A first build, `--full-refresh`, or a
+  insert of dbt's `append` strategy); the other months stay. A staging model has no month column: it
+  names the date that puts a row into a month, `strata_by_month('fact', 'posting_date')`, and ranks
+  the versions of `strata_plan_versions(...)` (macros/versions.sql). A first build, `--full-refresh`, or a
   build without a plan (a scenario, a hand-run dbt) recomputes every month. On Spark the model stays
   a table (Parquet tables take no DELETE).
 -#}
-{% macro strata_by_month(layer) -%}
+{% macro strata_by_month(layer, month_of=none) -%}
     {%- if target.type == 'spark' -%}
         {{ return({'materialized': 'table'}) }}
     {%- endif -%}
+    {%- set args = "'" ~ layer ~ "'" ~ (", '" ~ month_of ~ "'" if month_of else "") -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'fail',
-        'pre_hook': "{{ strata_delete_plan_months('" ~ layer ~ "') }}",
+        'pre_hook': "{{ strata_delete_plan_months(" ~ args ~ ") }}",
     }) }}
 {%- endmacro %}
 
@@ -42,9 +45,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro strata_delete_plan_months(layer) -%}
+{#- `month_of`: the date column whose month a row belongs to (none: the model's `month`). -#}
+{% macro strata_delete_plan_months(layer, month_of=none) -%}
     {%- if strata_is_incremental() -%}
-        delete from {{ this }} where {{ strata_plan_months('month', layer) }}
+        delete from {{ this }} where {{ strata_plan_months(month_end(month_of) if month_of else 'month', layer) }}
     {%- endif -%}
 {%- endmacro %}
 

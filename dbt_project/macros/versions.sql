@@ -42,3 +42,25 @@
     inner join repeated_keys as r
         on {{ on | join(' and ') }}
 {%- endmacro %}
+
+{#- The rows a staging model of a transactional entity ranks (docs/incremental.md). In an incremental
+    build: every version of each key that has a version dated in one of the plan's fact months, so
+    the newest version is still chosen among all of a key's versions (the planner put the months of
+    every version of a changed key into the plan); the model then keeps the winners of those months.
+    Otherwise every row. -#}
+{% macro strata_plan_versions(relation, key, date_column) -%}
+    {%- if strata_build_plan() is none or not strata_is_incremental() -%}
+    select * from {{ relation }}
+    {%- else -%}
+    {%- set on = [] -%}
+    {%- for k in key -%}{%- do on.append('v.' ~ k ~ ' = planned.' ~ k) -%}{%- endfor %}
+    select v.*
+    from {{ relation }} as v
+    inner join (
+        select distinct {{ key | join(', ') }}
+        from {{ relation }}
+        where {{ strata_plan_months(month_end(date_column), 'fact') }}
+    ) as planned
+        on {{ on | join(' and ') }}
+    {%- endif -%}
+{%- endmacro %}

@@ -8,10 +8,14 @@
 --                      payment's customer. An UNASSIGNED payment has no terms: 0 days, i.e. the
 --                      invoice date is taken as the due date (only days past due are charged).
 --   carrying_cost_lcy = amount_lcy × days_outstanding × receivables_annual_rate / days_per_year
+-- Incremental by the payment's month (docs/incremental.md): a changed invoice line dirties the
+-- months of the payments that name its document.
+{{ config(**strata_by_month('fact')) }}
 
 with payments as (
 
     select * from {{ ref('stg_erp__payments') }}
+    where {{ strata_plan_months(month_end('payment_date'), 'fact') }}
 
 ),
 
@@ -26,6 +30,9 @@ invoices as (
     select document_no, min(posting_date) as invoice_date
     from {{ ref('stg_erp__sales_lines') }}
     where document_type = 'INVOICE'
+    {%- if strata_is_incremental() %}
+        and document_no in (select document_no from payments)
+    {%- endif %}
     group by document_no
 
 ),

@@ -4,6 +4,8 @@
   maturity_tier; NULL for the others) and the customer's unrounded T12M sums that the KPIs add up.
 -#}
 
+{{ config(**strata_by_month('segment')) }}
+
 {%- for segmentation in segments_segmentations() %}
 select
     c.month,
@@ -19,5 +21,6 @@ select
     c.orders_t12m,
     c.is_upsell_cross_sell
 from {{ ref('int_segment_customers') }} as c
+where {{ strata_plan_months('c.month', 'segment') }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}

@@ -5,6 +5,8 @@
   segment_transitions read it through int_segment_assignments.
 -#}
 
+{{ config(**strata_by_month('segment')) }}
+
 select
     s.month,
     s.month_index,
@@ -62,3 +64,4 @@ inner join {{ ref('int_segment_upsell') }} as u
    and u.customer_no = s.customer_no
 left join {{ ref('int_customers') }} as c
     on c.customer_no = s.customer_no
+where {{ strata_plan_months('s.month', 'segment') }}

@@ -22,6 +22,8 @@
 {%- set maturity_cut = segments_setting('maturity_segment.maturity_cut', 0) -%}
 {%- set appetite_cut = segments_setting('maturity_segment.appetite_cut', 0) -%}
 
+{{ config(**strata_by_month('segment')) }}
+
 with strata as (
 
     select
@@ -32,18 +34,21 @@ with strata as (
         s.product_families_t12m,
         s.net_revenue_percentile
     from {{ ref('int_segment_strata') }} as s
+    where {{ strata_plan_months('s.month', 'segment') }}
 
 ),
 
 activity as (
 
     select * from {{ ref('int_segment_activity_t12m') }}
+    where {{ strata_plan_months('month', 'segment') }}
 
 ),
 
 survey as (
 
     select * from {{ ref('int_segment_survey_scores') }}
+    where {{ strata_plan_months('month', 'segment') }}
 
 ),
 

@@ -6,6 +6,8 @@
   without any).
 -#}
 
+{{ config(**strata_by_month('segment')) }}
+
 with activity as (
 
     select
@@ -15,6 +17,7 @@ with activity as (
         a.opportunities_created_t12m,
         a.opportunities_with_driver_t12m
     from {{ ref('int_segment_activity_t12m') }} as a
+    where {{ strata_plan_months('a.month', 'segment') }}
 
 ),
 

@@ -12,9 +12,12 @@
 {%- set tier_high = segments_setting('revenue_tier.high_cumulative_share', 0) -%}
 {%- set tier_medium = segments_setting('revenue_tier.medium_cumulative_share', 0) -%}
 
+{{ config(**strata_by_month('segment')) }}
+
 with active as (
 
     select * from {{ ref('int_segment_customer_t12m') }}
+    where {{ strata_plan_months('month', 'segment') }}
 
 ),
 

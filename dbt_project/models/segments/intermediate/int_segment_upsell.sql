@@ -3,13 +3,18 @@
   a product family (INVOICE lines) it did not buy in W(M-12), or won an UPSELL or CROSS_SELL
   opportunity (stage CLOSED_WON, close_date in W(M)). segment_kpis counts this among the retained
   customers of a cohort.
+  Incremental by segment month: a change in W(M-12) is a sales change, and the plan recomputes
+  every segment month at or after a changed sales month (docs/incremental.md).
 -#}
 {%- set lag = segments_cohort_lag() -%}
+
+{{ config(**strata_by_month('segment')) }}
 
 with active as (
 
     select t.month, t.month_index, t.customer_no
     from {{ ref('int_segment_customer_t12m') }} as t
+    where {{ strata_plan_months('t.month', 'segment') }}
 
 ),
 

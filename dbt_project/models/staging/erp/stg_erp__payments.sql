@@ -1,5 +1,7 @@
 -- stg_erp__payments: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose payment_date was corrected into another month) keeps the newest delivery.
+-- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
+{{ config(**strata_by_month('fact', 'payment_date')) }}
 
 with source as (
 
@@ -25,9 +27,15 @@ renamed as (
 
 ),
 
+planned as (
+
+    {{ strata_plan_versions('renamed', ['payment_no', 'document_no'], 'payment_date') }}
+
+),
+
 versioned as (
 
-    {{ strata_version_ranks('renamed', ['payment_no', 'document_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
+    {{ strata_version_ranks('planned', ['payment_no', 'document_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
@@ -45,3 +53,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
+    and {{ strata_plan_months(month_end('payment_date'), 'fact') }}

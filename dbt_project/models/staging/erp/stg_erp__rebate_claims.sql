@@ -1,5 +1,7 @@
 -- stg_erp__rebate_claims: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose claim_date was corrected into another month) keeps the newest delivery.
+-- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
+{{ config(**strata_by_month('fact', 'claim_date')) }}
 
 with source as (
 
@@ -26,9 +28,15 @@ renamed as (
 
 ),
 
+planned as (
+
+    {{ strata_plan_versions('renamed', ['claim_no'], 'claim_date') }}
+
+),
+
 versioned as (
 
-    {{ strata_version_ranks('renamed', ['claim_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
+    {{ strata_version_ranks('planned', ['claim_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
@@ -47,3 +55,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
+    and {{ strata_plan_months(month_end('claim_date'), 'fact') }}

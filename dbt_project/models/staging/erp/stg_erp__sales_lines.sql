@@ -1,5 +1,7 @@
 -- stg_erp__sales_lines: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose posting_date was corrected into another month) keeps the newest delivery.
+-- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
+{{ config(**strata_by_month('fact', 'posting_date')) }}
 
 with source as (
 
@@ -35,9 +37,15 @@ renamed as (
 
 ),
 
+planned as (
+
+    {{ strata_plan_versions('renamed', ['document_type', 'document_no', 'line_no'], 'posting_date') }}
+
+),
+
 versioned as (
 
-    {{ strata_version_ranks('renamed', ['document_type', 'document_no', 'line_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
+    {{ strata_version_ranks('planned', ['document_type', 'document_no', 'line_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
@@ -65,3 +73,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
+    and {{ strata_plan_months(month_end('posting_date'), 'fact') }}

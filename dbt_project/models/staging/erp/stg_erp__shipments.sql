@@ -1,5 +1,7 @@
 -- stg_erp__shipments: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose ship_date was corrected into another month) keeps the newest delivery.
+-- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
+{{ config(**strata_by_month('fact', 'ship_date')) }}
 
 with source as (
 
@@ -28,9 +30,15 @@ renamed as (
 
 ),
 
+planned as (
+
+    {{ strata_plan_versions('renamed', ['shipment_no'], 'ship_date') }}
+
+),
+
 versioned as (
 
-    {{ strata_version_ranks('renamed', ['shipment_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
+    {{ strata_version_ranks('planned', ['shipment_no'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
@@ -51,3 +59,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
+    and {{ strata_plan_months(month_end('ship_date'), 'fact') }}

@@ -1,5 +1,7 @@
 -- stg_psa__tickets: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose created_at was corrected into another month) keeps the newest delivery.
+-- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
+{{ config(**strata_by_month('fact', 'created_at')) }}
 
 with source as (
 
@@ -27,9 +29,15 @@ renamed as (
 
 ),
 
+planned as (
+
+    {{ strata_plan_versions('renamed', ['ticket_id'], 'created_at') }}
+
+),
+
 versioned as (
 
-    {{ strata_version_ranks('renamed', ['ticket_id'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
+    {{ strata_version_ranks('planned', ['ticket_id'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
@@ -49,3 +57,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
+    and {{ strata_plan_months(month_end('created_at'), 'fact') }}

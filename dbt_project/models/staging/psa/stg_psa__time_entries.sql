@@ -1,5 +1,7 @@
 -- stg_psa__time_entries: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose work_date was corrected into another month) keeps the newest delivery.
+-- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
+{{ config(**strata_by_month('fact', 'work_date')) }}
 
 with source as (
 
@@ -27,9 +29,15 @@ renamed as (
 
 ),
 
+planned as (
+
+    {{ strata_plan_versions('renamed', ['time_entry_id'], 'work_date') }}
+
+),
+
 versioned as (
 
-    {{ strata_version_ranks('renamed', ['time_entry_id'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
+    {{ strata_version_ranks('planned', ['time_entry_id'], '_batch desc, _loaded_at desc, _file desc, _line desc') }}
 
 )
 
@@ -49,3 +57,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
+    and {{ strata_plan_months(month_end('work_date'), 'fact') }}
