@@ -2,9 +2,11 @@
 
 The run goes through the same `Definitions` that `dagster dev` loads (`build_definitions`), on a
 persistent Dagster instance in `<out>/dagster_home`, so the Dagster UI can show what it did
-(`DAGSTER_HOME=<out>/dagster_home dagster dev -w workspace.yaml`). All months present in the
-landing folder are loaded in one run (a range of the `month` partitions, from the first to the last
-month present), then dbt, the checks and publishing. The landing folder is checked first
+(`DAGSTER_HOME=<out>/dagster_home dagster dev -w workspace.yaml`). One run loads a range of the
+`month` partitions, then runs dbt, the checks and publishing: on a new output folder (or with
+`--full-refresh`) every month of the landing folder; on a warehouse that has loaded it before, the
+months from the oldest to the newest batch that changed (`run_scope`), so a corrected batch or a
+new month costs its own months in Dagster, not the whole history. The landing folder is checked first
 (orchestration/preflight.py), before anything is imported or built: its layout, then that every
 batch month is a month partition (from the configured first month to the open month).
 """
@@ -52,7 +54,8 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
                 months: Sequence[str] | None = None, run_id: str | None = None,
                 on_progress: Callable | None = None, full_refresh: bool = False,
                 ingestion_only: bool = False) -> RunReport:
-    """Materialise every asset for every month in `landing`, writing under `out`.
+    """Materialise every asset over the months of `landing` that changed (every month on a new
+    output folder or with `full_refresh`; `run_scope`), writing under `out`.
 
     `months` (optional) loads only those months' batches, exactly: one run per stretch of
     consecutive months, the ingestion assets alone for all but the last, whose run also builds dbt,
@@ -72,7 +75,8 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
     check_months(landing, settings.partitions.first_month, settings_file or DEFAULT_CONFIG_FILE)
     out.mkdir(parents=True, exist_ok=True)
     run_id = run_id or str(uuid.uuid4())
-    if not months and not full_refresh and _nothing_changed(landing, out, settings_file, run_id):
+    scope = RunScope() if months or full_refresh else run_scope(landing, out, settings_file, run_id)
+    if scope.nothing_changed:
         return RunReport(success=True, run_id=run_id, months=[], warehouse=out / "warehouse.duckdb",
                          published=out / "published", dagster_home=dagster_home(out),
                          run_ids=[run_id], nothing_changed=True)
@@ -104,7 +108,7 @@ def materialize(landing: Path, out: Path, config_file: Path | None = None, verbo
             "(see the landing contract, docs/landing-contract.md)"
         )
     known = sorted(set(known) | _loaded_before(instance, INGESTION_KEYS, set(months or ()) - set(known)))
-    blocks = contiguous_blocks(_run_months(known, months, landing), known)
+    blocks = contiguous_blocks(_run_months(known, months, landing) if months else scope.over(known), known)
     defs = build_definitions(paths, settings)
     job = defs.resolve_job_def("materialize_all")
     phases_by_step = step_phases(defs)
@@ -174,32 +178,72 @@ def unchanged_landing(con, landing_root: Path, config_version: str) -> bool:
     is complete, made from the same configuration and model code, from every batch version loaded
     now, and every batch folder of the landing folder holds exactly the version loaded (the same
     fingerprint). No refusal is pending either: a run would report it."""
+    return build_is_current(con, config_version) and changed_months(con, landing_root) == []
+
+
+def build_is_current(con, config_version: str) -> bool:
+    """The last build is complete, from the same configuration and model code, from every batch
+    version loaded now."""
     from assets import build_planner
     from assets.core.build_plan import NOOP, latest_plan
-    from assets.ingestion.audit import batch_fingerprint
-    from assets.ingestion.landing_scan import scan_landing
 
     state = build_planner.read_state(con)
     if state is None:
         return False
     now = build_planner.current(con, config_version)
-    if build_planner.decide(state, now, latest_plan(con))[0] != NOOP:
-        return False
+    return build_planner.decide(state, now, latest_plan(con))[0] == NOOP
+
+
+def changed_months(con, landing_root: Path) -> list[str] | None:
+    """The months of the landing folder's batches that hold a version not loaded (new, re-delivered,
+    corrected, or refused before); None when the folder has refusals of its own, which belong to no
+    month (a run over every month reports them)."""
+    from assets import build_planner
+    from assets.ingestion.audit import batch_fingerprint
+    from assets.ingestion.landing_scan import scan_landing
+
     scan = scan_landing(landing_root)
     if scan.refusals:
-        return False
-    for ref in scan.batches:
-        known = state.batches.get((ref.system, ref.entity, ref.batch))
-        if known is None or batch_fingerprint(landing_root / ref.rel) != known:
-            return False
-    return True
+        return None
+    loaded = build_planner.loaded_batches(con)
+
+    def changed(ref) -> bool:
+        try:
+            fingerprint = batch_fingerprint(landing_root / ref.rel)
+            return loaded.get((ref.system, ref.entity, ref.batch)) != fingerprint
+        except OSError:  # unreadable: the run loads it and says why it cannot
+            return True
+
+    return sorted({ref.batch for ref in scan.batches if changed(ref)})
 
 
-def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_id: str) -> bool:
-    """Whether nothing changed since the last complete build; if so, record the NOOP plan."""
+@dataclass(frozen=True)
+class RunScope:
+    """What a plain `strata materialize` runs over: nothing (nothing changed), or the months from the
+    oldest to the newest changed batch (`changed`; empty: the newest month, for a build that must be
+    redone with nothing new to load), or every month (`changed` None)."""
+
+    nothing_changed: bool = False
+    changed: list[str] | None = None
+
+    def over(self, known: list[str]) -> list[str]:
+        """The run's months among the `known` ones (every month of the landing folder, in order)."""
+        if self.changed is None:
+            return known
+        if not self.changed:
+            return known[-1:]
+        return [m for m in known if self.changed[0] <= m <= self.changed[-1]]
+
+
+def run_scope(landing: Path, out: Path, settings_file: Path | None, run_id: str) -> RunScope:
+    """What this run covers (docs/incremental.md). Every month while nothing is built or published
+    yet; nothing (and a NOOP plan recorded) when nothing changed since the last complete build;
+    else the changed months. A run over fewer month partitions writes fewer Dagster events and runs
+    the ingestion checks on the batches it loaded; the dbt build plans its months from the warehouse
+    whatever the run's range."""
     warehouse = out / "warehouse.duckdb"
     if not warehouse.exists():
-        return False
+        return RunScope()
     import duckdb
 
     from assets.core.build_plan import NOOP, BuildPlan, write_plan
@@ -210,17 +254,18 @@ def _nothing_changed(landing: Path, out: Path, settings_file: Path | None, run_i
     try:
         manifest = open_published(out).manifest
     except PublishError:  # nothing published yet: the run publishes
-        return False
+        return RunScope()
     try:
         con = duckdb.connect(str(warehouse), config=settings.warehouse.duckdb_config())
     except duckdb.IOException:  # another process holds the warehouse: the run's steps wait for it
-        return False
+        return RunScope()
     with con:
+        changed = changed_months(con, landing)
         # A build whose publication failed is not "nothing changed": the run publishes it.
-        if not unchanged_landing(con, landing, settings.version) or not publication_caught_up(con, manifest):
-            return False
-        write_plan(con, BuildPlan(run_id, NOOP, "nothing changed"), settings.version)
-    return True
+        if changed == [] and build_is_current(con, settings.version) and publication_caught_up(con, manifest):
+            write_plan(con, BuildPlan(run_id, NOOP, "nothing changed"), settings.version)
+            return RunScope(nothing_changed=True)
+        return RunScope(changed=changed)
 
 
 def _loaded_before(instance, keys, months: set[str]) -> set[str]:

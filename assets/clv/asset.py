@@ -11,6 +11,7 @@ On the Spark target dbt reads the two tables as Parquet beside the raw-layer exp
 """
 
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from assets import build_planner
 from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
+from assets.core.build_plan import latest_plan
 from assets.core.engines import open_layers
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
@@ -34,40 +37,74 @@ INPUTS_SQL = """
 SELECT month, customer_no, repeat_occasions AS x, recency_weeks AS t_x, age_weeks AS "T",
        CAST(mean_repeat_value AS DOUBLE) AS zbar
 FROM intermediate.int_clv_inputs
+{where}
 ORDER BY month, customer_no
 """
 
 # The tables dbt reads (sources clv.customer_predictions and clv.model_fits): explicit types, so
 # an empty month or an empty run still gives the columns dbt expects.
-PREDICTIONS_DDL = """
-CREATE OR REPLACE TABLE clv.customer_predictions AS
+PREDICTIONS_SELECT = """
 SELECT CAST(month AS DATE) AS month, CAST(customer_no AS VARCHAR) AS customer_no,
        CAST(p_alive AS DOUBLE) AS p_alive, CAST(expected_orders AS DOUBLE) AS expected_orders,
        CAST(expected_order_value AS DOUBLE) AS expected_order_value,
        CAST(predicted_net_revenue AS DOUBLE) AS predicted_net_revenue
 FROM predictions
 """
-FITS_DDL = """
-CREATE OR REPLACE TABLE clv.model_fits AS
+FITS_SELECT = """
 SELECT CAST(month AS DATE) AS month, CAST(model AS VARCHAR) AS model, CAST(customers AS BIGINT) AS customers,
        CAST(parameters AS VARCHAR) AS parameters, CAST(log_likelihood AS DOUBLE) AS log_likelihood,
        CAST(converged AS BOOLEAN) AS converged, CAST(message AS VARCHAR) AS message
 FROM fits
 """
+# The run whose build the two tables fit (one row), written with them: a later run refits only its
+# plan's months when the tables fit the build that plan was measured against.
+FITTED_BUILD = f"{SCHEMA}.fitted_build"
 
 
-def write_fits(con: duckdb.DuckDBPyConnection, predictions: pd.DataFrame, fits: pd.DataFrame) -> None:
-    """Replace both tables in one transaction: dbt never reads predictions of one fit beside the
-    model rows of another."""
+def write_fits(con: duckdb.DuckDBPyConnection, predictions: pd.DataFrame, fits: pd.DataFrame,
+               run_id: str | None = None, months: frozenset[dt.date] | None = None) -> None:
+    """Replace both tables, or only `months` of them, in one transaction: dbt never reads
+    predictions of one fit beside the model rows of another."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     con.register("predictions", predictions)
     con.register("fits", fits)
     con.execute("BEGIN TRANSACTION")
-    con.execute(PREDICTIONS_DDL)
-    con.execute(FITS_DDL)
-    con.execute("COMMIT")
-    con.unregister("predictions")
-    con.unregister("fits")
+    try:
+        for table, select in (("customer_predictions", PREDICTIONS_SELECT), ("model_fits", FITS_SELECT)):
+            if months is None:
+                con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} AS {select}")
+            elif months:
+                con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE list_contains(?, month)", [sorted(months)])
+                con.execute(f"INSERT INTO {SCHEMA}.{table} BY NAME {select}")
+        con.execute(f"CREATE OR REPLACE TABLE {FITTED_BUILD} AS SELECT CAST(? AS VARCHAR) AS run_id",
+                    [run_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("predictions")
+        con.unregister("fits")
+
+
+def months_to_fit(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[dt.date] | None:
+    """The segment months this run refits (docs/incremental.md); None: every month.
+
+    Only this run's own INCREMENTAL or NOOP plan narrows the fit, and only when the two tables fit
+    the build that plan was measured against (the last complete one). A fit made outside such a
+    build (the asset run alone, a build that never completed) leaves the next run a full refit.
+    """
+    plan = latest_plan(con)
+    if plan is None or plan.run_id != run_id or plan.is_full:
+        return None
+    state = build_planner.read_state(con)
+    fitted = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [SCHEMA, FITTED_BUILD.split(".")[1]]).fetchone()[0]
+    if state is None or not fitted:
+        return None
+    (fitted_run,) = con.execute(f"SELECT run_id FROM {FITTED_BUILD}").fetchone()
+    return plan.segment_months if fitted_run == state.run_id else None
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, raw_parquet: Path) -> None:
@@ -89,17 +126,29 @@ def ensure_parquet(raw_parquet: Path) -> None:
         export_parquet(con, raw_parquet)
 
 
-def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the inputs, fit every segment month, write both tables (and on Spark their Parquet)."""
+def fit_warehouse(paths: StrataPaths, run_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                         frozenset[dt.date] | None]:
+    """Read the inputs, fit every segment month (or the months this run's plan recomputes), write
+    both tables (and on Spark their Parquet); the months fitted (None: all)."""
     settings = paths.settings()
+    months = None
+    if run_id is not None and paths.target == "duckdb":
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            months = months_to_fit(con, run_id)
     with open_layers(paths.warehouse, paths.out, paths.target) as con:
-        inputs = con.execute(INPUTS_SQL).df()
+        if months is None:
+            inputs = con.execute(INPUTS_SQL.format(where="")).df()
+        elif not months:  # a NOOP plan: nothing to refit
+            inputs = con.execute(INPUTS_SQL.format(where="WHERE false")).df()
+        else:
+            inputs = con.execute(INPUTS_SQL.format(where="WHERE list_contains(?, month)"),
+                                 [sorted(months)]).df()
     predictions, fits = predict_all(inputs, settings.predicted_value.horizon_months)
     with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
-        write_fits(con, predictions, fits)
+        write_fits(con, predictions, fits, run_id, months)
         if paths.target == "spark":
             export_parquet(con, paths.raw_parquet)
-    return predictions, fits
+    return predictions, fits, months
 
 
 @dg.multi_asset(
@@ -124,13 +173,14 @@ def fit_warehouse(paths: StrataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
 @transient_retries
 def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
     started = time.monotonic()
-    predictions, fits = fit_warehouse(paths)
+    predictions, fits, months = fit_warehouse(paths, context.run_id)
     failed = fits[~fits["converged"]]
     for row in failed.itertuples():
         context.log.warning(f"{row.month} {row.model}: {row.message}")
     seconds = round(time.monotonic() - started, 2)
-    context.log.info(f"fitted {fits['month'].nunique()} segment months, {len(predictions)} customer rows "
-                     f"in {seconds} s; {len(failed)} model fit(s) left empty")
+    scope = "every segment month" if months is None else f"the build plan's {len(months)} segment month(s)"
+    context.log.info(f"fitted {fits['month'].nunique()} segment months ({scope}), {len(predictions)} "
+                     f"customer rows in {seconds} s; {len(failed)} model fit(s) left empty")
     yield dg.MaterializeResult(asset_key=PREDICTIONS_KEY, metadata={
         "rows": len(predictions), "months": int(fits["month"].nunique()), "seconds": seconds})
     yield dg.MaterializeResult(asset_key=FITS_KEY, metadata={

@@ -70,3 +70,35 @@ def test_a_build_whose_publication_failed_is_published_by_the_next_run(tmp_path)
         assert not publication_caught_up(con, {"build_plan": "run-1"})  # run-3's publishing failed
         assert publication_caught_up(con, {"build_plan": "run-3"})
         assert not publication_caught_up(con, {"build_plan": "a run this warehouse never planned"})
+
+
+def test_a_plain_rerun_covers_the_months_from_the_oldest_to_the_newest_change(sample_run, tmp_path):
+    """`run_scope`: the month partitions a plain `strata materialize` runs over on a warehouse that
+    has loaded the landing folder before."""
+    from orchestration.runner import RunScope, changed_months
+    from tests.support.deliveries import read_rows, rewrite
+
+    summary, report = sample_run
+    landing = tmp_path / "landing"
+    shutil.copytree(summary.landing_root, landing)
+    known = summary.months
+    old, newest = known[5], known[-1]
+    with duckdb.connect(str(report.warehouse), read_only=True) as con:
+        assert changed_months(con, landing) == []
+        # a build to redo with nothing new to load (say, after a failed run): the newest month only
+        assert RunScope(changed=[]).over(known) == [newest]
+
+        rows = read_rows(landing / "erp" / "sales_lines" / old)
+        rows[0]["net_amount"] = "1.00"  # a corrected batch of a closed month
+        rewrite(landing, "erp", "sales_lines", old, rows)
+        assert changed_months(con, landing) == [old]
+        assert RunScope(changed=[old]).over(known) == [old]
+
+        shutil.copytree(landing / "erp" / "items" / newest, landing / "erp" / "items" / "next")
+        assert changed_months(con, landing) is None  # a folder that is no month: every month reports it
+        assert RunScope(changed=None).over(known) == known
+        shutil.rmtree(landing / "erp" / "items" / "next")
+
+        (landing / "crm" / "accounts" / newest / "part-0001.csv").write_text("account_id\n")  # re-delivered
+        assert changed_months(con, landing) == [old, newest]
+    assert RunScope(changed=[old, newest]).over(known) == known[5:]
