@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,10 +92,12 @@ class BuildState:
 
 @dataclass(frozen=True)
 class Dirty:
-    """Months whose inputs changed: facts, sales lines as customers see them, survey responses."""
+    """Months whose inputs changed: facts, sales lines as customers see them, survey responses, and
+    per transactional entity (`erp__sales_lines`, ...) the months of its own changed rows."""
     fact: frozenset[dt.date] = frozenset()
     sales: frozenset[dt.date] = frozenset()
     survey: frozenset[dt.date] = frozenset()
+    entities: Mapping[str, frozenset[dt.date]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -323,7 +326,8 @@ def plan_from_dirty(run_id: str, dirty: Dirty, all_fact_months: list[dt.date],
     return BuildPlan(run_id, INCREMENTAL,
                      f"{len(fact)} fact month(s) changed ({shown}): {len(segments)} segment and "
                      f"{len(kpis)} KPI month(s) to recompute",
-                     fact_months=fact, segment_months=segments, kpi_months=kpis)
+                     fact_months=fact, segment_months=segments, kpi_months=kpis,
+                     model_months={"sales": frozenset(dirty.sales), **dirty.entities})
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,10 +390,12 @@ def dirty_months(con: duckdb.DuckDBPyConnection, changed: set[BatchKey]) -> Dirt
     fact: set[dt.date] = set()
     sales: set[dt.date] = set()
     survey: set[dt.date] = set()
+    entities: dict[str, frozenset[dt.date]] = {}
 
     for (s, e), batches in by_entity.items():
         if (s, e) in FACT_DATES:
             months, keys = _transactional_months(con, s, e, batches, FACT_DATES[(s, e)])
+            entities[f"{s}__{e}"] = frozenset(months)
             fact |= months
             if (s, e) == ("erp", "sales_lines"):
                 sales |= months
@@ -445,7 +451,7 @@ def dirty_months(con: duckdb.DuckDBPyConnection, changed: set[BatchKey]) -> Dirt
         items_sales = rows("erp__sales_lines", "item_no", keys["items"], "posting_date")
         fact |= items_sales
         sales |= items_sales
-    return Dirty(frozenset(fact), frozenset(sales), frozenset(survey))
+    return Dirty(frozenset(fact), frozenset(sales), frozenset(survey), entities)
 
 
 def _opportunities_touching(version_months_sql: str) -> str:

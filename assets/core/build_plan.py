@@ -7,13 +7,16 @@ rewrites exactly those months of each published table. Months are month-end DATE
 
 Layers: `fact` months are those whose inputs changed; `segment` months those whose T12M window (or
 survey look-back) meets a fact month; `kpi` months those whose month or month - 12 has a
-recomputed segment month.
+recomputed segment month. Narrower layers name the months of one model's own inputs: `sales` (the
+sales lines as customers see them: int_sales_lines), and one per transactional entity
+(`erp__sales_lines`, ...: its staging model, which reads that entity's raw table alone).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -59,6 +62,8 @@ class BuildPlan:
     fact_months: frozenset[dt.date] = frozenset()
     segment_months: frozenset[dt.date] = frozenset()
     kpi_months: frozenset[dt.date] = frozenset()
+    # the narrower layers (`sales`, one per transactional entity), subsets of the fact months
+    model_months: Mapping[str, frozenset[dt.date]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -73,8 +78,13 @@ class BuildPlan:
         return self.mode == NOOP
 
     def months(self, layer: str) -> frozenset[dt.date]:
-        return {"fact": self.fact_months, "segment": self.segment_months,
-                "kpi": self.kpi_months}[layer]
+        """The months of `layer`; a narrower layer the plan does not name has none."""
+        main = {"fact": self.fact_months, "segment": self.segment_months, "kpi": self.kpi_months}
+        return main[layer] if layer in main else self.model_months.get(layer, frozenset())
+
+    @property
+    def layers(self) -> list[str]:
+        return [*LAYERS, *sorted(self.model_months)]
 
 
 def create_build_plan_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -93,7 +103,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, plan: BuildPlan,
         con.execute("DELETE FROM audit.build_plan_months WHERE run_id = ?", [plan.run_id])
         con.execute("INSERT INTO audit.build_plans VALUES (?, ?, ?, ?, ?, ?)",
                     [plan.run_id, planned_at, plan.mode, plan.reason, config_version, code_version])
-        rows = [(plan.run_id, layer, m) for layer in LAYERS for m in sorted(plan.months(layer))]
+        rows = [(plan.run_id, layer, m) for layer in plan.layers for m in sorted(plan.months(layer))]
         if rows:
             con.executemany("INSERT INTO audit.build_plan_months VALUES (?, ?, ?)", rows)
         con.execute("COMMIT")
@@ -118,11 +128,12 @@ def latest_plan(con: duckdb.DuckDBPyConnection) -> BuildPlan | None:
     months: dict[str, set[dt.date]] = {layer: set() for layer in LAYERS}
     for layer, month in con.execute(
             "SELECT layer, month FROM audit.build_plan_months WHERE run_id = ?", [run_id]).fetchall():
-        months[layer].add(month)
+        months.setdefault(layer, set()).add(month)
     return BuildPlan(run_id=run_id, mode=mode, reason=reason or "",
-                     fact_months=frozenset(months["fact"]),
-                     segment_months=frozenset(months["segment"]),
-                     kpi_months=frozenset(months["kpi"]))
+                     fact_months=frozenset(months.pop("fact")),
+                     segment_months=frozenset(months.pop("segment")),
+                     kpi_months=frozenset(months.pop("kpi")),
+                     model_months={layer: frozenset(m) for layer, m in months.items()})
 
 
 def months_for_table(plan: BuildPlan | None, table: str) -> frozenset[dt.date] | None:

@@ -23,7 +23,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from assets.core.build_plan import LAYERS, BuildPlan
+from assets.core.build_plan import BuildPlan
 from assets.core.retries import Transient, names_transient
 from assets.core.settings import Settings, load_settings
 
@@ -63,7 +63,7 @@ def plan_env(plan: BuildPlan | None) -> dict[str, str]:
     """
     if plan is None or plan.is_full:
         return {BUILD_PLAN_ENV: ""}
-    months = {layer: sorted(m.isoformat() for m in plan.months(layer)) for layer in LAYERS}
+    months = {layer: sorted(m.isoformat() for m in plan.months(layer)) for layer in plan.layers}
     return {BUILD_PLAN_ENV: json.dumps(months, separators=(",", ":"))}
 
 

@@ -112,7 +112,8 @@ def plan_publication(
         for layer, month in con.execute(
             f"SELECT layer, month FROM {catalog}.audit.build_plan_months WHERE run_id = ?", [run]
         ).fetchall():
-            months[layer].add(month)
+            if layer in months:  # the marts follow the main layers (the narrower ones are subsets)
+                months[layer].add(month)
     mode = INCREMENTAL if any(months.values()) else NOOP
     combined = BuildPlan(
         run_id=newest, mode=mode, reason=f"build plans since {base.name}: {len(pending)}",

@@ -1,10 +1,13 @@
 {#-
   Incremental by month (docs/incremental.md). A run's build plan passes the months to recompute in
-  the environment variable STRATA_BUILD_PLAN: {"fact": [...], "segment": [...], "kpi": [...]}
-  (month-end dates, 'YYYY-MM-DD'; orchestration/dbt.py: plan_env). It is read only while a model
+  the environment variable STRATA_BUILD_PLAN: {"fact": [...], "segment": [...], "kpi": [...],
+  "sales": [...], "erp__sales_lines": [...], ...}
+  (month-end dates, 'YYYY-MM-DD'; assets/core/dbt.py: plan_env). It is read only while a model
   executes, never while dbt parses, so the saved parse stays valid from run to run.
 
-  A model partitioned by month declares
+  A model partitioned by month declares its layer: `fact`, `segment`, `kpi`, or a narrower one
+  that names the months of its own inputs (`sales`; for a staging model its entity, e.g.
+  `erp__sales_lines`), a layer the plan does not name having no months:
 
       {{ config(**strata_by_month('fact')) }}
 

@@ -44,11 +44,11 @@
 {%- endmacro %}
 
 {#- The rows a staging model of a transactional entity ranks (docs/incremental.md). In an incremental
-    build: every version of each key that has a version dated in one of the plan's fact months, so
-    the newest version is still chosen among all of a key's versions (the planner put the months of
-    every version of a changed key into the plan); the model then keeps the winners of those months.
-    Otherwise every row. -#}
-{% macro strata_plan_versions(relation, key, date_column) -%}
+    build: every version of each key that has a version dated in one of the months of `layer` (the
+    entity's own), so the newest version is still chosen among all of a key's versions (the planner
+    put the months of every version of a changed key into the layer); the model then keeps the
+    winners of those months. Otherwise every row. -#}
+{% macro strata_plan_versions(relation, key, date_column, layer) -%}
     {%- if strata_build_plan() is none or not strata_is_incremental() -%}
     select * from {{ relation }}
     {%- else -%}
@@ -59,7 +59,7 @@
     inner join (
         select distinct {{ key | join(', ') }}
         from {{ relation }}
-        where {{ strata_plan_months(month_end(date_column), 'fact') }}
+        where {{ strata_plan_months(month_end(date_column), layer) }}
     ) as planned
         on {{ on | join(' and ') }}
     {%- endif -%}

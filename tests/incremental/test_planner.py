@@ -2,6 +2,7 @@
 dirty months into segment and KPI months (docs/incremental.md)."""
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
@@ -135,3 +136,49 @@ def test_the_state_is_complete_once_every_dbt_asset_is_built():
     state = bp.read_state(con)
     assert (state.run_id, state.batches) == ("r1", BATCHES)
     assert latest_plan(con).run_id == "r1"
+
+
+def test_a_staging_model_recomputes_the_months_of_its_own_entitys_changed_rows():
+    """A sales line corrected into a later month: the sales lines' layer holds both months (the old
+    version leaves one, the new one enters the other); the payment naming the invoice puts its month
+    into the facts, not into the sales lines' layer; no other entity's staging moves."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw; CREATE SCHEMA staging")
+    cols = "document_type VARCHAR, document_no VARCHAR, line_no BIGINT, posting_date DATE, customer_no VARCHAR, " \
+           "item_no VARCHAR, _batch VARCHAR"
+    con.execute(f"CREATE TABLE raw.erp__sales_lines ({cols})")
+    con.execute(f"CREATE TABLE staging.stg_erp__sales_lines ({cols})")
+    con.execute("INSERT INTO raw.erp__sales_lines VALUES "
+                "('INVOICE', 'D1', 1, '2025-02-10', 'C1', 'I1', '2025-02'), "  # the old version
+                "('INVOICE', 'D2', 1, '2025-02-11', 'C1', 'I1', '2025-02'), "  # untouched
+                "('INVOICE', 'D1', 1, '2025-04-03', 'C1', 'I1', '2025-04')")  # corrected into April
+    con.execute("INSERT INTO staging.stg_erp__sales_lines VALUES "
+                "('INVOICE', 'D1', 1, '2025-02-10', 'C1', 'I1', '2025-02'), "
+                "('INVOICE', 'D2', 1, '2025-02-11', 'C1', 'I1', '2025-02')")
+    con.execute("CREATE TABLE raw.erp__payments (payment_no VARCHAR, document_no VARCHAR, payment_date DATE, "
+                "_batch VARCHAR)")
+    con.execute("INSERT INTO raw.erp__payments VALUES ('P1', 'D1', '2025-05-20', '2025-05')")
+
+    dirty = bp.dirty_months(con, {("erp", "sales_lines", "2025-04")})
+
+    assert dirty.entities == {"erp__sales_lines": {d(2025, 2), d(2025, 4)}}
+    assert dirty.sales == {d(2025, 2), d(2025, 4)}
+    assert dirty.fact == {d(2025, 2), d(2025, 4), d(2025, 5)}
+    months = bp.month_range(d(2025, 1), d(2026, 12))
+    plan = bp.plan_from_dirty("r", dirty, months, SPINE, W)
+    assert plan.months("erp__sales_lines") == {d(2025, 2), d(2025, 4)}
+    assert plan.months("sales") == {d(2025, 2), d(2025, 4)}
+    assert plan.months("erp__shipments") == frozenset()  # not in the plan: nothing to recompute
+
+
+def test_the_narrower_layers_are_recorded_and_reach_dbt():
+    from assets.core.dbt import plan_env
+
+    con = duckdb.connect()
+    plan = BuildPlan("r1", INCREMENTAL, "x", fact_months=frozenset({d(2025, 2), d(2025, 5)}),
+                     model_months={"sales": frozenset({d(2025, 2)}), "erp__sales_lines": frozenset({d(2025, 2)})})
+    write_plan(con, plan)
+    assert latest_plan(con) == plan
+    env = json.loads(plan_env(plan)["STRATA_BUILD_PLAN"])
+    assert env == {"fact": ["2025-02-28", "2025-05-31"], "segment": [], "kpi": [],
+                   "erp__sales_lines": ["2025-02-28"], "sales": ["2025-02-28"]}

@@ -2,7 +2,9 @@
 -- with its fiscal month, its resolved customer (a customer of the newest snapshot, else
 -- UNASSIGNED), its item's product family (newest items snapshot; NULL if the item is unknown) and
 -- net_amount in LCY at the rate of its posting month (methodology §1; LCY at 1).
-{{ config(**strata_by_month('fact')) }}
+-- Incremental by month: the `sales` months (its lines, their customers' and items' snapshot rows,
+-- the month's FX rates), docs/incremental.md.
+{{ config(**strata_by_month('sales')) }}
 
 with lines as (
 
@@ -60,4 +62,4 @@ left join items
 left join rates
     on dated.month = rates.month
     and dated.currency = rates.currency
-where {{ strata_plan_months('dated.month', 'fact') }}
+where {{ strata_plan_months('dated.month', 'sales') }}

@@ -1,7 +1,7 @@
 -- stg_crm__activities: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose activity_date was corrected into another month) keeps the newest delivery.
--- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
-{{ config(**strata_by_month('fact', 'activity_date')) }}
+-- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
+{{ config(**strata_by_month('crm__activities', 'activity_date')) }}
 
 with source as (
 
@@ -29,7 +29,7 @@ renamed as (
 
 planned as (
 
-    {{ strata_plan_versions('renamed', ['activity_id'], 'activity_date') }}
+    {{ strata_plan_versions('renamed', ['activity_id'], 'activity_date', 'crm__activities') }}
 
 ),
 
@@ -53,4 +53,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
-    and {{ strata_plan_months(month_end('activity_date'), 'fact') }}
+    and {{ strata_plan_months(month_end('activity_date'), 'crm__activities') }}

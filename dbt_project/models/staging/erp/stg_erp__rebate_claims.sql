@@ -1,7 +1,7 @@
 -- stg_erp__rebate_claims: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose claim_date was corrected into another month) keeps the newest delivery.
--- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
-{{ config(**strata_by_month('fact', 'claim_date')) }}
+-- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
+{{ config(**strata_by_month('erp__rebate_claims', 'claim_date')) }}
 
 with source as (
 
@@ -30,7 +30,7 @@ renamed as (
 
 planned as (
 
-    {{ strata_plan_versions('renamed', ['claim_no'], 'claim_date') }}
+    {{ strata_plan_versions('renamed', ['claim_no'], 'claim_date', 'erp__rebate_claims') }}
 
 ),
 
@@ -55,4 +55,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
-    and {{ strata_plan_months(month_end('claim_date'), 'fact') }}
+    and {{ strata_plan_months(month_end('claim_date'), 'erp__rebate_claims') }}

@@ -1,7 +1,7 @@
 -- stg_erp__sales_lines: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose posting_date was corrected into another month) keeps the newest delivery.
--- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
-{{ config(**strata_by_month('fact', 'posting_date')) }}
+-- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
+{{ config(**strata_by_month('erp__sales_lines', 'posting_date')) }}
 
 with source as (
 
@@ -39,7 +39,7 @@ renamed as (
 
 planned as (
 
-    {{ strata_plan_versions('renamed', ['document_type', 'document_no', 'line_no'], 'posting_date') }}
+    {{ strata_plan_versions('renamed', ['document_type', 'document_no', 'line_no'], 'posting_date', 'erp__sales_lines') }}
 
 ),
 
@@ -73,4 +73,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
-    and {{ strata_plan_months(month_end('posting_date'), 'fact') }}
+    and {{ strata_plan_months(month_end('posting_date'), 'erp__sales_lines') }}

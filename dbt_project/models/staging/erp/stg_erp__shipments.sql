@@ -1,7 +1,7 @@
 -- stg_erp__shipments: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose ship_date was corrected into another month) keeps the newest delivery.
--- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
-{{ config(**strata_by_month('fact', 'ship_date')) }}
+-- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
+{{ config(**strata_by_month('erp__shipments', 'ship_date')) }}
 
 with source as (
 
@@ -32,7 +32,7 @@ renamed as (
 
 planned as (
 
-    {{ strata_plan_versions('renamed', ['shipment_no'], 'ship_date') }}
+    {{ strata_plan_versions('renamed', ['shipment_no'], 'ship_date', 'erp__shipments') }}
 
 ),
 
@@ -59,4 +59,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
-    and {{ strata_plan_months(month_end('ship_date'), 'fact') }}
+    and {{ strata_plan_months(month_end('ship_date'), 'erp__shipments') }}

@@ -1,7 +1,7 @@
 -- stg_psa__tickets: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose created_at was corrected into another month) keeps the newest delivery.
--- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
-{{ config(**strata_by_month('fact', 'created_at')) }}
+-- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
+{{ config(**strata_by_month('psa__tickets', 'created_at')) }}
 
 with source as (
 
@@ -31,7 +31,7 @@ renamed as (
 
 planned as (
 
-    {{ strata_plan_versions('renamed', ['ticket_id'], 'created_at') }}
+    {{ strata_plan_versions('renamed', ['ticket_id'], 'created_at', 'psa__tickets') }}
 
 ),
 
@@ -57,4 +57,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
-    and {{ strata_plan_months(month_end('created_at'), 'fact') }}
+    and {{ strata_plan_months(month_end('created_at'), 'psa__tickets') }}

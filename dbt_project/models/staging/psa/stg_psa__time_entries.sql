@@ -1,7 +1,7 @@
 -- stg_psa__time_entries: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose work_date was corrected into another month) keeps the newest delivery.
--- Incremental by month (docs/incremental.md): a build recomputes the rows of the plan's fact months.
-{{ config(**strata_by_month('fact', 'work_date')) }}
+-- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
+{{ config(**strata_by_month('psa__time_entries', 'work_date')) }}
 
 with source as (
 
@@ -31,7 +31,7 @@ renamed as (
 
 planned as (
 
-    {{ strata_plan_versions('renamed', ['time_entry_id'], 'work_date') }}
+    {{ strata_plan_versions('renamed', ['time_entry_id'], 'work_date', 'psa__time_entries') }}
 
 ),
 
@@ -57,4 +57,4 @@ select
     _loaded_at
 from versioned
 where version_rank = 1
-    and {{ strata_plan_months(month_end('work_date'), 'fact') }}
+    and {{ strata_plan_months(month_end('work_date'), 'psa__time_entries') }}
