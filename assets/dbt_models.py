@@ -40,6 +40,10 @@ from assets.core.retries import transient_retries
 @cache
 def dbt_models() -> dg.AssetsDefinition:
     """The `dbt_models` multi-asset, built from the manifest once per process when first asked for."""
+    # Every dbt asset's key: a run's build is COMPLETE once its steps have built them all. (Dagster
+    # runs the multi-asset in two steps around `clv_fits`; a step's `context.assets_def` is its own
+    # subset, so it cannot tell.)
+    every_key: set[str] = set()
 
     @dbt_assets(
         manifest=require_manifest(),
@@ -82,10 +86,10 @@ def dbt_models() -> dg.AssetsDefinition:
                 raise failed_build(err) from err
         if plan is not None:
             with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
-                keys = {k.to_user_string() for k in context.assets_def.keys}
                 built = {k.to_user_string() for k in context.selected_asset_keys}
-                build_planner.finish_step(con, context.run_id, built, keys)
+                build_planner.finish_step(con, context.run_id, built, every_key)
 
+    every_key.update(k.to_user_string() for k in dbt_models.keys)
     return dbt_models
 
 

@@ -87,24 +87,27 @@ def write_fits(con: duckdb.DuckDBPyConnection, predictions: pd.DataFrame, fits: 
         con.unregister("fits")
 
 
-def months_to_fit(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[dt.date] | None:
-    """The segment months this run refits (docs/incremental.md); None: every month.
+def months_to_fit(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[frozenset[dt.date] | None, str]:
+    """The segment months this run refits (docs/incremental.md), None for every month; and why.
 
     Only this run's own INCREMENTAL or NOOP plan narrows the fit, and only when the two tables fit
     the build that plan was measured against (the last complete one). A fit made outside such a
     build (the asset run alone, a build that never completed) leaves the next run a full refit.
     """
     plan = latest_plan(con)
-    if plan is None or plan.run_id != run_id or plan.is_full:
-        return None
+    if plan is None or plan.run_id != run_id:
+        return None, "every segment month: no build plan of this run"
+    if plan.is_full:
+        return None, "every segment month: the build plan is FULL"
     state = build_planner.read_state(con)
     fitted = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [SCHEMA, FITTED_BUILD.split(".")[1]]).fetchone()[0]
-    if state is None or not fitted:
-        return None
-    (fitted_run,) = con.execute(f"SELECT run_id FROM {FITTED_BUILD}").fetchone()
-    return plan.segment_months if fitted_run == state.run_id else None
+    fitted_run = con.execute(f"SELECT run_id FROM {FITTED_BUILD}").fetchone()[0] if fitted else None
+    if state is None or fitted_run != state.run_id:
+        return None, (f"every segment month: the fit tables hold the fit of run {fitted_run}, not of "
+                      f"the last complete build ({state.run_id if state else 'none'})")
+    return plan.segment_months, f"the build plan's {len(plan.segment_months)} segment month(s)"
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, raw_parquet: Path) -> None:
@@ -127,14 +130,14 @@ def ensure_parquet(raw_parquet: Path) -> None:
 
 
 def fit_warehouse(paths: StrataPaths, run_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                         frozenset[dt.date] | None]:
+                                                                         frozenset[dt.date] | None, str]:
     """Read the inputs, fit every segment month (or the months this run's plan recomputes), write
-    both tables (and on Spark their Parquet); the months fitted (None: all)."""
+    both tables (and on Spark their Parquet); the months fitted (None: all) and why those."""
     settings = paths.settings()
-    months = None
+    months, scope = None, "every segment month"
     if run_id is not None and paths.target == "duckdb":
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-            months = months_to_fit(con, run_id)
+            months, scope = months_to_fit(con, run_id)
     with open_layers(paths.warehouse, paths.out, paths.target) as con:
         if months is None:
             inputs = con.execute(INPUTS_SQL.format(where="")).df()
@@ -148,7 +151,7 @@ def fit_warehouse(paths: StrataPaths, run_id: str | None = None) -> tuple[pd.Dat
         write_fits(con, predictions, fits, run_id, months)
         if paths.target == "spark":
             export_parquet(con, paths.raw_parquet)
-    return predictions, fits, months
+    return predictions, fits, months, scope
 
 
 @dg.multi_asset(
@@ -173,12 +176,11 @@ def fit_warehouse(paths: StrataPaths, run_id: str | None = None) -> tuple[pd.Dat
 @transient_retries
 def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
     started = time.monotonic()
-    predictions, fits, months = fit_warehouse(paths, context.run_id)
+    predictions, fits, _, scope = fit_warehouse(paths, context.run_id)
     failed = fits[~fits["converged"]]
     for row in failed.itertuples():
         context.log.warning(f"{row.month} {row.model}: {row.message}")
     seconds = round(time.monotonic() - started, 2)
-    scope = "every segment month" if months is None else f"the build plan's {len(months)} segment month(s)"
     context.log.info(f"fitted {fits['month'].nunique()} segment months ({scope}), {len(predictions)} "
                      f"customer rows in {seconds} s; {len(failed)} model fit(s) left empty")
     yield dg.MaterializeResult(asset_key=PREDICTIONS_KEY, metadata={
