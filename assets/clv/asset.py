@@ -58,7 +58,8 @@ FROM fits
 """
 # The run whose build the two tables fit (one row), written with them: a later run refits only its
 # plan's months when the tables fit the build that plan was measured against.
-FITTED_BUILD = f"{SCHEMA}.fitted_build"
+FITTED_TABLE = "fitted_build"
+FITTED_BUILD = f"{SCHEMA}.{FITTED_TABLE}"
 
 
 def write_fits(con: duckdb.DuckDBPyConnection, predictions: pd.DataFrame, fits: pd.DataFrame,
@@ -102,7 +103,7 @@ def months_to_fit(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[frozense
     state = build_planner.read_state(con)
     fitted = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [SCHEMA, FITTED_BUILD.split(".")[1]]).fetchone()[0]
+        [SCHEMA, FITTED_TABLE]).fetchone()[0]
     fitted_run = con.execute(f"SELECT run_id FROM {FITTED_BUILD}").fetchone()[0] if fitted else None
     if state is None or fitted_run != state.run_id:
         return None, (f"every segment month: the fit tables hold the fit of run {fitted_run}, not of "

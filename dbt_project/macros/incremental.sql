@@ -16,11 +16,11 @@
       where {{ strata_plan_months('m.month', 'fact') }}
 
   Its rows of the plan's months are deleted and recomputed in one transaction (the pre-hook and the
-  insert of dbt's `append` strategy); the other months stay. A staging model has no month column: it
-  names the date that puts a row into a month, `strata_by_month('fact', 'posting_date')`, and ranks
-  the versions of `strata_plan_versions(...)` (macros/versions.sql). A first build, `--full-refresh`, or a
-  build without a plan (a scenario, a hand-run dbt) recomputes every month. On Spark the model stays
-  a table (Parquet tables take no DELETE).
+  insert of dbt's `append` strategy); the other months stay. A staging model has no month column:
+  it names the date that puts a row into a month, `strata_by_month('erp__sales_lines',
+  'posting_date')`, and ranks the versions of `strata_plan_versions(...)` (macros/versions.sql).
+  A first build, `--full-refresh`, or a build without a plan (a scenario, a hand-run dbt)
+  recomputes every month. On Spark the model stays a table (Parquet tables take no DELETE).
 -#}
 {% macro strata_by_month(layer, month_of=none) -%}
     {%- if target.type == 'spark' -%}
