@@ -254,7 +254,8 @@ def _print_run_summary(report, followed: dict, seconds: float, log: Path) -> Non
             console.print(f"  {label:<10} {path}", soft_wrap=True)
 
 
-@cli.command(help="Materialise every asset for every month in a landing folder (or only some months).")
+@cli.command(help="Materialise every asset over a landing folder: the months that changed since the "
+                  "last run (every month on the first run), or only the months given.")
 @click.option("--landing", type=click.Path(path_type=Path), required=True, help="The landing root.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Output folder: warehouse.duckdb, published/, logs/, dagster_home/.")
