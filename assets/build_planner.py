@@ -166,14 +166,14 @@ def create_state_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
 
 
-def _table_exists(con, schema: str, table: str) -> bool:
+def table_exists(con, schema: str, table: str) -> bool:
     return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
                        "AND table_name = ?", [schema, table]).fetchone()[0] > 0
 
 
 def loaded_batches(con: duckdb.DuckDBPyConnection) -> dict[BatchKey, str]:
     """Every batch version in the raw layer now: (system, entity, batch) -> fingerprint."""
-    if not _table_exists(con, "audit", "load_batches"):
+    if not table_exists(con, "audit", "load_batches"):
         return {}
     rows = con.execute("SELECT system, entity, batch, fingerprint FROM audit.load_batches "
                        "WHERE status = 'LOADED'").fetchall()
@@ -181,7 +181,7 @@ def loaded_batches(con: duckdb.DuckDBPyConnection) -> dict[BatchKey, str]:
 
 
 def first_sales_month(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    if not _table_exists(con, "raw", "erp__sales_lines"):
+    if not table_exists(con, "raw", "erp__sales_lines"):
         return None
     first = con.execute("SELECT min(posting_date) FROM raw.erp__sales_lines").fetchone()[0]
     return month_end(first) if first else None
@@ -194,7 +194,7 @@ def current(con: duckdb.DuckDBPyConnection, config_version: str) -> Current:
 
 def read_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
     """The state of the newest complete build, or None."""
-    if not _table_exists(con, "audit", "build_state"):
+    if not table_exists(con, "audit", "build_state"):
         return None
     row = con.execute("SELECT run_id, config_version, code_version, first_sales_month FROM "
                       "audit.build_state WHERE status = 'COMPLETE' ORDER BY built_at DESC LIMIT 1").fetchone()
@@ -359,12 +359,12 @@ def _transactional_months(con, system: str, entity: str, batches: set[str],
     cols = ", ".join(key)
     raw, stg = f"raw.{system}__{entity}", f"staging.stg_{system}__{entity}"
     keys = f"SELECT {cols} FROM {raw} WHERE _batch IN ({_in_list(batches)})"
-    if _table_exists(con, "staging", f"stg_{system}__{entity}"):
+    if table_exists(con, "staging", f"stg_{system}__{entity}"):
         keys += f" UNION SELECT {cols} FROM {stg} WHERE _batch IN ({_in_list(batches)})"
     months: set[dt.date] = set()
     for d in dates:
         months |= _months(con, f"SELECT DISTINCT {d} FROM {raw} SEMI JOIN ({keys}) AS k USING ({cols})")
-        if _table_exists(con, "staging", f"stg_{system}__{entity}"):
+        if table_exists(con, "staging", f"stg_{system}__{entity}"):
             months |= _months(con, f"SELECT DISTINCT {d} FROM {stg} SEMI JOIN ({keys}) AS k USING ({cols})")
     return months, keys
 

@@ -101,9 +101,7 @@ def months_to_fit(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[frozense
     if plan.is_full:
         return None, "every segment month: the build plan is FULL"
     state = build_planner.read_state(con)
-    fitted = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [SCHEMA, FITTED_TABLE]).fetchone()[0]
+    fitted = build_planner.table_exists(con, SCHEMA, FITTED_TABLE)
     fitted_run = con.execute(f"SELECT run_id FROM {FITTED_BUILD}").fetchone()[0] if fitted else None
     if state is None or fitted_run != state.run_id:
         return None, (f"every segment month: the fit tables hold the fit of run {fitted_run}, not of "

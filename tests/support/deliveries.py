@@ -32,7 +32,7 @@ FAMILIES = ("HARDWARE", "PERIPHERALS", "SOFTWARE", "CLOUD", "SERVICES")
 
 # The models a property test compares: every model partitioned by month and every model built on
 # them, up to the marts, except those that read the predicted-value fit (a Python asset between two
-# dbt steps, recomputed whole on every run from int_clv_inputs, which is compared).
+# dbt steps whose refit by month tests/clv/test_clv_months.py checks; int_clv_inputs is compared).
 COMPARED = (
     "staging.stg_erp__sales_lines", "staging.stg_erp__shipments", "staging.stg_erp__payments",
     "staging.stg_erp__rebate_claims", "staging.stg_crm__activities", "staging.stg_psa__tickets",
