@@ -32,13 +32,18 @@
         'incremental_strategy': 'append',
         'on_schema_change': 'fail',
         'pre_hook': "{{ strata_delete_plan_months(" ~ args ~ ") }}",
+        'meta': {'strata_by_month': {'layer': layer, 'month_of': month_of}},
     }) }}
 {%- endmacro %}
 
 {#- The condition "`column` is one of the plan's months of `layer`" (true for every row outside an
     incremental build). -#}
 {% macro strata_plan_months(column, layer) -%}
-    {%- set plan = strata_build_plan() if strata_is_incremental() else none -%}
+    {{ strata_months_condition(column, layer, strata_build_plan() if strata_is_incremental() else none) }}
+{%- endmacro %}
+
+{#- The condition "`column` is one of `plan`'s months of `layer`" (true for every row without a plan). -#}
+{% macro strata_months_condition(column, layer, plan) -%}
     {%- if plan is none -%}
         1 = 1
     {%- elif plan.get(layer, []) | length == 0 -%}

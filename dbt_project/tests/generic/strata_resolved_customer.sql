@@ -4,8 +4,14 @@
 -#}
 {% test strata_resolved_customer(model, column_name) %}
 
+with model_rows as (
+
+    select {{ column_name }} from {{ model }}
+
+)
+
 select model_rows.{{ column_name }}
-from {{ model }} as model_rows
+from model_rows
 left join {{ ref('int_customers') }} as customers
     on model_rows.{{ column_name }} = customers.customer_no
 where model_rows.{{ column_name }} is null

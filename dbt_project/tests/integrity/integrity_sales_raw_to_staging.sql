@@ -1,14 +1,37 @@
 -- Integrity (raw -> staging): every sales line key of the raw layer reaches staging once, in its
 -- newest delivery, with its net_amount and cost_amount_lcy; per posting month, the counts and
 -- sums agree exactly. Returns the months that differ.
+-- An incremental build compares the months it recomputed (macros/test_scope.sql): the raw versions
+-- of every key that has a version in one of them decide which version is the newest.
 
-with raw_lines as (
+{%- set scoped = strata_test_is_scoped() %}
+
+with
+{%- if scoped %}
+raw_versions as (
 
     select *
     from {{ source('erp', 'sales_lines') }} as r
+    where exists (
+        select 1
+        from {{ source('erp', 'sales_lines') }} as in_plan
+        where {{ strata_test_months(month_end('in_plan.posting_date'), 'erp__sales_lines') }}
+            and in_plan.document_type = r.document_type
+            and in_plan.document_no = r.document_no
+            and in_plan.line_no = r.line_no
+    )
+
+),
+{%- endif %}
+{%- set versions = 'raw_versions' if scoped else source('erp', 'sales_lines') %}
+
+raw_lines as (
+
+    select *
+    from {{ versions }} as r
     where not exists (
         select 1
-        from {{ source('erp', 'sales_lines') }} as newer
+        from {{ versions }} as newer
         where newer.document_type = r.document_type
             and newer.document_no = r.document_no
             and newer.line_no = r.line_no
@@ -25,6 +48,7 @@ raw_totals as (
         sum(net_amount) as net_amount,
         sum(cost_amount_lcy) as cost_amount_lcy
     from raw_lines
+    where {{ strata_test_months(month_end('posting_date'), 'erp__sales_lines') }}
     group by {{ month_end('posting_date') }}
 
 ),
@@ -37,6 +61,7 @@ staged_totals as (
         sum(net_amount) as net_amount,
         sum(cost_amount_lcy) as cost_amount_lcy
     from {{ ref('stg_erp__sales_lines') }}
+    where {{ strata_test_months(month_end('posting_date'), 'erp__sales_lines') }}
     group by {{ month_end('posting_date') }}
 
 )

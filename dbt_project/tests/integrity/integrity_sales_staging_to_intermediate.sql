@@ -2,7 +2,7 @@
 -- net amount converted at the posting month's rate (LCY at 1), recomputed here line by line from
 -- the staged lines; per month and document type the counts and exact sums agree. Lines without a
 -- rate are int_fx_missing_rates' business and left out on both sides. Returns the months that
--- differ.
+-- differ. An incremental build compares the months it recomputed (macros/test_scope.sql).
 
 with rates as (
 
@@ -23,7 +23,8 @@ staged as (
     left join rates
         on {{ month_end('lines.posting_date') }} = rates.month
         and lines.currency = rates.currency
-    where lines.currency = {{ strata_lcy() }} or rates.rate_to_lcy is not null
+    where (lines.currency = {{ strata_lcy() }} or rates.rate_to_lcy is not null)
+        and {{ strata_test_months(month_end('lines.posting_date'), 'sales') }}
     group by {{ month_end('lines.posting_date') }}, lines.document_type
 
 ),
@@ -33,7 +34,7 @@ intermediate as (
     select month, document_type, count(*) as line_count,
         sum(net_amount_lcy) as net_amount_lcy, sum(cost_amount_lcy) as cost_amount_lcy
     from {{ ref('int_sales_lines') }}
-    where net_amount_lcy is not null
+    where net_amount_lcy is not null and {{ strata_test_months('month', 'sales') }}
     group by month, document_type
 
 )
