@@ -199,22 +199,26 @@ def changed_months(con, landing_root: Path) -> list[str] | None:
     corrected, or refused before); None when the folder has refusals of its own, which belong to no
     month (a run over every month reports them)."""
     from assets import build_planner
-    from assets.ingestion.audit import batch_fingerprint
+    from assets.ingestion.audit import FileHashes, batch_fingerprint
     from assets.ingestion.landing_scan import scan_landing
 
     scan = scan_landing(landing_root)
     if scan.refusals:
         return None
     loaded = build_planner.loaded_batches(con)
+    hashes = FileHashes(con)
 
     def changed(ref) -> bool:
+        batch_dir = landing_root / ref.rel
         try:
-            fingerprint = batch_fingerprint(landing_root / ref.rel)
+            fingerprint = batch_fingerprint(batch_dir, hashes.of_batch(batch_dir))
             return loaded.get((ref.system, ref.entity, ref.batch)) != fingerprint
         except OSError:  # unreadable: the run loads it and says why it cannot
             return True
 
-    return sorted({ref.batch for ref in scan.batches if changed(ref)})
+    months = sorted({ref.batch for ref in scan.batches if changed(ref)})
+    hashes.save()
+    return months
 
 
 @dataclass(frozen=True)

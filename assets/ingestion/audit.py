@@ -36,6 +36,9 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS audit.quarantined_rows (
         system VARCHAR, entity VARCHAR, batch VARCHAR, file VARCHAR, line BIGINT,
         "column" VARCHAR, value VARCHAR, reason VARCHAR)""",
+    # The landing files' sha256 by their stat, so that a rerun reads no unchanged file (FileHashes).
+    """CREATE TABLE IF NOT EXISTS audit.landing_file_hashes (
+        path VARCHAR, size BIGINT, mtime_ns BIGINT, ctime_ns BIGINT, inode BIGINT, sha256 VARCHAR)""",
 )
 
 
@@ -65,6 +68,60 @@ def batch_fingerprint(batch_dir: Path | str, known: dict[str, str] | None = None
     for p in fingerprint_files(Path(batch_dir)):
         h.update(f"{p.name}\t{known.get(p.name) or sha256_file(p)}\n".encode())
     return h.hexdigest()
+
+
+class FileHashes:
+    """The sha256 of landing files, remembered in the warehouse by each file's stat: a plain rerun
+    over an unchanged landing folder (orchestration/runner.py: changed_months) reads no file's bytes,
+    where it read them all (15 GB at L).
+
+    A file whose size, modification time, change time and inode are those recorded with its sha256
+    has not been written since: every write sets the change time (st_ctime_ns), which no tool sets
+    back. The stat is taken before the bytes are read, so a file written meanwhile is read again the
+    next time. `save` keeps the files asked for since `__init__` (the folder as scanned now); on a
+    read-only connection it keeps nothing.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._read_only = con.execute(
+            "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        if not self._read_only:
+            create_audit_tables(con)
+        recorded = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
+            "AND table_name = 'landing_file_hashes'").fetchone()[0]
+        self._recorded = {path: (tuple(key), sha) for path, *key, sha in con.execute(
+            "SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM audit.landing_file_hashes").fetchall()
+        } if recorded else {}
+        self._seen: dict[str, tuple[tuple[int, ...], str]] = {}
+
+    def sha256(self, path: Path) -> str:
+        st = path.stat()
+        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        name = str(path.absolute())
+        recorded = self._recorded.get(name)
+        sha = recorded[1] if recorded is not None and recorded[0] == key else sha256_file(path)
+        self._seen[name] = (key, sha)
+        return sha
+
+    def of_batch(self, batch_dir: Path) -> dict[str, str]:
+        """file name -> sha256 of the files a batch's fingerprint covers (`batch_fingerprint`'s `known`)."""
+        return {p.name: self.sha256(p) for p in fingerprint_files(batch_dir)}
+
+    def save(self) -> None:
+        if self._read_only:
+            return
+        rows = [(path, *key, sha) for path, (key, sha) in sorted(self._seen.items())]
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            self._con.execute("DELETE FROM audit.landing_file_hashes")
+            if rows:
+                self._con.executemany("INSERT INTO audit.landing_file_hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
 
 
 def _where(ref: BatchRef) -> tuple[str, list]:
