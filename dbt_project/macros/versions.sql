@@ -44,23 +44,25 @@
 {%- endmacro %}
 
 {#- The rows a staging model of a transactional entity ranks (docs/incremental.md). In an incremental
-    build: every version of each key that has a version dated in one of the months of `layer` (the
-    entity's own), so the newest version is still chosen among all of a key's versions (the planner
-    put the months of every version of a changed key into the layer); the model then keeps the
-    winners of those months. Otherwise every row. -#}
+    build: the versions dated in the months of `layer` (the entity's own) of every key that the
+    model keeps no row of in its other months (after the pre-hook deleted the plan's months). A key
+    with a row in an unchanged month has its winner there: a newer version, or a change to any of
+    its batches, would have put that month into the plan (the planner puts the months of every
+    version of a changed key into the layer). So the model reads only its months of the raw layer
+    and the keys of its own table, not every version of the entity. Otherwise every row. -#}
 {% macro strata_plan_versions(relation, key, date_column, layer) -%}
     {%- if strata_build_plan() is none or not strata_is_incremental() -%}
     select * from {{ relation }}
     {%- else -%}
     {%- set on = [] -%}
-    {%- for k in key -%}{%- do on.append('v.' ~ k ~ ' = planned.' ~ k) -%}{%- endfor %}
+    {%- for k in key -%}{%- do on.append('kept.' ~ k ~ ' = v.' ~ k) -%}{%- endfor %}
     select v.*
     from {{ relation }} as v
-    inner join (
-        select distinct {{ key | join(', ') }}
-        from {{ relation }}
-        where {{ strata_plan_months(month_end(date_column), layer) }}
-    ) as planned
-        on {{ on | join(' and ') }}
+    where {{ strata_plan_months(month_end('v.' ~ date_column), layer) }}
+        and not exists (
+            select 1
+            from {{ this }} as kept
+            where {{ on | join(' and ') }}
+        )
     {%- endif -%}
 {%- endmacro %}

@@ -2,7 +2,7 @@
 
 A generated landing folder is delivered month by month in a random order (the first month first:
 a new first month is a FULL fall-back, tested apart), with random changes in between: a corrected
-closed month, a line corrected into a later month, a crosswalk re-mapped in the newest snapshot, an opportunity re-extracted, an item
+closed month, a line corrected into a later month (and another one of its month into a month between), a crosswalk re-mapped in the newest snapshot, an opportunity re-extracted, an item
 that changes family, a late FX rate, a batch re-delivered unchanged. After every step the
 incremental warehouse (the planner's months only) and the reference (the same loads, every model
 rebuilt with --full-refresh, i.e. a clean full build of the same raw layer) must hold the same
@@ -54,10 +54,11 @@ EVERY_CHANGE = dict(
     first=[*MONTHS[1:10], "2025-12", "2026-01", "2026-04"],
     steps=[(["2026-03", "2025-11"], {"correct_closed_month", "reextract_opportunity", "move_line_to_later_month"}, 7),
            (["2026-02"], {"remap_crosswalk", "change_item_family", "redeliver_unchanged"}, 3),
-           # a late rate for the month the moved line left (the 8th older month, as in step 1): that
-           # month is recomputed while the line's batches are unchanged, and its old version must
-           # not come back
-           ([], {"late_fx_rate"}, 7)],
+           # a late rate for the month the moved line left (the 8th older month, as in step 1), and
+           # another line of that month moved into a month between: that month is recomputed (its
+           # sales and its staging lines) while the first line's batches are unchanged, and its old
+           # version must not come back
+           ([], {"late_fx_rate", "move_another_line_from_that_month"}, 7)],
 )
 
 

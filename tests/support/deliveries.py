@@ -114,6 +114,37 @@ def move_line_to_later_month(landing: Path, pick: int) -> str | None:
     return f"sales line {row['document_no']}/{row['line_no']} moved from {old} into {new}"
 
 
+def move_another_line_from_that_month(landing: Path, pick: int) -> str | None:
+    """After `move_line_to_later_month`: another line of the month a line left, corrected into a
+    month between (re-delivered there). The month left is recomputed for the second line while the
+    first one's batches are unchanged: its old version there must not come back."""
+    months = months_of(landing, "erp", "sales_lines")
+    batches_of: dict[tuple[str, str, str], list[str]] = {}
+    for month in months:
+        for row in read_rows(batch_dir(landing, "erp", "sales_lines", month)):
+            batches_of.setdefault(_line_key(row), []).append(month)
+    moved = sorted((found[0], found[-1], key) for key, found in batches_of.items() if len(found) > 1)
+    if not moved:
+        return None
+    old, first_target, first_key = moved[pick % len(moved)]
+    between = [m for m in months if old < m < first_target]
+    if not between:
+        return None
+    target = between[pick % len(between)]
+    rows = [r for r in read_rows(batch_dir(landing, "erp", "sales_lines", old))
+            if len(batches_of[_line_key(r)]) == 1]
+    there = read_rows(batch_dir(landing, "erp", "sales_lines", target))
+    if not rows or not there:
+        return None
+    row = dict(rows[pick % len(rows)], posting_date=there[0]["posting_date"])
+    rewrite(landing, "erp", "sales_lines", target, [*there, row])
+    return f"sales line {row['document_no']}/{row['line_no']} moved from {old} into {target}"
+
+
+def _line_key(row: dict) -> tuple[str, str, str]:
+    return row["document_type"], row["document_no"], row["line_no"]
+
+
 def _double(text: str) -> str:
     from decimal import Decimal
 
@@ -213,6 +244,7 @@ def redeliver_unchanged(landing: Path, pick: int) -> str | None:
 CHANGES = {
     "correct_closed_month": correct_closed_month,
     "move_line_to_later_month": move_line_to_later_month,
+    "move_another_line_from_that_month": move_another_line_from_that_month,
     "remap_crosswalk": remap_crosswalk,
     "change_item_family": change_item_family,
     "reextract_opportunity": reextract_opportunity,
