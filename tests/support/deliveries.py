@@ -105,13 +105,7 @@ def move_line_to_later_month(landing: Path, pick: int) -> str | None:
     if len(months) < 2:
         return None
     old, new = months[:-1][pick % (len(months) - 1)], months[-1]
-    rows = read_rows(batch_dir(landing, "erp", "sales_lines", old))
-    newest = read_rows(batch_dir(landing, "erp", "sales_lines", new))
-    if not rows or not newest:
-        return None
-    row = dict(rows[pick % len(rows)], posting_date=newest[0]["posting_date"])
-    rewrite(landing, "erp", "sales_lines", new, [*newest, row])
-    return f"sales line {row['document_no']}/{row['line_no']} moved from {old} into {new}"
+    return _move_line(landing, old, new, read_rows(batch_dir(landing, "erp", "sales_lines", old)), pick)
 
 
 def move_another_line_from_that_month(landing: Path, pick: int) -> str | None:
@@ -126,19 +120,23 @@ def move_another_line_from_that_month(landing: Path, pick: int) -> str | None:
     moved = sorted((found[0], found[-1], key) for key, found in batches_of.items() if len(found) > 1)
     if not moved:
         return None
-    old, first_target, first_key = moved[pick % len(moved)]
+    old, first_target, _ = moved[pick % len(moved)]
     between = [m for m in months if old < m < first_target]
     if not between:
         return None
-    target = between[pick % len(between)]
-    rows = [r for r in read_rows(batch_dir(landing, "erp", "sales_lines", old))
+    once = [r for r in read_rows(batch_dir(landing, "erp", "sales_lines", old))
             if len(batches_of[_line_key(r)]) == 1]
-    there = read_rows(batch_dir(landing, "erp", "sales_lines", target))
+    return _move_line(landing, old, between[pick % len(between)], once, pick)
+
+
+def _move_line(landing: Path, old: str, new: str, rows: list[dict], pick: int) -> str | None:
+    """One of `rows` (lines of batch `old`) re-delivered in batch `new`, dated in its month."""
+    there = read_rows(batch_dir(landing, "erp", "sales_lines", new))
     if not rows or not there:
         return None
     row = dict(rows[pick % len(rows)], posting_date=there[0]["posting_date"])
-    rewrite(landing, "erp", "sales_lines", target, [*there, row])
-    return f"sales line {row['document_no']}/{row['line_no']} moved from {old} into {target}"
+    rewrite(landing, "erp", "sales_lines", new, [*there, row])
+    return f"sales line {row['document_no']}/{row['line_no']} moved from {old} into {new}"
 
 
 def _line_key(row: dict) -> tuple[str, str, str]:
