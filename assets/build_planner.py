@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from assets.core.build_plan import FULL, INCREMENTAL, NOOP, BuildPlan, latest_plan, write_plan
+from assets.core.catalog import table_exists
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
@@ -164,11 +165,6 @@ def code_version(project_dir: Path = DBT_PROJECT_DIR) -> str:
 def create_state_tables(con: duckdb.DuckDBPyConnection) -> None:
     for sql in STATE_DDL:
         con.execute(sql)
-
-
-def table_exists(con, schema: str, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                       "AND table_name = ?", [schema, table]).fetchone()[0] > 0
 
 
 def loaded_batches(con: duckdb.DuckDBPyConnection) -> dict[BatchKey, str]:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.core.catalog import table_exists
 from assets.core.contract import entities
 from quality import gx_runner, ranges
 from quality.base import CheckDef, Env
-from quality.warehouse import MONTH, table_exists
+from quality.warehouse import MONTH
 
 
 def landing_months(landing: Path) -> dict[tuple[str, str], list[str]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
+from assets.core.catalog import table_exists
 from assets.core.contract import Entity, entities
 from assets.core.settings import Quality
 from assets.core.sql import sql_ident, sql_literal
@@ -20,7 +21,6 @@ from quality import check_results, gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.ranges import ERROR
 from quality.suites import Rule, SuiteSpec
-from quality.warehouse import table_exists
 
 
 def _key(system: str, name: str) -> dg.AssetKey:

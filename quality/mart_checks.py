@@ -11,12 +11,12 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from assets.core.catalog import table_exists
 from assets.core.settings import SEGMENT_CODES
 from assets.core.sql import sql_ident, sql_literal
 from quality import check_results, gx_runner, ranges, suites
 from quality.base import CheckDef, Env
 from quality.suites import Rule, SuiteSpec
-from quality.warehouse import table_exists
 
 
 def _missing_mart(table: str, spec: SuiteSpec) -> dg.AssetCheckResult:

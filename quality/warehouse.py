@@ -39,19 +39,6 @@ def connect(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return (
-        con.execute(
-            # Only the connection's own catalog: on the Spark target the warehouse file is attached
-            # beside it and may still hold marts an earlier DuckDB build left (assets/core/engines.py).
-            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
-            "AND table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-        > 0
-    )
-
-
 def columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
     return [
         r[0]

@@ -22,6 +22,7 @@ import pandas as pd
 from assets import build_planner
 from assets.clv.predict import FIT_COLUMNS, PREDICTION_COLUMNS, predict_all
 from assets.core.build_plan import latest_plan
+from assets.core.catalog import table_exists
 from assets.core.engines import open_layers
 from assets.core.pools import WAREHOUSE_WRITER_POOL
 from assets.core.resources import StrataPaths
@@ -101,7 +102,7 @@ def months_to_fit(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[frozense
     if plan.is_full:
         return None, "every segment month: the build plan is FULL"
     state = build_planner.read_state(con)
-    fitted = build_planner.table_exists(con, SCHEMA, FITTED_TABLE)
+    fitted = table_exists(con, SCHEMA, FITTED_TABLE)
     fitted_run = con.execute(f"SELECT run_id FROM {FITTED_BUILD}").fetchone()[0] if fitted else None
     if state is None or fitted_run != state.run_id:
         return None, (f"every segment month: the fit tables hold the fit of run {fitted_run}, not of "

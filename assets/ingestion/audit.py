@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.core.catalog import table_exists
 from assets.core.contract import entities, sha256_file
 from assets.core.sql import sql_literal
 
@@ -88,12 +89,9 @@ class FileHashes:
             "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
         if not self._read_only:
             create_audit_tables(con)
-        recorded = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
-            "AND table_name = 'landing_file_hashes'").fetchone()[0]
         self._recorded = {path: (tuple(key), sha) for path, *key, sha in con.execute(
             "SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM audit.landing_file_hashes").fetchall()
-        } if recorded else {}
+        } if table_exists(con, "audit", "landing_file_hashes") else {}
         self._seen: dict[str, tuple[tuple[int, ...], str]] = {}
 
     def sha256(self, path: Path) -> str:
@@ -110,7 +108,7 @@ class FileHashes:
         return {p.name: self.sha256(p) for p in fingerprint_files(batch_dir)}
 
     def save(self) -> None:
-        if self._read_only:
+        if self._read_only or self._seen == self._recorded:  # nothing new to remember
             return
         rows = [(path, *key, sha) for path, (key, sha) in sorted(self._seen.items())]
         self._con.execute("BEGIN TRANSACTION")

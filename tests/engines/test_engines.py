@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from assets.core import dbt_executable
+from assets.core.catalog import table_exists
 from assets.core.engines import (
     EngineError,
     attach_layers,
@@ -24,7 +25,6 @@ from assets.core.engines import (
 )
 from assets.core.resources import StrataPaths
 from assets.ingestion.audit import create_audit_tables
-from quality.warehouse import table_exists
 
 
 def test_target_resolution(monkeypatch):
