@@ -45,10 +45,10 @@ def vars_arg(settings: Settings) -> list[str]:
 def build_args(settings: Settings, plan: BuildPlan | None = None) -> list[str]:
     """The arguments of the one `dbt build` that materialises the selected models and their tests.
 
-    dbt unit tests check the SQL, not the data: the test suite runs them (tests/test_dbt_unit_tests.py),
-    a production run does not pay for them. Without a plan, or with a FULL one, every model is
-    rebuilt from scratch (`--full-refresh`); an INCREMENTAL or NOOP plan recomputes its months of
-    the models partitioned by month (`plan_env`, docs/incremental.md).
+    dbt unit tests check the SQL, not the data: the test suite's builds of its fixtures run them
+    (tests/support/warehouse.py), a production run does not pay for them. Without a plan, or with a
+    FULL one, every model is rebuilt from scratch (`--full-refresh`); an INCREMENTAL or NOOP plan
+    recomputes its months of the models partitioned by month (`plan_env`, docs/incremental.md).
     """
     refresh = ["--full-refresh"] if plan is None or plan.is_full else []
     return ["build", "--exclude-resource-type", "unit_test", *refresh, *vars_arg(settings)]

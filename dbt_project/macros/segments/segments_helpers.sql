@@ -171,3 +171,103 @@
         else {{ segments_to_double(num) }} / {{ segments_to_double(den) }}
     end
 {%- endmacro %}
+
+{#-
+  How many distinct items each customer has in W(M), for each (customer_no, month_index) row of
+  `at`; with `lag`, only the items in W(M) that are not in W(M − lag) (new product families,
+  methodology §11). `items` has one row per customer_no, month_index and `item`. Defines the CTEs
+  `<name>_purchases`, `<name>_stretches`, `<name>_counted`, `<name>_steps` and `<name>`
+  (customer_no, month_index, distinct_items).
+
+  Joining every M with the n months of its window and counting distinct items there reads each
+  row n times, then sorts them all for the distinct count. Instead: an item bought in month m is in
+  W(M) for M = m … m + n − 1, so the months M in which it is in W(M) form stretches (purchases at
+  most n months apart share one: start = the first purchase, end = the last + n − 1). The count at
+  M is a running sum, per customer, of +1 where a stretch starts and −1 after it ends. With `lag`,
+  the months in which the item is in W(M − lag) too (where one of its stretches overlaps another
+  shifted by lag months) are taken off the same way. A few sorts of the rows instead of n times
+  the rows. Exact for each M of `at` whatever month `items` starts at, as long as it holds every
+  month of W(M) (and of W(M − lag)).
+-#}
+{% macro segments_count_in_window(name, items, item, at, lag=none) -%}
+    {%- set n = segments_setting('window_months', 1) -%}
+{{ name }}_purchases as (
+
+    select
+        customer_no,
+        {{ item }} as item,
+        month_index,
+        case
+            when month_index - lag(month_index) over (partition by customer_no, {{ item }} order by month_index) <= {{ n }}
+                then 0
+            else 1
+        end as starts_stretch
+    from {{ items }}
+
+),
+
+{{ name }}_stretches as (
+
+    select customer_no, item, min(month_index) as start_index, max(month_index) + {{ n - 1 }} as end_index
+    from (
+        select
+            customer_no,
+            item,
+            month_index,
+            sum(starts_stretch) over (
+                partition by customer_no, item order by month_index rows between unbounded preceding and current row
+            ) as stretch
+        from {{ name }}_purchases
+    ) as numbered
+    group by customer_no, item, stretch
+
+),
+
+{{ name }}_counted as (
+
+    select customer_no, start_index as from_index, end_index as to_index, 1 as step
+    from {{ name }}_stretches
+    {%- if lag is not none %}
+    union all
+    -- the months in which the item is also in W(M − lag): a stretch overlapping one shifted by lag
+    select
+        a.customer_no,
+        greatest(a.start_index, b.start_index + {{ lag }}) as from_index,
+        least(a.end_index, b.end_index + {{ lag }}) as to_index,
+        -1 as step
+    from {{ name }}_stretches as a
+    inner join {{ name }}_stretches as b
+        on b.customer_no = a.customer_no
+       and b.item = a.item
+       and b.start_index + {{ lag }} <= a.end_index
+       and b.end_index + {{ lag }} >= a.start_index
+    {%- endif %}
+
+),
+
+{{ name }}_steps as (
+
+    select customer_no, from_index as month_index, step
+    from {{ name }}_counted
+    union all
+    select customer_no, to_index + 1 as month_index, -step as step
+    from {{ name }}_counted
+    union all
+    select customer_no, month_index, 0 as step
+    from {{ at }}
+
+),
+
+{{ name }} as (
+
+    select
+        customer_no,
+        month_index,
+        sum(sum(step)) over (
+            partition by customer_no order by month_index rows between unbounded preceding and current row
+        ) as distinct_items
+    from {{ name }}_steps
+    group by customer_no, month_index
+
+)
+{%- endmacro %}

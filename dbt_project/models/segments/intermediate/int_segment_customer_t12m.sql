@@ -77,25 +77,17 @@ family_months as (
 
 ),
 
-orders as (
+active_keys as (
 
-    select m.month_index, o.customer_no, count(distinct o.order_no) as orders_t12m
-    from months as m
-    inner join order_months as o
-        on {{ segments_in_window('o.month_index', 'm.month_index') }}
-    group by m.month_index, o.customer_no
+    select mo.customer_no, mo.month_index
+    from money as mo
+    where mo.net_revenue_t12m > 0
 
 ),
 
-families as (
+{{ segments_count_in_window('window_orders', 'order_months', 'order_no', 'active_keys') }},
 
-    select m.month_index, f.customer_no, count(distinct f.product_family) as product_families_t12m
-    from months as m
-    inner join family_months as f
-        on {{ segments_in_window('f.month_index', 'm.month_index') }}
-    group by m.month_index, f.customer_no
-
-)
+{{ segments_count_in_window('window_families', 'family_months', 'product_family', 'active_keys') }}
 
 select
     mo.month,
@@ -105,11 +97,11 @@ select
     mo.gross_margin_t12m,
     mo.cost_to_serve_t12m,
     mo.contribution_margin_t12m,
-    cast(coalesce(o.orders_t12m, 0) as bigint) as orders_t12m,
-    cast(coalesce(f.product_families_t12m, 0) as bigint) as product_families_t12m
+    cast(o.distinct_items as bigint) as orders_t12m,
+    cast(f.distinct_items as bigint) as product_families_t12m
 from money as mo
-left join orders as o
+inner join window_orders as o
     on o.month_index = mo.month_index and o.customer_no = mo.customer_no
-left join families as f
+inner join window_families as f
     on f.month_index = mo.month_index and f.customer_no = mo.customer_no
 where mo.net_revenue_t12m > 0

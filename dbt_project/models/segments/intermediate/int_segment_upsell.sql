@@ -30,38 +30,7 @@ family_months as (
 
 ),
 
-families_now as (
-
-    select distinct a.month_index, a.customer_no, f.product_family
-    from active as a
-    inner join family_months as f
-        on f.customer_no = a.customer_no
-       and {{ segments_in_window('f.month_index', 'a.month_index') }}
-
-),
-
-families_before as (
-
-    select distinct a.month_index, a.customer_no, f.product_family
-    from active as a
-    inner join family_months as f
-        on f.customer_no = a.customer_no
-       and {{ segments_in_window('f.month_index', 'a.month_index', offset=lag) }}
-
-),
-
-new_families as (
-
-    select n.month_index, n.customer_no, count(*) as new_product_families
-    from families_now as n
-    left join families_before as b
-        on b.month_index = n.month_index
-       and b.customer_no = n.customer_no
-       and b.product_family = n.product_family
-    where b.product_family is null
-    group by n.month_index, n.customer_no
-
-),
+{{ segments_count_in_window('new_families', 'family_months', 'product_family', 'active', lag=lag) }},
 
 won as (
 
@@ -80,15 +49,15 @@ select
     a.month,
     a.month_index,
     a.customer_no,
-    cast(coalesce(n.new_product_families, 0) as bigint) as new_product_families,
+    cast(n.distinct_items as bigint) as new_product_families,
     cast(coalesce(w.won_upsell_cross_sell_opportunities, 0) as bigint) as won_upsell_cross_sell_opportunities,
     case
-        when coalesce(n.new_product_families, 0) > 0 or coalesce(w.won_upsell_cross_sell_opportunities, 0) > 0
+        when n.distinct_items > 0 or coalesce(w.won_upsell_cross_sell_opportunities, 0) > 0
             then true
         else false
     end as is_upsell_cross_sell
 from active as a
-left join new_families as n
+inner join new_families as n
     on n.month_index = a.month_index
    and n.customer_no = a.customer_no
 left join won as w
