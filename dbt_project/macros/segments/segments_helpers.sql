@@ -54,6 +54,14 @@
 {%- endmacro %}
 
 {#-
+  W(M) as a window frame over rows ordered by month index: the sum over it at a row of month M is
+  the W(M) total of the rows' partition (the rows are one per month, with a row at every M wanted).
+-#}
+{% macro segments_window_frame() -%}
+    range between {{ segments_setting('window_months', 1) - 1 }} preceding and current row
+{%- endmacro %}
+
+{#-
   The lag of the cohort and year-over-year KPIs (methodology §11: "M-12", the same month a year
   earlier). A definition, not a tunable: year over year is twelve months.
 -#}

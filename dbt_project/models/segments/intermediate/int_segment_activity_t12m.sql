@@ -169,7 +169,7 @@ windowed as (
     window w as (
         partition by c.customer_no
         order by c.month_index
-        range between {{ segments_setting('window_months', 1) - 1 }} preceding and current row
+        {{ segments_window_frame() }}
     )
 
 )
