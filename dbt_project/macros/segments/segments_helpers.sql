@@ -54,6 +54,26 @@
 {%- endmacro %}
 
 {#-
+  The condition "a row of `month_index` can fall in W(M) (with `lag`: or in W(M − lag)) of a segment
+  month M this build recomputes": the windowed models read their inputs from the first month their
+  earliest recomputed window reaches, not from the first month of history. True for every row in a
+  full build; false for every row when the build recomputes no segment month. Read only while the
+  model runs, as strata_plan_months (the saved parse stays valid).
+-#}
+{% macro segments_reaches_plan_windows(month_index, lag=0) -%}
+    {%- set plan = strata_build_plan() if strata_is_incremental() else none -%}
+    {%- if plan is none -%}
+        1 = 1
+    {%- elif plan.get('segment', []) | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        {%- set first = plan['segment'] | min -%}
+        {%- set first_index = (first[0:4] | int) * 12 + (first[5:7] | int) - 1 -%}
+        {{ month_index }} >= {{ first_index - (segments_setting('window_months', 1) - 1) - lag }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
   W(M) as a window frame over rows ordered by month index: the sum over it at a row of month M is
   the W(M) total of the rows' partition (the rows are one per month, with a row at every M wanted).
 -#}

@@ -40,6 +40,7 @@ sales_monthly as (
         0 as opportunities_created,
         0 as opportunities_with_driver
     from {{ ref('int_sales_lines') }} as sl
+    where {{ segments_reaches_plan_windows(segments_month_index('sl.month')) }}
     group by sl.customer_no, {{ segments_month_index('sl.month') }}
 
 ),
@@ -58,6 +59,7 @@ tickets_monthly as (
         0 as opportunities_created,
         0 as opportunities_with_driver
     from {{ ref('int_psa_tickets') }} as t
+    where {{ segments_reaches_plan_windows(segments_month_index('t.month')) }}
     group by t.customer_no, {{ segments_month_index('t.month') }}
 
 ),
@@ -76,6 +78,7 @@ activities_monthly as (
         0 as opportunities_created,
         0 as opportunities_with_driver
     from {{ ref('int_crm_activities') }} as a
+    where {{ segments_reaches_plan_windows(segments_month_index('a.month')) }}
     group by a.customer_no, {{ segments_month_index('a.month') }}
 
 ),
@@ -94,6 +97,7 @@ opportunities_monthly as (
         count(*) as opportunities_created,
         sum(case when o.need_driver is not null then 1 else 0 end) as opportunities_with_driver
     from {{ ref('int_crm_opportunities') }} as o
+    where {{ segments_reaches_plan_windows(segments_month_index('o.created_date')) }}
     group by o.customer_no, {{ segments_month_index('o.created_date') }}
 
 ),

@@ -28,6 +28,35 @@ profit as (
         p.contribution_margin
     from {{ ref('int_customer_profit_monthly') }} as p
     where p.customer_no <> {{ unassigned_customer() }}
+      and {{ segments_reaches_plan_windows(segments_month_index('p.month')) }}
+
+),
+
+-- Each customer's profit months, with a row at every segment month M (zeros where it has none),
+-- so that a sum over the n months up to a row's month is its W(M) total.
+customer_months as (
+
+    select
+        x.customer_no,
+        x.month_index,
+        sum(x.net_revenue) as net_revenue,
+        sum(x.gross_margin) as gross_margin,
+        sum(x.cost_to_serve) as cost_to_serve,
+        sum(x.contribution_margin) as contribution_margin
+    from (
+        select * from profit
+        union all
+        select
+            c.customer_no,
+            m.month_index,
+            {{ to_money('0') }} as net_revenue,
+            {{ to_money('0') }} as gross_margin,
+            {{ to_money('0') }} as cost_to_serve,
+            {{ to_money('0') }} as contribution_margin
+        from (select distinct customer_no from profit) as c
+        cross join months as m
+    ) as x
+    group by x.customer_no, x.month_index
 
 ),
 
@@ -36,15 +65,24 @@ money as (
     select
         m.month,
         m.month_index,
-        p.customer_no,
-        {{ to_money('sum(p.net_revenue)') }} as net_revenue_t12m,
-        {{ to_money('sum(p.gross_margin)') }} as gross_margin_t12m,
-        {{ to_money('sum(p.cost_to_serve)') }} as cost_to_serve_t12m,
-        {{ to_money('sum(p.contribution_margin)') }} as contribution_margin_t12m
-    from months as m
-    inner join profit as p
-        on {{ segments_in_window('p.month_index', 'm.month_index') }}
-    group by m.month, m.month_index, p.customer_no
+        t.customer_no,
+        t.net_revenue_t12m,
+        t.gross_margin_t12m,
+        t.cost_to_serve_t12m,
+        t.contribution_margin_t12m
+    from (
+        select
+            c.customer_no,
+            c.month_index,
+            {{ to_money('sum(c.net_revenue) over w') }} as net_revenue_t12m,
+            {{ to_money('sum(c.gross_margin) over w') }} as gross_margin_t12m,
+            {{ to_money('sum(c.cost_to_serve) over w') }} as cost_to_serve_t12m,
+            {{ to_money('sum(c.contribution_margin) over w') }} as contribution_margin_t12m
+        from customer_months as c
+        window w as (partition by c.customer_no order by c.month_index {{ segments_window_frame() }})
+    ) as t
+    inner join months as m
+        on m.month_index = t.month_index
 
 ),
 
@@ -57,6 +95,7 @@ invoice_lines as (
         sl.product_family
     from {{ ref('int_sales_lines') }} as sl
     where sl.document_type = 'INVOICE'
+      and {{ segments_reaches_plan_windows(segments_month_index('sl.month')) }}
       and sl.customer_no <> {{ unassigned_customer() }}
 
 ),

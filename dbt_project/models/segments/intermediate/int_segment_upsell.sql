@@ -26,6 +26,7 @@ family_months as (
         sl.product_family
     from {{ ref('int_sales_lines') }} as sl
     where sl.document_type = 'INVOICE'
+      and {{ segments_reaches_plan_windows(segments_month_index('sl.month'), lag=lag) }}
       and sl.product_family is not null
 
 ),
