@@ -68,8 +68,9 @@ def is_dbt(step: str) -> bool:
 # The chain: kills, a SIGTERM, bad input, then one run through a locked warehouse and a full disk.
 
 
-# A rerun over an unchanged landing folder starts no run (docs/incremental.md): the kills below are
-# injected into runs that rebuild everything, so there is real work to break.
+# A rerun over an unchanged landing folder starts no run (docs/incremental.md): the first two kills
+# are injected into runs that reload and rebuild everything, so there is real work to break; after a
+# killed build a plain rerun rebuilds everything anyway.
 FULL_REFRESH = ["--full-refresh"]
 
 
@@ -138,8 +139,10 @@ def _chain(landing: Path, out: Path, work: Path, good: dict, postgres_target) ->
         os.kill(p, signal.SIGKILL)
 
     # 3. SIGTERM to the strata process alone while dbt runs (as `kill <pid>`, or a service manager):
-    #    the run must end, dbt with it, not be retried (docs/operations.md)
-    run = start_materialize(landing, out, extra_args=FULL_REFRESH)
+    #    the run must end, dbt with it, not be retried (docs/operations.md). A plain rerun: every
+    #    batch is loaded, and the killed build is unfinished, so dbt rebuilds everything
+    #    (docs/incremental.md) without the run loading every month again.
+    run = start_materialize(landing, out)
     run.wait_for_step(is_dbt, timeout=1200)
     dbt_procs = _dbt_started(run)
     os.kill(run.proc.pid, signal.SIGTERM)
@@ -152,8 +155,9 @@ def _chain(landing: Path, out: Path, work: Path, good: dict, postgres_target) ->
                          "output": run.output(), "events": run.events()}
 
     # 4. kill -9 while the publication is written: freeze the process at random points of the
-    #    publishing step until a version folder is being written, then kill it there
-    run = start_materialize(landing, out, extra_args=FULL_REFRESH)
+    #    publishing step until a version folder is being written, then kill it there (a plain
+    #    rerun again: the interrupted build is unfinished)
+    run = start_materialize(landing, out)
     run.wait_for_step("published_marts", timeout=1800)
     record["dbt_rerun_ok"] = "dbt_models" in [k for t, k in run.events() if t == "STEP_SUCCESS"]
     caught = False
