@@ -75,10 +75,53 @@
 
 {#-
   W(M) as a window frame over rows ordered by month index: the sum over it at a row of month M is
-  the W(M) total of the rows' partition (the rows are one per month, with a row at every M wanted).
+  the W(M) total of the rows' partition (the rows are one per month, with a row at every M wanted:
+  segments_sum_in_window).
 -#}
 {% macro segments_window_frame() -%}
     range between {{ segments_setting('window_months', 1) - 1 }} preceding and current row
+{%- endmacro %}
+
+{#-
+  Sums over W(M) of the `columns` of `rows` (customer_no, month_index and the columns; any number
+  of rows per customer and month) for each (customer_no, month_index) row of `at`: CTEs
+  `<name>_months` and `<name>` (customer_no, month_index, `<column>_t12m` ...). Each customer's
+  months get a row at every M of `at` (zeros: it adds nothing), so the sum over the window frame
+  at that row is the W(M) total: one sort per customer instead of joining each M with the n
+  months of its window.
+-#}
+{% macro segments_sum_in_window(name, rows, at, columns) -%}
+{{ name }}_months as (
+
+    select
+        x.customer_no,
+        x.month_index
+        {%- for c in columns %},
+        sum(x.{{ c }}) as {{ c }}
+        {%- endfor %}
+    from (
+        select r.customer_no, r.month_index{% for c in columns %}, r.{{ c }}{% endfor %}
+        from {{ rows }} as r
+        union all
+        select a.customer_no, a.month_index{% for c in columns %}, 0 as {{ c }}{% endfor %}
+        from {{ at }} as a
+    ) as x
+    group by x.customer_no, x.month_index
+
+),
+
+{{ name }} as (
+
+    select
+        m.customer_no,
+        m.month_index
+        {%- for c in columns %},
+        sum(m.{{ c }}) over w as {{ c }}_t12m
+        {%- endfor %}
+    from {{ name }}_months as m
+    window w as (partition by m.customer_no order by m.month_index {{ segments_window_frame() }})
+
+)
 {%- endmacro %}
 
 {#-

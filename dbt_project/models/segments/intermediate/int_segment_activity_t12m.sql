@@ -114,69 +114,10 @@ monthly as (
 
 ),
 
-active_months as (
-
-    select
-        a.customer_no,
-        a.month_index,
-        0 as invoice_lines,
-        0 as digital_invoice_lines,
-        {{ to_money('0') }} as complex_net_revenue,
-        0 as tickets,
-        0 as monitoring_tickets,
-        0 as attended_activities,
-        0 as opportunities_created,
-        0 as opportunities_with_driver
-    from active as a
-
-),
-
--- Per customer and month, with a row for every M the customer is active at (zeros where it had
--- nothing that month), so that the sum over the n months up to a row's month is its W(M) total.
-customer_months as (
-
-    select
-        x.customer_no,
-        x.month_index,
-        sum(x.invoice_lines) as invoice_lines,
-        sum(x.digital_invoice_lines) as digital_invoice_lines,
-        sum(x.complex_net_revenue) as complex_net_revenue,
-        sum(x.tickets) as tickets,
-        sum(x.monitoring_tickets) as monitoring_tickets,
-        sum(x.attended_activities) as attended_activities,
-        sum(x.opportunities_created) as opportunities_created,
-        sum(x.opportunities_with_driver) as opportunities_with_driver
-    from (
-        select * from monthly
-        union all
-        select * from active_months
-    ) as x
-    group by x.customer_no, x.month_index
-
-),
-
--- One sort per customer instead of joining each M with the n months of its window.
-windowed as (
-
-    select
-        c.month_index,
-        c.customer_no,
-        sum(c.invoice_lines) over w as invoice_lines_t12m,
-        sum(c.digital_invoice_lines) over w as digital_invoice_lines_t12m,
-        {{ to_money('sum(c.complex_net_revenue) over w') }} as complex_net_revenue_t12m,
-        sum(c.tickets) over w as tickets_t12m,
-        sum(c.monitoring_tickets) over w as monitoring_tickets_t12m,
-        sum(c.attended_activities) over w as attended_activities_t12m,
-        sum(c.opportunities_created) over w as opportunities_created_t12m,
-        sum(c.opportunities_with_driver) over w as opportunities_with_driver_t12m
-    from customer_months as c
-    window w as (
-        partition by c.customer_no
-        order by c.month_index
-        {{ segments_window_frame() }}
-    )
-
-)
+{{ segments_sum_in_window('windowed', 'monthly', 'active', [
+    'invoice_lines', 'digital_invoice_lines', 'complex_net_revenue', 'tickets',
+    'monitoring_tickets', 'attended_activities', 'opportunities_created', 'opportunities_with_driver',
+]) }}
 
 select
     a.month,
@@ -184,7 +125,7 @@ select
     a.customer_no,
     cast(w.invoice_lines_t12m as bigint) as invoice_lines_t12m,
     cast(w.digital_invoice_lines_t12m as bigint) as digital_invoice_lines_t12m,
-    w.complex_net_revenue_t12m,
+    {{ to_money('w.complex_net_revenue_t12m') }} as complex_net_revenue_t12m,
     cast(w.tickets_t12m as bigint) as tickets_t12m,
     cast(w.monitoring_tickets_t12m as bigint) as monitoring_tickets_t12m,
     cast(w.attended_activities_t12m as bigint) as attended_activities_t12m,

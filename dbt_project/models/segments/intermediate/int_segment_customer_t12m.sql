@@ -32,33 +32,18 @@ profit as (
 
 ),
 
--- Each customer's profit months, with a row at every segment month M (zeros where it has none),
--- so that a sum over the n months up to a row's month is its W(M) total.
-customer_months as (
+-- Every customer with profit rows at every segment month: the rows the window sums are read at.
+customer_segment_months as (
 
-    select
-        x.customer_no,
-        x.month_index,
-        sum(x.net_revenue) as net_revenue,
-        sum(x.gross_margin) as gross_margin,
-        sum(x.cost_to_serve) as cost_to_serve,
-        sum(x.contribution_margin) as contribution_margin
-    from (
-        select * from profit
-        union all
-        select
-            c.customer_no,
-            m.month_index,
-            {{ to_money('0') }} as net_revenue,
-            {{ to_money('0') }} as gross_margin,
-            {{ to_money('0') }} as cost_to_serve,
-            {{ to_money('0') }} as contribution_margin
-        from (select distinct customer_no from profit) as c
-        cross join months as m
-    ) as x
-    group by x.customer_no, x.month_index
+    select c.customer_no, m.month_index
+    from (select distinct customer_no from profit) as c
+    cross join months as m
 
 ),
+
+{{ segments_sum_in_window('profit_t12m', 'profit', 'customer_segment_months', [
+    'net_revenue', 'gross_margin', 'cost_to_serve', 'contribution_margin',
+]) }},
 
 money as (
 
@@ -66,21 +51,11 @@ money as (
         m.month,
         m.month_index,
         t.customer_no,
-        t.net_revenue_t12m,
-        t.gross_margin_t12m,
-        t.cost_to_serve_t12m,
-        t.contribution_margin_t12m
-    from (
-        select
-            c.customer_no,
-            c.month_index,
-            {{ to_money('sum(c.net_revenue) over w') }} as net_revenue_t12m,
-            {{ to_money('sum(c.gross_margin) over w') }} as gross_margin_t12m,
-            {{ to_money('sum(c.cost_to_serve) over w') }} as cost_to_serve_t12m,
-            {{ to_money('sum(c.contribution_margin) over w') }} as contribution_margin_t12m
-        from customer_months as c
-        window w as (partition by c.customer_no order by c.month_index {{ segments_window_frame() }})
-    ) as t
+        {{ to_money('t.net_revenue_t12m') }} as net_revenue_t12m,
+        {{ to_money('t.gross_margin_t12m') }} as gross_margin_t12m,
+        {{ to_money('t.cost_to_serve_t12m') }} as cost_to_serve_t12m,
+        {{ to_money('t.contribution_margin_t12m') }} as contribution_margin_t12m
+    from profit_t12m as t
     inner join months as m
         on m.month_index = t.month_index
 
