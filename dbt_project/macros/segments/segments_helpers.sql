@@ -67,9 +67,8 @@
     {%- elif plan.get('segment', []) | length == 0 -%}
         1 = 0
     {%- else -%}
-        {%- set first = plan['segment'] | min -%}
-        {%- set first_index = (first[0:4] | int) * 12 + (first[5:7] | int) - 1 -%}
-        {{ month_index }} >= {{ first_index - (segments_setting('window_months', 1) - 1) - lag }}
+        {%- set first = 'cast(' ~ dbt.string_literal(plan['segment'] | min) ~ ' as date)' -%}
+        {{ month_index }} >= {{ segments_month_index(first) }} - {{ segments_setting('window_months', 1) - 1 + lag }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -32,7 +32,7 @@ profit as (
 
 ),
 
--- Every customer with profit rows at every segment month: the rows the window sums are read at.
+-- Each customer with profit rows, at every segment month: where the window sums are read.
 customer_segment_months as (
 
     select c.customer_no, m.month_index
