@@ -102,6 +102,8 @@ def main() -> None:
             "master": os.environ.get("STRATA_SPARK_MASTER", "local[2]"),
             "driver_memory": args.spark_memory,
             "shuffle_partitions": os.environ.get("STRATA_SPARK_SHUFFLE_PARTITIONS", "2"),
+            "codegen": os.environ.get("STRATA_SPARK_CODEGEN", "true"),
+            "adaptive": os.environ.get("STRATA_SPARK_ADAPTIVE", "true"),
         },
         "runs": {},
     }

@@ -68,6 +68,9 @@ def runs(spark_available, sample_landing, tmp_path_factory, request):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STRATA_DBT_TARGET", "spark")
         mp.setenv("STRATA_SPARK_DRIVER_MEMORY", "2g")
+        # a few thousand rows: compiling and re-planning every small query costs more than it saves
+        mp.setenv("STRATA_SPARK_CODEGEN", "false")
+        mp.setenv("STRATA_SPARK_ADAPTIVE", "false")
         spark = materialize(sample_landing.landing_root, out)
     assert spark.success, "the Spark run failed:\n" + "\n".join(spark.failures)
     _, duck = request.getfixturevalue("sample_run")
