@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from assets.core import contract
+from tests.support.ci import in_ci
 
 # The product specification the contract was copied from is kept outside the repository, beside
 # the clone of the people who maintain strata (STRATA_SPEC_DIR, else ../shared/spec); a user's
@@ -21,7 +22,7 @@ def test_the_contract_equals_the_specifications_in_ci():
     contract must hold exactly its entities, columns, types, keys and allowed values (comments may
     differ: the project's point at its own docs). Skipped everywhere else: a clone stands alone."""
     spec = SPEC_DIR / "extracts.yml"
-    if os.environ.get("CI", "").strip().lower() not in ("true", "1", "yes"):
+    if not in_ci():
         pytest.skip("compared with the specification in CI only (CI=true)")
     if not spec.is_file():
         pytest.skip(f"no specification beside this clone ({spec}); set STRATA_SPEC_DIR to compare")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from scipy import special
 
 from assets.clv import models
 from assets.clv.predict import predict_all, predict_month
+from tests.support.ci import missing
 
 CDNOW = Path("datasets") / "cdnow_customers_summary_with_transactions.csv"
 
@@ -26,9 +26,7 @@ def cdnow_summary() -> pd.DataFrame:
     value of the repeat transactions, 0 for x = 0)."""
     spec = importlib.util.find_spec("lifetimes")
     if spec is None or not spec.submodule_search_locations:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the dev dependency `lifetimes` (the CDNOW data file) is not installed: uv sync")
-        pytest.skip("the dev dependency `lifetimes` (the CDNOW data file) is not installed")
+        missing("the dev dependency `lifetimes` (the CDNOW data file) is not installed: uv sync")
     path = Path(next(iter(spec.submodule_search_locations))) / CDNOW
     frame = pd.read_csv(path)
     assert list(frame.columns) == ["ID", "x", "t_x", "T", "zbar"], f"{path}: unexpected columns"

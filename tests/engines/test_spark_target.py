@@ -25,14 +25,11 @@ import pytest
 
 from assets.core.engines import RAW_PARQUET, spark_table_dir
 from assets.publishing import MART_KEYS, open_published
+from tests.support.ci import missing
 
 pytestmark = pytest.mark.slow
 
 DOUBLE_TOLERANCE = 1e-9
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 def _require_spark() -> None:
@@ -40,14 +37,9 @@ def _require_spark() -> None:
         import dbt.adapters.spark  # noqa: F401
         import pyspark  # noqa: F401
     except ImportError as exc:  # the `spark` dependency group is not installed
-        reason = f"the Spark target needs the spark dependency group (uv sync --group spark): {exc}"
-        if _in_ci():
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
+        missing(f"the Spark target needs the spark dependency group (uv sync --group spark): {exc}")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        if _in_ci():
-            pytest.fail("Java is missing: pyspark needs Java 17 (.ci/run installs it)")
-        pytest.skip("Java is not installed: the Spark target needs Java 17")
+        missing("Java is not installed: the Spark target needs Java 17 (.ci/run installs it)")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from assets.core.settings import load_settings
 from orchestration.dagster_instances import LOCAL_CONFIG, install
 from orchestration.jobs import ALL_JOBS, WAREHOUSE_TAG_KEY
 from tests.orchestration.helpers import build_defs, local_instance, step_retry_policy
+from tests.support.ci import missing
 
 REPO = Path(__file__).resolve().parents[2]
 JOBS = {"nightly_refresh", "month_end_close", "backfill_history", "rerun_month", "load_landed_batches",
@@ -145,7 +146,7 @@ def test_no_deprecation_warnings_from_our_code():
 def test_dg_check_defs():
     dg_cli = shutil.which("dg", path=str(Path(sys.executable).parent)) or shutil.which("dg")
     if dg_cli is None:
-        pytest.skip("dg (dagster-dg-cli) is not installed in this environment")
+        missing("dg (dagster-dg-cli, the dev group) is not installed: uv sync")
     out = subprocess.run([dg_cli, "check", "defs"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
 

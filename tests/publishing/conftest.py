@@ -15,6 +15,7 @@ from psycopg.conninfo import make_conninfo
 
 from assets.publishing.postgres import PostgresTarget, mask_conninfo
 from tests.publishing.fixture import build_marts_warehouse
+from tests.support.ci import in_ci, missing
 
 
 @pytest.fixture(scope="session")
@@ -47,17 +48,6 @@ def warehouse(out_dir, marts_warehouse_template) -> Path:
 ADMIN_URL = os.environ.get("STRATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def postgres_unavailable(reason: str) -> None:
-    """Fail in CI, skip elsewhere."""
-    if in_ci():
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @dataclass(frozen=True)
 class PgTestDatabase:
     url: str
@@ -76,7 +66,7 @@ def pg_database() -> PgTestDatabase:
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.Error as exc:
-        postgres_unavailable(f"PostgreSQL is not reachable at {mask_conninfo(ADMIN_URL)}: {str(exc).strip()}")
+        missing(f"PostgreSQL is not reachable at {mask_conninfo(ADMIN_URL)}: {str(exc).strip()}")
     suffix = secrets.token_hex(4)
     dbname, role = f"strata_test_{suffix}", f"strata_bi_test_{suffix}"
     with admin:

@@ -30,7 +30,7 @@ from assets.docs_cache import (
     store_site,
 )
 from assets.publishing import MART_KEYS, open_published
-from tests.publishing.conftest import in_ci
+from tests.support.ci import missing
 
 
 def test_docs_are_generated_static_without_compiling_and_without_a_spark_catalog():
@@ -117,9 +117,7 @@ def test_the_docs_site_renders_offline_in_a_browser(e2e_run, tmp_path):
         (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
     )
     if browser is None:
-        if in_ci():
-            pytest.fail("CI=true and chromium is missing (.ci/run installs it)", pytrace=False)
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+        missing("chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
     _, report = e2e_run
     out = report.warehouse.parent
     manifest = json.loads((out / "docs" / "manifest.json").read_text(encoding="utf-8"))

@@ -110,12 +110,13 @@ def postgres_target():
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from tests.publishing.conftest import ADMIN_URL, postgres_unavailable
+    from tests.publishing.conftest import ADMIN_URL
+    from tests.support.ci import missing
 
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.Error as exc:
-        postgres_unavailable(f"PostgreSQL is not reachable: {type(exc).__name__}")
+        missing(f"PostgreSQL is not reachable: {type(exc).__name__}")
     suffix = secrets.token_hex(4)
     dbname, role = f"strata_rel_{suffix}", f"strata_bi_rel_{suffix}"
     with admin:

@@ -49,6 +49,7 @@ from tests.reliability.harness import (
     snapshot,
     start_materialize,
 )
+from tests.support.ci import missing
 
 pytestmark = pytest.mark.slow
 
@@ -79,17 +80,10 @@ def _mount_tmpfs(path: Path, size: str) -> None:
                    capture_output=True)
 
 
-def _no_tmpfs(reason: str) -> None:
-    """Without root or mount the chain cannot run: skipped on a developer's machine, an error in CI."""
-    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-        pytest.fail(f"the fault chain needs a tmpfs in CI: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def faults(clean, tmp_path_factory, postgres_target):
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        _no_tmpfs("needs root to mount a tmpfs")
+        missing("the fault chain needs root to mount a tmpfs")
     work = tmp_path_factory.mktemp("faults")
     landing, out = copy_run(clean.landing, clean.out, work)
     # <out>/.published on a 20 MB tmpfs for the whole chain (the full disk of the last run)
@@ -100,7 +94,7 @@ def faults(clean, tmp_path_factory, postgres_target):
     try:
         _mount_tmpfs(versions, "20m")
     except subprocess.CalledProcessError as exc:
-        _no_tmpfs(f"cannot mount a tmpfs here: {exc.stderr.decode(errors='replace').strip()}")
+        missing(f"the fault chain cannot mount a tmpfs here: {exc.stderr.decode(errors='replace').strip()}")
     try:
         subprocess.run(["cp", "-a", f"{saved}/.", str(versions)], check=True)
         good = snapshot(out)
