@@ -30,7 +30,6 @@ from assets.docs_cache import (
     store_site,
 )
 from assets.publishing import MART_KEYS, open_published
-from tests.support.ci import missing
 
 
 def test_docs_are_generated_static_without_compiling_and_without_a_spark_catalog():
@@ -110,14 +109,9 @@ def test_the_exposures_name_the_report_the_finance_export_and_the_postgres_marts
 
 
 @pytest.mark.slow
-def test_the_docs_site_renders_offline_in_a_browser(e2e_run, tmp_path):
+def test_the_docs_site_renders_offline_in_a_browser(e2e_run, chromium, tmp_path):
     """Headless Chromium opens the page from the file system, with no network, and renders a mart's
     columns with their descriptions (outside dbt's inlined JSON)."""
-    browser = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
-    )
-    if browser is None:
-        missing("chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
     _, report = e2e_run
     out = report.warehouse.parent
     manifest = json.loads((out / "docs" / "manifest.json").read_text(encoding="utf-8"))
@@ -126,7 +120,7 @@ def test_the_docs_site_renders_offline_in_a_browser(e2e_run, tmp_path):
     ]
     dom = subprocess.run(
         [
-            browser,
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
