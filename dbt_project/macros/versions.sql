@@ -51,7 +51,9 @@
     version of a changed key into the layer). So the model reads only its months of the raw layer
     and the keys of its own table, not every version of the entity. Otherwise every row. -#}
 {% macro strata_plan_versions(relation, key, date_column, layer) -%}
-    {%- if strata_build_plan() is none or not strata_is_incremental() -%}
+    {#- strata_is_incremental() first: it is false while dbt parses, so the plan (an environment
+        variable) is never read then and the saved parse stays valid from run to run. -#}
+    {%- if not strata_is_incremental() or strata_build_plan() is none -%}
     select * from {{ relation }}
     {%- else -%}
     {%- set on = [] -%}

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sqlite3
@@ -16,7 +17,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.core import dbt_executable
-from assets.core.dbt import DBT_PROJECT_DIR, vars_arg
+from assets.core.build_plan import INCREMENTAL, BuildPlan
+from assets.core.dbt import DBT_PROJECT_DIR, plan_env, vars_arg
 from assets.core.dbt_parse import ensure_run_parsed
 from assets.core.engines import dbt_env
 from assets.core.settings import load_settings
@@ -93,6 +95,15 @@ def test_the_dbt_resource_runs_strata_dbt(tmp_path):
     assert defs.resources["dbt"].dbt_executable == dbt_executable.path()
 
 
+def _parse(out: Path, settings, logs: Path, **extra_env: str) -> str:
+    env = {**os.environ, **dbt_env("duckdb", out / "warehouse.duckdb", out, settings.warehouse),
+           "DBT_LOG_PATH": str(logs), **extra_env}
+    run = subprocess.run([dbt_executable.path(), "parse", *vars_arg(settings), "--target", "duckdb"],
+                         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:]
+    return run.stdout
+
+
 def test_a_new_output_folder_reuses_the_shared_parse_and_dbt_does_not_parse_again(tmp_path):
     # The profile is the same for every output folder (the warehouse by its file name, dbt run in
     # its folder), so a parse made for one folder is valid in another: dbt finds nothing to parse.
@@ -100,9 +111,18 @@ def test_a_new_output_folder_reuses_the_shared_parse_and_dbt_does_not_parse_agai
     first, second = tmp_path / "a", tmp_path / "b"
     ensure_run_parsed("duckdb", first / "warehouse.duckdb", first, settings)  # parses, or copies one
     assert ensure_run_parsed("duckdb", second / "warehouse.duckdb", second, settings) is False  # copied
-    env = {**os.environ, **dbt_env("duckdb", second / "warehouse.duckdb", second, settings.warehouse),
-           "DBT_LOG_PATH": str(tmp_path / "logs")}
-    run = subprocess.run([dbt_executable.path(), "parse", *vars_arg(settings), "--target", "duckdb"],
-                         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:]
-    assert "Unable to do partial parsing" not in run.stdout, run.stdout[-3000:]
+    stdout = _parse(second, settings, tmp_path / "logs")
+    assert "Unable to do partial parsing" not in stdout, stdout[-3000:]
+
+
+def test_a_build_plan_does_not_make_dbt_parse_any_model_again(tmp_path):
+    # Every dbt step passes its run's plan in STRATA_BUILD_PLAN (assets/core/dbt.py: plan_env). A
+    # model that read it while dbt parses would be parsed again in every step of every run, since
+    # dbt compares the values of the environment variables a file read with the saved parse's.
+    settings = load_settings()
+    ensure_run_parsed("duckdb", tmp_path / "warehouse.duckdb", tmp_path, settings)
+    plan = BuildPlan(run_id="r", mode=INCREMENTAL, reason="test", fact_months=frozenset({dt.date(2026, 9, 30)}))
+    _parse(tmp_path, settings, tmp_path / "logs", **plan_env(plan))
+    log = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8")  # dbt's debug log
+    assert "Partial parsing: updated file" not in log, re.findall(r"updated file: \S+", log)
+    assert "no changes found, skipping parsing" in log, log[-3000:]
