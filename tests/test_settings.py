@@ -38,6 +38,18 @@ def test_shipped_defaults_are_the_methodology_defaults():
     assert len(s.kpis.targets) == 5
 
 
+def test_a_file_is_read_every_time_and_validated_once_per_content(tmp_path, defaults):
+    path = _write(tmp_path, defaults)
+    first = load_settings(path)
+    assert load_settings(path) is first  # the same content: the one validated object
+    defaults["currency"]["lcy"] = "EUR"
+    _write(tmp_path, defaults)  # edited in place, same path
+    assert load_settings(path).currency.lcy == "EUR"
+    path.write_text("currency: [", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(path)
+
+
 def test_version_depends_on_content_not_on_key_order(tmp_path, defaults):
     reordered = _write(tmp_path, dict(reversed(list(defaults.items()))))
     assert load_settings(reordered).version == load_settings().version

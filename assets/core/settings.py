@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -332,11 +333,23 @@ class ConfigError(ValueError):
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
+    """The validated settings of the configuration file `path` (default: the built-in one).
+
+    Read every time, validated once per content: a run asks for its settings in every step and
+    check, and validating the whole file each time cost about a second of a run. The models are
+    frozen, so every caller can share the one validated object."""
     path = Path(path) if path else DEFAULT_CONFIG_FILE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist") from None
+    return _validated(str(path), text)
+
+
+@lru_cache(maxsize=16)
+def _validated(path: str, text: str) -> Settings:
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
