@@ -105,7 +105,7 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
         loaded = {} if full_refresh else audit.loaded_fingerprints(con)
         for ref in refs:
             result = (skip_unchanged(con, paths.landing, ref, loaded)
-                      or load_batch(con, paths.landing, ref.system, ref.entity, ref.batch))
+                      or load_batch(con, paths.landing, ref.system, ref.entity, ref.batch, prepared=True))
             if result.refused:
                 context.log.error(result.message)
             else:

@@ -73,16 +73,18 @@ def prepare_warehouse(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, landing_root: Path | str, system: str, entity_name: str,
-               batch: str) -> BatchResult:
+               batch: str, prepared: bool = False) -> BatchResult:
     """Load `<landing_root>/<system>/<entity>/<batch>/` into the raw layer, replacing its earlier version.
 
     Never raises for bad input: a refused batch is recorded in audit.load_batches and returned with
-    status REFUSED (its message names the file, the reason and what to do).
+    status REFUSED (its message names the file, the reason and what to do). `prepared`: the caller
+    ran `prepare_warehouse` on this connection (an ingestion step does, once for all its batches).
     """
     root = Path(landing_root).resolve()
     ref = BatchRef(system, entity_name, batch)
     loaded_at = audit.now_utc()
-    prepare_warehouse(con)
+    if not prepared:
+        prepare_warehouse(con)
     prefix = f"_ingest_{next(_counter)}"
     temps: list[str] = []
     files = [ref.rel]
