@@ -8,7 +8,6 @@ is skipped with the reason.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import dagster as dg
@@ -20,20 +19,15 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from orchestration.dagster_instances import PRODUCTION_CONFIG, install
 from tests.orchestration.helpers import build_defs, write_fx
-from tests.support.ci import missing
+from tests.support.postgres import ADMIN_URL, admin_connection
 
-ADMIN_URL = os.environ.get("STRATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 FX = dg.AssetKey(["erp", "fx_rates"])
 
 
 @pytest.fixture
 def pg_env(monkeypatch):
     """A new empty database, exposed as the DAGSTER_PG_* variables; dropped afterwards."""
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        host = conninfo_to_dict(ADMIN_URL).get("host")
-        missing(f"PostgreSQL is not reachable at {host}: {str(exc).strip()}")
+    admin = admin_connection()
     dbname = f"strata_dagster_test_{secrets.token_hex(4)}"
     info = conninfo_to_dict(make_conninfo(ADMIN_URL, dbname=dbname))
     with admin:

@@ -13,9 +13,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from assets.publishing.postgres import PostgresTarget, mask_conninfo
+from assets.publishing.postgres import PostgresTarget
 from tests.publishing.fixture import build_marts_warehouse
-from tests.support.ci import in_ci, missing
+from tests.support.ci import in_ci
+from tests.support.postgres import ADMIN_URL, admin_connection
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +46,6 @@ def warehouse(out_dir, marts_warehouse_template) -> Path:
 # STRATA_TEST_POSTGRES_URL (default: the local server, user postgres). In CI (CI=true) an unreachable
 # server fails the tests; elsewhere they are skipped with the reason.
 
-ADMIN_URL = os.environ.get("STRATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
 @dataclass(frozen=True)
 class PgTestDatabase:
     url: str
@@ -63,10 +61,7 @@ class PgTestDatabase:
 
 @pytest.fixture(scope="session")
 def pg_database() -> PgTestDatabase:
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        missing(f"PostgreSQL is not reachable at {mask_conninfo(ADMIN_URL)}: {str(exc).strip()}")
+    admin = admin_connection()
     suffix = secrets.token_hex(4)
     dbname, role = f"strata_test_{suffix}", f"strata_bi_test_{suffix}"
     with admin:

@@ -26,7 +26,6 @@ from assets.publishing.postgres import (
     publish_postgres,
 )
 from tests.publishing.fixture import MART_COLUMNS, build_marts_warehouse
-from tests.support.ci import missing
 
 PASSWORD = "s3cr3t-PW-7f1c"  # trust auth ignores it; it must never show anywhere
 
@@ -88,15 +87,6 @@ def test_the_connection_string_is_masked():
         target.scrub(f"failed for postgresql://bi:{PASSWORD}@db/w and other-secret")
         == "failed for *** and ***"
     )
-
-
-def test_something_missing_fails_in_ci_and_skips_elsewhere(monkeypatch):
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception):
-        missing("no server")
-    monkeypatch.setenv("CI", "false")
-    with pytest.raises(pytest.skip.Exception):
-        missing("no server")
 
 
 def test_marts_are_published_with_types_keys_and_rows(pg_database, published):

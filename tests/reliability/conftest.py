@@ -110,13 +110,9 @@ def postgres_target():
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from tests.publishing.conftest import ADMIN_URL
-    from tests.support.ci import missing
+    from tests.support.postgres import ADMIN_URL, admin_connection
 
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        missing(f"PostgreSQL is not reachable: {type(exc).__name__}")
+    admin = admin_connection()
     suffix = secrets.token_hex(4)
     dbname, role = f"strata_rel_{suffix}", f"strata_bi_rel_{suffix}"
     with admin:
