@@ -105,7 +105,7 @@ def dbt_env(target: str, warehouse: Path, out: Path, duckdb_settings=None) -> di
     env = {"STRATA_WAREHOUSE": warehouse.name, WORKDIR_ENV: str(warehouse.parent),
            "DBT_TARGET_PATH": str(dbt_target_dir(out))}
     if target == "duckdb" and duckdb_settings is not None:
-        env["STRATA_DUCKDB_THREADS"] = str(duckdb_settings.threads or os.cpu_count() or 1)
+        env["STRATA_DUCKDB_THREADS"] = str(duckdb_settings.thread_count())
         env["STRATA_DUCKDB_MEMORY_LIMIT"] = duckdb_settings.memory_limit or "80%"  # DuckDB's default
         env["STRATA_DUCKDB_TEMP_DIRECTORY"] = duckdb_settings.temp_directory or f"{warehouse.name}.tmp"
     if target == "spark":

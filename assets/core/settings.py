@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -246,11 +247,17 @@ class Warehouse(Strict):
     business setting: it is no part of the configuration's version nor of the dbt vars, so changing
     it never changes a number or a segment assignment's config_version."""
 
-    threads: Annotated[int, Field(ge=1)] | None = None  # DuckDB threads per connection; None: one per core
+    # DuckDB threads per connection, and the batches of an entity ingestion loads at once; None: one per core
+    threads: Annotated[int, Field(ge=1)] | None = None
     # DuckDB's buffer memory per process (ingestion, dbt): beyond it, large joins and aggregations
     # spill to temp_directory instead of growing; None: DuckDB's default (80 % of the machine's RAM).
     memory_limit: Annotated[str, Field(pattern=MEMORY_SIZE)] | None = "4GB"
     temp_directory: str | None = None  # where DuckDB spills; None: beside the warehouse (<file>.tmp)
+
+    def thread_count(self) -> int:
+        """The DuckDB threads of a connection: `threads`, or one per core. Ingestion also loads this
+        many batches of an entity at once (assets/ingestion/loader.py `load_batches`)."""
+        return self.threads or os.cpu_count() or 1
 
     def duckdb_config(self) -> dict[str, str]:
         """The `config` for `duckdb.connect` (only what is set)."""

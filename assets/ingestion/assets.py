@@ -30,7 +30,7 @@ from assets.core.retries import transient_retries
 
 from . import audit
 from .landing_scan import FolderRefusal, scan_landing
-from .loader import BatchResult, load_batch, prepare_warehouse, skip_unchanged
+from .loader import BatchResult, load_batches, prepare_warehouse
 
 INGESTION_KEYS: list[dg.AssetKey] = [dg.AssetKey([e.system, e.name]) for e in entities().values()]
 
@@ -93,24 +93,22 @@ def ingest(context: dg.AssetExecutionContext, paths: StrataPaths, ent: Entity) -
         if r not in own:
             context.log.warning(f"landing folder: {r.message}")
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    results: list[BatchResult] = []
     loaded_messages: list[str] = []
     # DuckDB threads, memory limit and spill folder: the configuration's `warehouse:` section.
-    con = duckdb.connect(str(paths.warehouse), config=paths.settings().warehouse.duckdb_config())
+    settings = paths.settings()
+    con = duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config())
     try:
         prepare_warehouse(con)
         audit.replace_folder_refusals(con, scan.refusals)
         # a full refresh rebuilds everything, the raw layer too: every batch is loaded again
         full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
         loaded = {} if full_refresh else audit.loaded_fingerprints(con)
-        for ref in refs:
-            result = (skip_unchanged(con, paths.landing, ref, loaded)
-                      or load_batch(con, paths.landing, ref.system, ref.entity, ref.batch, prepared=True))
+        results = load_batches(con, paths.landing, refs, loaded, at_once=settings.warehouse.thread_count())
+        for result in results:
             if result.refused:
                 context.log.error(result.message)
             else:
                 loaded_messages.append(f"{result.batch}: {result.message}")
-            results.append(result)
     finally:
         con.close()
         # One log entry for all the batches: each entry is a write to the run's event log.

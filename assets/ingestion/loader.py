@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import queue
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +182,77 @@ def _replace(con, ent, ref: BatchRef, stage: rules.Stage, files: str, message: s
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+# A batch with more data than this loads alone: it keeps DuckDB's threads busy by itself, and two
+# large batches at once hold two stages in memory (docs/performance.md, "Batches at once").
+AT_ONCE_MAX_BYTES = 32 * 2**20
+
+
+def load_batches(con: duckdb.DuckDBPyConnection, landing_root: Path | str, refs: Sequence[BatchRef],
+                 loaded: dict[BatchRef, str], at_once: int) -> list[BatchResult]:
+    """Load each batch of `refs` (or skip it as unchanged: `skip_unchanged`) on a prepared
+    warehouse; returns the results in the order of `refs`.
+
+    Batches of up to AT_ONCE_MAX_BYTES load up to `at_once` at a time, each on its own cursor of
+    `con`: a small batch's cost is mostly DuckDB parsing and planning its statements, on one core.
+    Batches are independent (each replaces only its own rows and audit rows, in its own
+    transaction), so the warehouse ends as if they had loaded one after the other
+    (tests/ingestion/test_load_batches.py). A failure other than a refusal (the disk, an interrupt)
+    stops the batches not started and interrupts the others; each rolls back its own transaction.
+    """
+    root = Path(landing_root).resolve()
+    alone = [ref for ref in refs if _data_bytes(root / ref.rel) > AT_ONCE_MAX_BYTES]
+    results = {ref: _load_or_skip(con, root, ref, loaded) for ref in alone}
+    results |= _load_at_once(con, root, [ref for ref in refs if ref not in results], loaded, at_once)
+    return [results[ref] for ref in refs]
+
+
+def _load_or_skip(con, root: Path, ref: BatchRef, loaded: dict[BatchRef, str]) -> BatchResult:
+    return (skip_unchanged(con, root, ref, loaded)
+            or load_batch(con, root, ref.system, ref.entity, ref.batch, prepared=True))
+
+
+def _load_at_once(con, root: Path, refs: list[BatchRef], loaded: dict[BatchRef, str],
+                  at_once: int) -> dict[BatchRef, BatchResult]:
+    if not refs:
+        return {}
+    cursors = [con.cursor() for _ in range(max(1, min(at_once, len(refs))))]
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    for cursor in cursors:
+        free.put(cursor)
+
+    def one(ref: BatchRef) -> BatchResult:
+        cursor = free.get()
+        try:
+            return _load_or_skip(cursor, root, ref, loaded)
+        finally:
+            free.put(cursor)
+
+    try:
+        with ThreadPoolExecutor(len(cursors), thread_name_prefix="load_batch") as pool:
+            futures = {ref: pool.submit(one, ref) for ref in refs}
+            try:
+                return {ref: f.result() for ref, f in futures.items()}
+            except BaseException:
+                for f in futures.values():
+                    f.cancel()
+                for cursor in cursors:
+                    cursor.interrupt()
+                raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _data_bytes(folder: Path) -> int:
+    """The bytes of the files directly in a batch folder (0 if it cannot be read: load_batch says why)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sum(e.stat(follow_symlinks=False).st_size for e in entries
+                       if e.is_file(follow_symlinks=False))
+    except OSError:
+        return 0
 
 
 def skip_unchanged(con: duckdb.DuckDBPyConnection, landing_root: Path | str, ref: BatchRef,
