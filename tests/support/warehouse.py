@@ -101,8 +101,6 @@ def build_fixture_warehouse(batches: Sequence[Batch], tmp: Path, config_file: Pa
     write_landing(landing, batches)
     out.mkdir(parents=True, exist_ok=True)
     return _build_directly(batches, out, config_file, dbt_args)
-    # The whole Dagster run (ingestion, dbt, checks, publishing) instead: swap for this line.
-    # return _build_through_dagster(landing, out, config_file)
 
 
 def _build_directly(batches: Sequence[Batch], out: Path, config_file: Path | None,
@@ -138,14 +136,6 @@ def build_segments_fixture_warehouse(batches: Sequence[Batch], tmp: Path,
     if result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(SEGMENTS_AFTER_FIT)} failed:\n{result.stdout[-8000:]}")
     return warehouse
-
-
-def _build_through_dagster(landing: Path, out: Path, config_file: Path | None) -> Path:
-    from orchestration.runner import materialize
-
-    report = materialize(landing, out, config_file)
-    assert report.success, "\n".join(report.failures)
-    return report.warehouse
 
 
 def query(warehouse: Path, sql: str, params: Sequence = ()) -> list[dict]:
