@@ -275,14 +275,13 @@ def append_part(con: duckdb.DuckDBPyConnection, stage: Stage, src: Source) -> No
     sql = (f"CREATE TEMP TABLE {stage.table} AS {select}" if part == 0
            else f"INSERT INTO {stage.table} BY NAME {select}")
     try:
-        con.execute(sql)
+        added = con.execute(sql).fetchone()[0]  # both statements return the rows they wrote
     except duckdb.Error as e:
         if src.fmt == "csv":
             raise csv_refusal(src.rel, e) from None
         raise
-    total = con.execute(f"SELECT count(*) FROM {stage.table}").fetchone()[0]
     stage.offsets.append(stage.rows)
-    src.rows, stage.rows = total - stage.rows, total
+    src.rows, stage.rows = added, stage.rows + added
     stage.parts.append(src)
 
 
