@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import queue
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -246,11 +245,10 @@ def _load_at_once(con, root: Path, refs: list[BatchRef], loaded: dict[BatchRef, 
 
 
 def _data_bytes(folder: Path) -> int:
-    """The bytes of the files directly in a batch folder (0 if it cannot be read: load_batch says why)."""
+    """The bytes of a batch's files, those its fingerprint covers (0 if the folder cannot be read:
+    load_batch says why)."""
     try:
-        with os.scandir(folder) as entries:
-            return sum(e.stat(follow_symlinks=False).st_size for e in entries
-                       if e.is_file(follow_symlinks=False))
+        return sum(p.stat().st_size for p in audit.fingerprint_files(folder))
     except OSError:
         return 0
 

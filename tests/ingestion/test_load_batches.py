@@ -35,13 +35,11 @@ def delivered(landing: Path) -> Path:
     return landing
 
 
-def _load(landing: Path, warehouse: Path, at_once: int, loaded: dict | None = None) -> list:
-    refs = [r for r in landing_scan.scan_landing(landing).batches]
+def _load(landing: Path, warehouse: Path, at_once: int) -> list:
+    refs = landing_scan.scan_landing(landing).batches
     with duckdb.connect(str(warehouse)) as con:
         prepare_warehouse(con)
-        if loaded is None:
-            loaded = audit.loaded_fingerprints(con)
-        return load_batches(con, landing, refs, loaded, at_once=at_once)
+        return load_batches(con, landing, refs, audit.loaded_fingerprints(con), at_once=at_once)
 
 
 def _state(warehouse: Path) -> dict[str, list[tuple]]:
