@@ -7,6 +7,9 @@
 -- allocated; margin_reconciliation shows it as COST_POOL:UNSPECIFIED, DIFFERENCE.) Returns the
 -- pools and months that differ.
 
+-- A test of several models is a Dagster asset check only with its asset named: margin_reconciliation.
+{{ config(meta={'dagster': {'ref': {'name': 'margin_reconciliation'}}}) }}
+
 with raw_gl as (
 
     select {{ month_end('period_end') }} as month, cost_pool, sum(amount_lcy) as amount

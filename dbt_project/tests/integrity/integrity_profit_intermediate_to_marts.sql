@@ -8,6 +8,9 @@
 -- Returns the line items and months that differ. An incremental build compares the months it
 -- recomputed (macros/test_scope.sql).
 
+-- A test of several models is a Dagster asset check only with its asset named: fct_customer_profit_monthly.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_customer_profit_monthly'}}}) }}
+
 with sales_lines as (
 
     select * from {{ ref('int_sales_lines') }} where {{ strata_test_months('month', 'fact') }}

@@ -4,6 +4,9 @@
 -- An incremental build compares the months it recomputed (macros/test_scope.sql): the raw versions
 -- of every key that has a version in one of them decide which version is the newest.
 
+-- A test of several models is a Dagster asset check only with its asset named: stg_erp__sales_lines.
+{{ config(meta={'dagster': {'ref': {'name': 'stg_erp__sales_lines'}}}) }}
+
 {%- set scoped = strata_test_is_scoped() %}
 
 with

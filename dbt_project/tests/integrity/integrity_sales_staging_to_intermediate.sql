@@ -4,6 +4,9 @@
 -- rate are int_fx_missing_rates' business and left out on both sides. Returns the months that
 -- differ. An incremental build compares the months it recomputed (macros/test_scope.sql).
 
+-- A test of several models is a Dagster asset check only with its asset named: int_sales_lines.
+{{ config(meta={'dagster': {'ref': {'name': 'int_sales_lines'}}}) }}
+
 with rates as (
 
     select month, currency, rate_to_lcy from {{ ref('int_fx_rates') }}
