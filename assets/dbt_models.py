@@ -87,7 +87,7 @@ def dbt_models() -> dg.AssetsDefinition:
         if plan is not None:
             with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
                 built = {k.to_user_string() for k in context.selected_asset_keys}
-                build_planner.finish_step(con, context.run_id, built, every_key)
+                build_planner.finish_step(con, context.run.run_id, built, every_key)
 
     every_key.update(k.to_user_string() for k in dbt_models.keys)
     return dbt_models
@@ -99,8 +99,9 @@ def this_runs_plan(context: dg.AssetExecutionContext, paths: StrataPaths) -> Bui
     settings = paths.settings()
     with duckdb.connect(str(paths.warehouse), config=settings.warehouse.duckdb_config()) as con:
         plan = latest_plan(con)
-        if plan is None or plan.run_id != context.run_id:
+        run = context.run
+        if plan is None or plan.run_id != run.run_id:
             plan = build_planner.prepare_build(
-                con, context.run_id, settings, full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true")
+                con, run.run_id, settings, full_refresh=run.tags.get(FULL_REFRESH_TAG) == "true")
     context.log.info(f"build plan: {plan.mode}: {plan.reason}")
     return plan

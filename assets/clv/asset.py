@@ -176,7 +176,7 @@ def fit_warehouse(paths: StrataPaths, run_id: str | None = None) -> tuple[pd.Dat
 @transient_retries
 def clv_fits(context: dg.AssetExecutionContext, paths: StrataPaths):
     started = time.monotonic()
-    predictions, fits, _, scope = fit_warehouse(paths, context.run_id)
+    predictions, fits, _, scope = fit_warehouse(paths, context.run.run_id)
     failed = fits[~fits["converged"]]
     for row in failed.itertuples():
         context.log.warning(f"{row.month} {row.model}: {row.message}")
