@@ -9,6 +9,7 @@ interval (a pipeline stage) afterwards.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 import tempfile
@@ -110,6 +111,15 @@ class Measured:
             or "out of memory" in text
             or self.returncode < 0
         )
+
+
+def failure_line(stderr: str) -> str | None:
+    """The line of a failed process's output that says what failed: the last exception line (DuckDB
+    ends its out-of-memory error with advice and a link, which say nothing by themselves), else the
+    last line."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
+    return ((raised or lines)[-1][:300]) if lines else None
 
 
 def run_measured(

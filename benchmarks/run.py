@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.measure import Measured, gib, run_measured
+from benchmarks.measure import Measured, failure_line, gib, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".cache"
@@ -523,15 +523,6 @@ def _baseline_result(m: Measured, **extra) -> dict:
     if status != "ok":
         result["error"] = failure_line(m.stderr) or f"exit {m.returncode}"
     return result
-
-
-def failure_line(stderr: str) -> str | None:
-    """The line of a failed process's output that says what failed: the last exception line (DuckDB
-    ends its out-of-memory error with advice and a link, which say nothing by themselves), else the
-    last line."""
-    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    raised = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
-    return ((raised or lines)[-1][:300]) if lines else None
 
 
 def compare_fct(warehouse: Path, parquet: Path, cents: bool) -> dict:

@@ -1,6 +1,6 @@
-"""A failed baseline in a benchmark record says what failed (benchmarks/run.py: failure_line)."""
+"""A failed baseline in a benchmark record says what failed (benchmarks/measure.py: failure_line)."""
 
-from benchmarks.run import failure_line
+from benchmarks.measure import failure_line
 
 DUCKDB_OUT_OF_MEMORY = """Traceback (most recent call last):
   File "duckdb_runner.py", line 40, in main

@@ -182,19 +182,6 @@ def test_the_runner_uses_the_local_config(tmp_path):
     assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
 
 
-def test_every_dbt_test_is_an_asset_check(defs):
-    """A dbt test that reads several models and names no asset (`config(meta={'dagster': {'ref':
-    ...}})`) still runs in dbt, but reaches Dagster only as an observation, with a warning in every
-    run's log, and the UI shows no check for it."""
-    from assets.core.dbt import dbt_project
-
-    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
-    tests = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"}
-    checks = {key.name for assets in defs.assets or [] if isinstance(assets, dg.AssetsDefinition)
-              for key in assets.check_keys}
-    assert len(tests) > 150 and tests - checks == set()
-
-
 def test_every_quality_check_is_wired(defs):
     """If a refactoring drops the quality checks from the Definitions this fails at once (the
     end-to-end quality tests would fail too, but only in the slow suite; none of them skips)."""

@@ -93,3 +93,7 @@ def test_every_declared_check_is_blocking_exactly_when_it_can_fail_with_error():
         assert key.name in tests, f"{key} is neither a quality/ check nor a dbt test"
         assert tests[key.name] in (WARN, ERROR), key
         assert spec.blocking is (tests[key.name] == ERROR), key
+    # ... and every dbt test is one. A test that reads several models and names no asset
+    # (`config(meta={'dagster': {'ref': ...}})`) still runs in dbt, but reaches Dagster only as an
+    # observation, with a warning in every run's log, and the UI shows no check for it.
+    assert len(tests) > 150 and set(tests) - {key.name for key in dbt_checks} == set()
