@@ -81,3 +81,21 @@
 {% macro spark__string_literal(value) -%}
     '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
+
+{#-
+  Written between a CTE's name and its body, `with source as {{ inline_cte() }} (`: the CTE is read
+  where it is referenced, never stored first. DuckDB stores a CTE that a query reads more than once
+  as a temporary result (CTE materialization). For an import CTE (`select * from` a table, read
+  again by the version ranks or by several branches of a union) that is a second copy of the
+  table: at L, 56 M sales lines with every column, which spills to disk and doubles the staging
+  model's time (docs/performance.md, "Import CTEs read in place"). Scanning the stored table
+  again reads only the columns each reference needs. CTEs that aggregate keep DuckDB's choice.
+  Spark never stores a CTE: nothing.
+-#}
+{% macro inline_cte() -%}
+    {{ return(adapter.dispatch('inline_cte', 'strata')()) }}
+{%- endmacro %}
+
+{% macro default__inline_cte() -%}{%- endmacro %}
+
+{% macro duckdb__inline_cte() -%}not materialized{%- endmacro %}

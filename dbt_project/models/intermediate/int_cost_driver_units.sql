@@ -9,7 +9,7 @@
 --                      + late_payment_weight × payment rows of the month paid after due_date
 {{ config(**strata_by_month('fact')) }}
 
-with sales_lines as (
+with sales_lines as {{ inline_cte() }} (
 
     select * from {{ ref('int_sales_lines') }}
 

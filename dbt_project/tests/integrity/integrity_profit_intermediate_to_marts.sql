@@ -11,19 +11,19 @@
 -- A test of several models is a Dagster asset check only with its asset named: fct_customer_profit_monthly.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_customer_profit_monthly'}}}) }}
 
-with sales_lines as (
+with sales_lines as {{ inline_cte() }} (
 
     select * from {{ ref('int_sales_lines') }} where {{ strata_test_months('month', 'fact') }}
 
 ),
 
-profit as (
+profit as {{ inline_cte() }} (
 
     select * from {{ ref('int_customer_profit_monthly') }} where {{ strata_test_months('month', 'fact') }}
 
 ),
 
-fct as (
+fct as {{ inline_cte() }} (
 
     select * from {{ ref('fct_customer_profit_monthly') }} where {{ strata_test_months('month', 'fact') }}
 

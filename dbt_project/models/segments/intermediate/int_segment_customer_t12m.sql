@@ -61,7 +61,7 @@ money as (
 
 ),
 
-invoice_lines as (
+invoice_lines as {{ inline_cte() }} (
 
     select
         sl.customer_no,

@@ -1,7 +1,7 @@
 -- stg_crm__accounts: the newest crm/accounts snapshot (max _batch) is the current state.
 -- Rename, cast and dedupe only; _extra is dropped.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('crm', 'accounts') }}
 

@@ -1,7 +1,7 @@
 -- stg_crm__opportunities: the newest version of each opportunity (latest last_modified_at; exact ties go to
 -- the later batch, then the later line). Rename, cast and dedupe only; _extra is dropped.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('crm', 'opportunities') }}
 

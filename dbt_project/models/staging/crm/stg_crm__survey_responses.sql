@@ -1,7 +1,7 @@
 -- stg_crm__survey_responses: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose response_date was corrected into another month) keeps the newest delivery.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('crm', 'survey_responses') }}
 

@@ -1,7 +1,7 @@
 -- stg_erp__customers: the newest erp/customers snapshot (max _batch) is the current state.
 -- Rename, cast and dedupe only; _extra is dropped.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('erp', 'customers') }}
 

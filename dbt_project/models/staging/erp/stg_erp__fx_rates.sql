@@ -1,7 +1,7 @@
 -- stg_erp__fx_rates: rename, cast and dedupe only; _extra is dropped. A key delivered in two batches
 -- (a row whose period_end was corrected into another month) keeps the newest delivery.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('erp', 'fx_rates') }}
 

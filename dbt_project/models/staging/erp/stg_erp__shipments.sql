@@ -3,7 +3,7 @@
 -- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
 {{ config(**strata_by_month('erp__shipments', 'ship_date')) }}
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('erp', 'shipments') }}
 

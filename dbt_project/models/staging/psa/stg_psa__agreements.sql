@@ -1,7 +1,7 @@
 -- stg_psa__agreements: the newest psa/agreements snapshot (max _batch) is the current state.
 -- Rename, cast and dedupe only; _extra is dropped.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('psa', 'agreements') }}
 

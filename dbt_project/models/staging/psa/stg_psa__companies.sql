@@ -1,7 +1,7 @@
 -- stg_psa__companies: the newest psa/companies snapshot (max _batch) is the current state.
 -- Rename, cast and dedupe only; _extra is dropped.
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('psa', 'companies') }}
 

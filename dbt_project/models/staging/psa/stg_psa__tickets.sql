@@ -3,7 +3,7 @@
 -- Incremental by month (docs/incremental.md): a build recomputes the months of this entity's changed rows.
 {{ config(**strata_by_month('psa__tickets', 'created_at')) }}
 
-with source as (
+with source as {{ inline_cte() }} (
 
     select * from {{ source('psa', 'tickets') }}
 
