@@ -79,6 +79,32 @@ UNDO_DUPLICATE = ("DELETE FROM {lines} WHERE last_day(posting_date) = ? AND rowi
                   "(SELECT max(rowid) FROM {lines})")
 
 
+# A second delivery of a staged line, put into the raw layer beside it with its amount changed: the
+# batch name decides whether it is an older delivery (the staged one stays the newest) or a newer one.
+REDELIVERED = ("INSERT INTO raw.erp__sales_lines SELECT * REPLACE (net_amount + 1 AS net_amount, ? AS _batch) "
+               "FROM raw.erp__sales_lines WHERE rowid = (SELECT min(rowid) FROM raw.erp__sales_lines)")
+
+
+def _redeliver(warehouse: Warehouse, batch: str, plan=None) -> set[str]:
+    """The failed tests of RAW_TO_STAGING with a line delivered again in `batch`, staging unchanged."""
+    with duckdb.connect(str(warehouse.path)) as con:
+        con.execute(REDELIVERED, [batch])
+    try:
+        return _test(warehouse, plan, RAW_TO_STAGING)
+    finally:
+        with duckdb.connect(str(warehouse.path)) as con:
+            con.execute("DELETE FROM raw.erp__sales_lines WHERE _batch = ?", [batch])
+
+
+def test_raw_to_staging_compares_staging_with_the_newest_delivery_of_each_line(built):
+    warehouse, _ = built
+    # older than every batch: the staged version is still the newest, and the test passes; a test
+    # that summed every raw row would count the line twice
+    assert _redeliver(warehouse, "0000-00") == set()
+    # newer than every batch: staging keeps an outdated version, and the test fails
+    assert _redeliver(warehouse, "9999-99") == {RAW_TO_STAGING}
+
+
 def test_the_plan_recomputes_some_months_only(built):
     warehouse, plan = built
     assert 0 < len(plan.months("erp__sales_lines")) < len(MONTHS) - 2
