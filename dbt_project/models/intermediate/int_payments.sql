@@ -111,6 +111,6 @@ select
     payment_date > due_date as is_late,
     amount_lcy,
     {{ decimal_divide(
-        money_times(money_times('amount_lcy', 'days_outstanding'), strata_decimal('cost_to_serve.receivables_annual_rate')),
+        money_times(money_times_count('amount_lcy', 'days_outstanding'), strata_decimal('cost_to_serve.receivables_annual_rate')),
         strata_decimal('cost_to_serve.days_per_year')) }} as carrying_cost_lcy
 from outstanding
