@@ -1,4 +1,5 @@
-"""A failed baseline in a benchmark record says what failed (benchmarks/measure.py: failure_line)."""
+"""A failed baseline in a benchmark record says what failed (benchmarks/measure.py: failure_line), and
+the DuckDB script out of memory under the pipeline's limit gets one more try with more (benchmarks/run.py)."""
 
 from benchmarks import run
 from benchmarks.measure import Measured, failure_line

@@ -50,9 +50,9 @@
 {%- endmacro %}
 
 {#- amount x a whole number (an integer column or count): exact at 12 decimals with nothing to round.
-    money_times would widen the product to 24 decimals and round it back, which on DuckDB's 128-bit
-    decimals costs about 0.3 µs a row (int_payments at L: 11.7 -> 6.4 s for the carrying cost of
-    18.3 M payments, the same values; docs/performance.md). -#}
+    money_times would widen the product to 24 decimals and round it back, a 128-bit division a row
+    on DuckDB (the carrying cost of L's 18.3 M payments: 11.7 -> 6.4 s, the same values;
+    docs/performance.md). -#}
 {% macro money_times_count(amount, count) -%}
     {{ to_money(amount) }} * {{ count }}
 {%- endmacro %}

@@ -85,12 +85,12 @@ REDELIVERED = ("INSERT INTO raw.erp__sales_lines SELECT * REPLACE (net_amount + 
                "FROM raw.erp__sales_lines WHERE rowid = (SELECT min(rowid) FROM raw.erp__sales_lines)")
 
 
-def _redeliver(warehouse: Warehouse, batch: str, plan=None) -> set[str]:
+def _redeliver(warehouse: Warehouse, batch: str) -> set[str]:
     """The failed tests of RAW_TO_STAGING with a line delivered again in `batch`, staging unchanged."""
     with duckdb.connect(str(warehouse.path)) as con:
         con.execute(REDELIVERED, [batch])
     try:
-        return _test(warehouse, plan, RAW_TO_STAGING)
+        return _test(warehouse, None, RAW_TO_STAGING)
     finally:
         with duckdb.connect(str(warehouse.path)) as con:
             con.execute("DELETE FROM raw.erp__sales_lines WHERE _batch = ?", [batch])
