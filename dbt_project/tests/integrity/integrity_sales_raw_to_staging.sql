@@ -2,8 +2,8 @@
 -- newest delivery, with its net_amount and cost_amount_lcy; per posting month, the counts and
 -- sums agree exactly. Returns the months that differ.
 -- The newest delivery of a key is the row of its newest batch (the row rules refuse a key twice in
--- one batch), found from the keys delivered more than once: a correlated "no newer row" test
--- hashed every row of the raw layer with its columns, 3x slower at L (docs/performance.md).
+-- one batch), found from the keys delivered more than once. A correlated "no newer row" test took
+-- 36.4 s against 13.1 s on 56.9 M lines (docs/performance.md, "Import CTEs read in place").
 -- An incremental build compares the months it recomputed (macros/test_scope.sql): the raw versions
 -- of every key that has a version in one of them decide which version is the newest.
 
